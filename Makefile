@@ -1,0 +1,32 @@
+# The two commands a new user needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+OSRM_DIR := $(VENV)/osrm-bindings
+OSRM_VERSION := 26.10.0
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# OSRM routing-engine binaries for the travel-time tests (PyPI wheel, cp312-abi3 only).
+$(OSRM_DIR)/.installed: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --no-deps --only-binary=:all: --python-version 3.12 \
+		--target $(OSRM_DIR) osrm-bindings==$(OSRM_VERSION)
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/warmmeal db upgrade
+	$(BIN)/warmmeal seed demo --if-empty
+	$(BIN)/warmmeal serve --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed $(OSRM_DIR)/.installed
+	WARMMEAL_OSRM_BIN=$(CURDIR)/$(OSRM_DIR)/osrm/bin $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,0 +1,90 @@
+"""Kitchen production planning: pure Python, plain data in, plans out.
+
+``plan_production(order_lines, recipes, departures, params)`` turns pre-aggregated order
+lines into portions, ingredient totals, cooking waves, 留样 entries, packing lists and
+labels. It never imports the service and does no I/O, so it can be tested and
+benchmarked on its own.
+"""
+
+from kitchen.errors import InfeasiblePlanError, PlanInputError
+from kitchen.export import Sheet, sheet_csv, sheet_rows
+from kitchen.model import (
+    Departure,
+    Destination,
+    DestinationKind,
+    DietVariant,
+    Equipment,
+    HomeRecipient,
+    Ingredient,
+    KitchenParams,
+    OrderLine,
+    ProcessingStep,
+    Recipe,
+    RecipeLine,
+    StopTiming,
+    VariantChange,
+)
+from kitchen.plan import plan_production, scale_ingredients
+from kitchen.recipes import ResolvedRecipe, resolve_recipe
+from kitchen.result import (
+    Batch,
+    BatchAllocation,
+    Box,
+    BoxItem,
+    CookingWave,
+    DestinationPortions,
+    DishPortions,
+    DishUse,
+    HomeDeliveryLabel,
+    IngredientTotal,
+    LabelItem,
+    ProductionDestination,
+    ProductionPlan,
+    SafetyViolation,
+    SampleEntry,
+    StopPacking,
+    VanPacking,
+)
+
+__all__ = [
+    "Batch",
+    "BatchAllocation",
+    "Box",
+    "BoxItem",
+    "CookingWave",
+    "Departure",
+    "Destination",
+    "DestinationKind",
+    "DestinationPortions",
+    "DietVariant",
+    "DishPortions",
+    "DishUse",
+    "Equipment",
+    "HomeDeliveryLabel",
+    "HomeRecipient",
+    "InfeasiblePlanError",
+    "Ingredient",
+    "IngredientTotal",
+    "KitchenParams",
+    "LabelItem",
+    "OrderLine",
+    "PlanInputError",
+    "ProcessingStep",
+    "ProductionDestination",
+    "ProductionPlan",
+    "Recipe",
+    "RecipeLine",
+    "ResolvedRecipe",
+    "SafetyViolation",
+    "SampleEntry",
+    "Sheet",
+    "StopPacking",
+    "StopTiming",
+    "VanPacking",
+    "VariantChange",
+    "plan_production",
+    "resolve_recipe",
+    "scale_ingredients",
+    "sheet_csv",
+    "sheet_rows",
+]

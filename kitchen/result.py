@@ -1,0 +1,258 @@
+"""Output types: the production plan and its sheets, all immutable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from kitchen.model import DestinationKind, DietVariant, ProcessingStep
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductionDestination:
+    """A site, or a departure (van trip) for the home deliveries it carries."""
+
+    kind: DestinationKind
+    destination_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DishPortions:
+    """One line of the production sheet: a dish in one variant, all destinations."""
+
+    dish_id: str
+    dish_name: str
+    variant: DietVariant
+    portions: int
+    allergens: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DestinationPortions:
+    """Portions of a dish in one variant for one destination."""
+
+    destination: ProductionDestination
+    dish_id: str
+    dish_name: str
+    variant: DietVariant
+    portions: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DishUse:
+    """One dish variant drawing on an ingredient, and how much of it."""
+
+    dish_id: str
+    variant: DietVariant
+    quantity: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IngredientTotal:
+    """What to draw from the store: one ingredient in one unit, summed over all dishes."""
+
+    ingredient_id: str
+    name: str
+    unit: str
+    quantity: Decimal
+    allergens: frozenset[str]
+    used_by: tuple[DishUse, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BatchAllocation:
+    """Portions of a batch, in one variant, that go out on one departure.
+
+    ``extra_steps`` (e.g. puréeing) follow cooking for these portions; ``ready_at`` is
+    when they are done.
+    """
+
+    departure_id: str
+    variant: DietVariant
+    portions: int
+    extra_steps: tuple[ProcessingStep, ...]
+    ready_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Batch:
+    """One load of one equipment unit: one dish, cooked at once.
+
+    Variants cooked identically (regular rice and rice to be puréed) share a batch;
+    ``allocations`` split it by departure and variant. The food-safety clock starts at
+    ``cook_end`` (the conservative end, before extra steps); ``ready_at`` is when the
+    last allocation is done. ``latest_eating_at`` and ``safety_limit`` are the binding
+    stop's, so the sheet can show the margin.
+    """
+
+    batch_id: str
+    wave_number: int
+    dish_id: str
+    dish_name: str
+    variants: tuple[DietVariant, ...]
+    portions: int
+    equipment_kind: str
+    equipment_unit: int
+    cook_start: datetime
+    cook_end: datetime
+    ready_at: datetime
+    latest_eating_at: datetime
+    safety_limit: timedelta
+    allocations: tuple[BatchAllocation, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CookingWave:
+    """Batches that must be ready for the departures leaving at ``departs_at``."""
+
+    wave_number: int
+    departs_at: datetime
+    departure_ids: tuple[str, ...]
+    batch_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SafetyViolation:
+    """A batch whose food would be eaten ``excess`` after the food-safety limit."""
+
+    batch_id: str
+    dish_id: str
+    dish_name: str
+    variant: DietVariant
+    departure_id: str
+    stop_id: str
+    cook_end: datetime
+    eating_at: datetime
+    limit: timedelta
+    excess: timedelta
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SampleEntry:
+    """One line of the 留样 log (GB 31654-2021); ``staff`` is signed on paper."""
+
+    batch_id: str
+    dish_id: str
+    dish_name: str
+    variants: tuple[DietVariant, ...]
+    sampled_at: datetime
+    grams: int
+    discard_at: datetime
+    staff: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BoxItem:
+    """Portions of one dish in a box."""
+
+    dish_id: str
+    dish_name: str
+    portions: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Box:
+    """An insulated box; it holds one variant only, and one home delivery only.
+
+    Variants are never mixed so a halal or allergen-free portion cannot pick up
+    anything from a regular one, and counter staff hand out by box.
+    """
+
+    box_number: int
+    variant: DietVariant
+    delivery_id: str | None
+    items: tuple[BoxItem, ...]
+
+    @property
+    def portions(self) -> int:
+        """Total portions in the box."""
+        return sum(item.portions for item in self.items)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StopPacking:
+    """What to unload at one stop, special-diet boxes first."""
+
+    stop_id: str
+    stop_name: str
+    kind: DestinationKind
+    stop_sequence: int | None
+    eating_at: datetime
+    boxes: tuple[Box, ...]
+
+    @property
+    def portions(self) -> int:
+        """Total portions unloaded here."""
+        return sum(box.portions for box in self.boxes)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VanPacking:
+    """The packing list of one departure, stops in delivery order."""
+
+    departure_id: str
+    van_id: str
+    departs_at: datetime
+    stops: tuple[StopPacking, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LabelItem:
+    """One dish on a home-delivery label."""
+
+    dish_id: str
+    dish_name: str
+    variant: DietVariant
+    portions: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HomeDeliveryLabel:
+    """The label of one home delivery; ``variants`` come special-first for the headline."""
+
+    delivery_id: str
+    departure_id: str
+    van_id: str
+    stop_id: str
+    stop_sequence: int | None
+    name: str
+    address: str
+    phone: str
+    diet_notes: str
+    texture: str
+    variants: tuple[DietVariant, ...]
+    items: tuple[LabelItem, ...]
+    allergens: frozenset[str]
+    box_numbers: tuple[int, ...]
+
+    @property
+    def is_special(self) -> bool:
+        """Whether this label goes first: any special variant, texture or diet note."""
+        return bool(self.texture or self.diet_notes or any(v.is_special for v in self.variants))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductionPlan:
+    """Everything the kitchen needs for one service, sheets already in display order.
+
+    A plan with violations is only ever seen as ``InfeasiblePlanError.draft`` or when
+    asked for explicitly; check ``is_feasible`` before cooking from it.
+    """
+
+    total_portions: int
+    dishes: tuple[DishPortions, ...]
+    destinations: tuple[DestinationPortions, ...]
+    ingredients: tuple[IngredientTotal, ...]
+    batches: tuple[Batch, ...]
+    waves: tuple[CookingWave, ...]
+    samples: tuple[SampleEntry, ...]
+    packing: tuple[VanPacking, ...]
+    labels: tuple[HomeDeliveryLabel, ...]
+    violations: tuple[SafetyViolation, ...]
+
+    @property
+    def is_feasible(self) -> bool:
+        """True when every batch meets the food-safety limit."""
+        return not self.violations

@@ -1,0 +1,1 @@
+"""meals package."""

@@ -1,0 +1,1 @@
+"""Accounts, roles, family bindings, staff scopes and login."""

@@ -1,0 +1,67 @@
+"""Account tables: who can log in, with which role, acting for whom."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from meals.db import Base
+from meals.words import Role, enum_column
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    senior_id: Mapped[int | None] = mapped_column(
+        ForeignKey("seniors.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+
+
+class FamilyBinding(Base):
+    """A family member allowed to act for a senior, with the senior's consent."""
+
+    __tablename__ = "family_bindings"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    senior_id: Mapped[int] = mapped_column(
+        ForeignKey("seniors.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    relation: Mapped[str] = mapped_column(String(40))
+    consented_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+
+
+class StaffSite(Base):
+    """A site a staff account works at; staff see and act only within their sites."""
+
+    __tablename__ = "staff_sites"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class LoginAttempt(Base):
+    """Every login attempt, so failures can be rate-limited across workers."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(DateTimeUTC, index=True)
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    client_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -1,0 +1,98 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
+from litestar import Litestar, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.response import Response
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from meals.accounts.api import AuthController
+from meals.bookings.api import BookingController
+from meals.clock import Clock
+from meals.db import create_engine
+from meals.errors import DomainError
+from meals.menus.api import MenuController
+from meals.seniors.api import SeniorController
+from meals.settings import Settings
+from meals.sites.api import SiteController
+from meals.web import domain_error_handler, provide_actor, provide_now, provide_settings
+
+SESSION_SECRET_BYTES = 32
+
+
+@get("/health", summary="Liveness and database reachability", tags=["ops"])
+async def health(state: State) -> Response[dict[str, str]]:
+    engine: AsyncEngine = state.db_engine
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as exc:  # the point of this endpoint is to report any failure
+        return Response(
+            {"status": "degraded", "database": f"unreachable: {type(exc).__name__}"},
+            status_code=503,
+        )
+    return Response({"status": "ok", "database": "ok"})
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
+    """Build the service for `settings` (read from the environment when not given)."""
+    settings = settings or Settings.from_env()
+    engine = create_engine(settings)
+    db_config = SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        before_send_handler=None,
+        create_all=False,
+    )
+    session_config = CookieBackendConfig(
+        secret=bytes.fromhex(settings.secret_key)[:SESSION_SECRET_BYTES].ljust(
+            SESSION_SECRET_BYTES, b"\0"
+        ),
+        max_age=int(settings.session_max_age.total_seconds()),
+        secure=settings.secure_cookies,
+        samesite="lax",
+        httponly=True,
+    )
+    return Litestar(
+        route_handlers=[
+            health,
+            AuthController,
+            SiteController,
+            SeniorController,
+            MenuController,
+            BookingController,
+        ],
+        plugins=[SQLAlchemyPlugin(config=db_config)],
+        middleware=[session_config.middleware],
+        dependencies={
+            "actor": Provide(provide_actor),
+            "now": Provide(provide_now, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
+        exception_handlers={DomainError: domain_error_handler},
+        openapi_config=OpenAPIConfig(
+            title="WarmMeal API",
+            version="1.0.0",
+            path="/schema",
+            components=Components(
+                security_schemes={
+                    "session": SecurityScheme(
+                        type="apiKey", name="session", security_scheme_in="cookie"
+                    )
+                }
+            ),
+        ),
+        state=State({"settings": settings, "clock": clock or Clock()}),
+        debug=settings.debug,
+    )

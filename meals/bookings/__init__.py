@@ -1,0 +1,1 @@
+"""Bookings: one senior, one date, one slot, one set meal, one fulfilment."""

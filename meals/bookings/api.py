@@ -1,0 +1,207 @@
+"""Booking endpoints: each handler is one service call and a view."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Response, get, post
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meals.accounts.service import Actor
+from meals.bookings import service
+from meals.bookings.models import Booking
+from meals.settings import Settings
+from meals.web import BOOKERS, MAX_DB_INT, RecordId, allow
+from meals.words import BookedBy, BookingStatus, Fulfilment, Slot, Variant
+
+IdempotencyKey = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+MAX_PAGE = 500
+
+
+class BookingCreate(msgspec.Struct, forbid_unknown_fields=True):
+    senior_id: RecordId
+    menu_item_id: RecordId
+    fulfilment: Fulfilment = Fulfilment.DINE_IN
+    variant: Variant | None = None
+
+
+class SubsidyLineView(msgspec.Struct):
+    source: str
+    name: str
+    amount_fen: int
+
+
+class BookingView(msgspec.Struct):
+    id: int
+    senior_id: int
+    site_id: int
+    menu_item_id: int
+    service_date: date
+    slot: Slot
+    fulfilment: Fulfilment
+    variant: Variant
+    status: BookingStatus
+    booked_by: BookedBy
+    list_price_fen: int
+    subsidy_fen: int
+    price_fen: int
+    subsidies: list[SubsidyLineView]
+    created_at: datetime
+    cancelled_at: datetime | None = None
+    notices: list[str] = msgspec.field(default_factory=list)
+
+    @classmethod
+    def of(cls, booking: Booking, notices: tuple[str, ...] = ()) -> BookingView:
+        return cls(
+            id=booking.id,
+            senior_id=booking.senior_id,
+            site_id=booking.site_id,
+            menu_item_id=booking.menu_item_id,
+            service_date=booking.service_date,
+            slot=booking.slot,
+            fulfilment=booking.fulfilment,
+            variant=booking.variant,
+            status=booking.status,
+            booked_by=booking.booked_by,
+            list_price_fen=booking.list_price_fen,
+            subsidy_fen=booking.subsidy_fen,
+            price_fen=booking.price_fen,
+            subsidies=[
+                SubsidyLineView(line["source"], line["name"], line["amount_fen"])
+                for line in booking.subsidy_breakdown
+            ],
+            created_at=booking.created_at,
+            cancelled_at=booking.cancelled_at,
+            notices=list(notices),
+        )
+
+
+class QuoteView(msgspec.Struct):
+    senior_id: int
+    menu_item_id: int
+    service_date: date
+    list_price_fen: int
+    subsidy_fen: int
+    price_fen: int
+    subsidies: list[SubsidyLineView]
+
+
+class BookingController(Controller):
+    path = "/api/v1"
+    tags = ["bookings"]  # noqa: RUF012
+
+    @post(
+        "/bookings",
+        guards=[allow(*BOOKERS)],
+        status_code=HTTP_201_CREATED,
+        summary="Book a meal (201), or replay the booking of a repeated Idempotency-Key (200)",
+    )
+    async def create(
+        self,
+        data: BookingCreate,
+        db_session: AsyncSession,
+        actor: Actor,
+        now: datetime,
+        settings: Settings,
+        idempotency_key: Annotated[
+            IdempotencyKey | None, Parameter(header="Idempotency-Key", required=False)
+        ] = None,
+    ) -> Response[BookingView]:
+        outcome = await service.create_booking(
+            db_session,
+            actor=actor,
+            request=service.BookingRequest(
+                data.senior_id, data.menu_item_id, data.fulfilment, data.variant
+            ),
+            now=now,
+            settings=settings,
+            idempotency_key=idempotency_key,
+        )
+        return Response(
+            BookingView.of(outcome.booking, outcome.notices),
+            status_code=HTTP_201_CREATED if outcome.created else HTTP_200_OK,
+        )
+
+    @get("/bookings", guards=[allow(*BOOKERS)], summary="List bookings within your scope")
+    async def index(
+        self,
+        db_session: AsyncSession,
+        actor: Actor,
+        senior_id: Annotated[int | None, Parameter(ge=1, le=MAX_DB_INT)] = None,
+        site_id: Annotated[int | None, Parameter(ge=1, le=MAX_DB_INT)] = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        slot: Slot | None = None,
+        status: BookingStatus | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 100,
+        offset: Annotated[int, Parameter(ge=0, le=MAX_DB_INT)] = 0,
+    ) -> list[BookingView]:
+        bookings = await service.list_bookings(
+            db_session,
+            actor=actor,
+            filters=service.BookingFilter(
+                senior_id, site_id, date_from, date_to, slot, status, limit, offset
+            ),
+        )
+        return [BookingView.of(b) for b in bookings]
+
+    @get("/bookings/{booking_id:int}", guards=[allow(*BOOKERS)], summary="One booking")
+    async def show(
+        self,
+        db_session: AsyncSession,
+        actor: Actor,
+        booking_id: Annotated[int, Parameter(ge=1, le=MAX_DB_INT)],
+    ) -> BookingView:
+        return BookingView.of(
+            await service.get_booking(db_session, actor=actor, booking_id=booking_id)
+        )
+
+    @post(
+        "/bookings/{booking_id:int}/cancel",
+        guards=[allow(*BOOKERS)],
+        status_code=HTTP_200_OK,
+        summary="Cancel a booking before the cutoff",
+    )
+    async def cancel(
+        self,
+        db_session: AsyncSession,
+        actor: Actor,
+        now: datetime,
+        booking_id: Annotated[int, Parameter(ge=1, le=MAX_DB_INT)],
+    ) -> BookingView:
+        return BookingView.of(
+            await service.cancel_booking(db_session, actor=actor, booking_id=booking_id, now=now)
+        )
+
+    @get("/quote", guards=[allow(*BOOKERS)], summary="What a senior pays for a set meal")
+    async def quote(
+        self,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
+        senior_id: Annotated[int, Parameter(ge=1, le=MAX_DB_INT)],
+        menu_item_id: Annotated[int, Parameter(ge=1, le=MAX_DB_INT)],
+    ) -> QuoteView:
+        senior, meal, quote = await service.quote_booking(
+            db_session,
+            actor=actor,
+            senior_id=senior_id,
+            menu_item_id=menu_item_id,
+            settings=settings,
+        )
+        return QuoteView(
+            senior_id=senior.id,
+            menu_item_id=meal.item.id,
+            service_date=meal.menu.service_date,
+            list_price_fen=quote.list_price_fen,
+            subsidy_fen=quote.subsidy_fen,
+            price_fen=quote.price_fen,
+            subsidies=[
+                SubsidyLineView(line.source_code, line.source_name, line.amount_fen)
+                for line in quote.breakdown
+            ],
+        )

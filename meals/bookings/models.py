@@ -1,0 +1,55 @@
+"""The booking table; its price breakdown is frozen when the booking is made."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from meals.db import Base
+from meals.words import BookedBy, BookingStatus, Fulfilment, Slot, Variant, enum_column
+
+ACTIVE_BOOKING = text("status <> 'cancelled'")
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        Index(
+            "uq_bookings_active_senior_date_slot",
+            "senior_id",
+            "service_date",
+            "slot",
+            unique=True,
+            sqlite_where=ACTIVE_BOOKING,
+            postgresql_where=ACTIVE_BOOKING,
+        ),
+        UniqueConstraint("account_id", "idempotency_key"),
+        Index("ix_bookings_site_date_slot", "site_id", "service_date", "slot"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    senior_id: Mapped[int] = mapped_column(ForeignKey("seniors.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    menu_id: Mapped[int] = mapped_column(ForeignKey("menus.id"))
+    menu_item_id: Mapped[int] = mapped_column(ForeignKey("menu_items.id"), index=True)
+    service_date: Mapped[date] = mapped_column(Date)
+    slot: Mapped[Slot] = mapped_column(enum_column(Slot))
+    fulfilment: Mapped[Fulfilment] = mapped_column(enum_column(Fulfilment))
+    variant: Mapped[Variant] = mapped_column(enum_column(Variant))
+    status: Mapped[BookingStatus] = mapped_column(enum_column(BookingStatus))
+    booked_by: Mapped[BookedBy] = mapped_column(enum_column(BookedBy))
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True
+    )
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    list_price_fen: Mapped[int] = mapped_column(Integer)
+    subsidy_fen: Mapped[int] = mapped_column(Integer)
+    price_fen: Mapped[int] = mapped_column(Integer)
+    subsidy_breakdown: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    updated_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+    served_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)

@@ -1,0 +1,417 @@
+"""Booking rules: cutoff, capacity without oversell, one per senior and slot, diet, price."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meals.accounts.service import Actor
+from meals.bookings.diet import DietProfile, MealOffer, choose_variant
+from meals.bookings.models import Booking
+from meals.errors import Conflict, Forbidden, Invalid, NotFound
+from meals.menus.models import Menu, MenuItem
+from meals.seniors.models import Senior
+from meals.settings import Settings
+from meals.sites.models import Site, SiteSlot
+from meals.sites.service import booking_deadline
+from meals.subsidies.service import age_on, effective_categories, load_tiers, quote_price
+from meals.words import BookedBy, BookingStatus, Fulfilment, Role, Slot, Variant
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    senior_id: int
+    menu_item_id: int
+    fulfilment: Fulfilment
+    variant: Variant | None = None
+
+
+@dataclass(frozen=True)
+class BookingOutcome:
+    booking: Booking
+    created: bool
+    notices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MealContext:
+    """A menu item with the menu, site and slot it belongs to: everything a booking checks."""
+
+    item: MenuItem
+    menu: Menu
+    site: Site
+    slot: SiteSlot
+
+    @property
+    def deadline(self) -> datetime:
+        return booking_deadline(self.slot, self.site.timezone, self.menu.service_date)
+
+
+BOOKED_BY_ROLE = {Role.SENIOR: BookedBy.SELF, Role.FAMILY: BookedBy.FAMILY}
+
+
+async def load_meal_context(session: AsyncSession, menu_item_id: int) -> MealContext:
+    row = (
+        await session.execute(
+            select(MenuItem, Menu, Site, SiteSlot)
+            .join(Menu, MenuItem.menu_id == Menu.id)
+            .join(Site, Menu.site_id == Site.id)
+            .join(SiteSlot, (SiteSlot.site_id == Site.id) & (SiteSlot.slot == Menu.slot))
+            .where(MenuItem.id == menu_item_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(
+            "There is no set meal {menu_item_id} on any menu.", menu_item_id=menu_item_id
+        )
+    return MealContext(*row)
+
+
+async def get_senior(session: AsyncSession, senior_id: int) -> Senior:
+    senior = await session.get(Senior, senior_id)
+    if senior is None:
+        raise NotFound("There is no senior {senior_id}.", senior_id=senior_id)
+    return senior
+
+
+def diet_of(senior: Senior) -> DietProfile:
+    return DietProfile(
+        halal=senior.halal,
+        low_salt=senior.low_salt,
+        low_sugar=senior.low_sugar,
+        iddsi_level=senior.iddsi_level,
+        allergens=tuple(senior.allergens or ()),
+    )
+
+
+def offer_of(item: MenuItem) -> MealOffer:
+    return MealOffer(
+        name=item.name, diet_tags=item.diet_tags, variants=item.variants, allergens=item.allergens
+    )
+
+
+def _check_open(meal: MealContext, now: datetime, action: str) -> None:
+    deadline = meal.deadline
+    if now >= deadline:
+        raise Conflict(
+            "{action} for {slot} on {day} at {site} closed at {deadline} ({tz}).",
+            code="after_cutoff",
+            action=action,
+            slot=meal.menu.slot.value,
+            day=meal.menu.service_date.isoformat(),
+            site=meal.site.name,
+            deadline=deadline.strftime("%Y-%m-%d %H:%M"),
+            tz=meal.site.timezone,
+        )
+
+
+def _check_fulfilment(senior: Senior, site: Site, fulfilment: Fulfilment) -> None:
+    if fulfilment is not Fulfilment.DELIVERY:
+        return
+    if not site.offers_delivery:
+        raise Conflict(
+            "{site} does not deliver to homes; choose dine-in or pick-up.",
+            code="delivery_unavailable",
+            site=site.name,
+        )
+    if not senior.delivery_eligible:
+        raise Conflict(
+            "{name} is not registered for home delivery; ask the meal point to assess them.",
+            code="delivery_not_eligible",
+            name=senior.name,
+        )
+    if senior.latitude is None or senior.longitude is None:
+        raise Conflict(
+            "{name} has no map location for delivery; the meal point must add the address first.",
+            code="delivery_no_location",
+            name=senior.name,
+        )
+
+
+async def quote_for(
+    session: AsyncSession, *, senior: Senior, item: MenuItem, service_date: date, settings: Settings
+):
+    """The price this senior pays for this set meal on that date, with each subsidy."""
+    age = age_on(senior.birth_date, service_date)
+    categories = effective_categories(senior.categories, age, settings.advanced_age_years)
+    tiers = await load_tiers(session, service_date)
+    return quote_price(item.list_price_fen, age, categories, tiers)
+
+
+async def _by_idempotency_key(session: AsyncSession, account_id: int, key: str) -> Booking | None:
+    return await session.scalar(
+        select(Booking).where(Booking.account_id == account_id, Booking.idempotency_key == key)
+    )
+
+
+def _replay(existing: Booking, request: BookingRequest) -> BookingOutcome:
+    if existing.senior_id != request.senior_id or existing.menu_item_id != request.menu_item_id:
+        raise Invalid(
+            "This Idempotency-Key was already used for a different booking; use a new key.",
+            code="idempotency_key_reused",
+        )
+    return BookingOutcome(existing, created=False)
+
+
+async def _active_booking_id(
+    session: AsyncSession, senior_id: int, service_date: date, slot: Slot
+) -> int | None:
+    return await session.scalar(
+        select(Booking.id).where(
+            Booking.senior_id == senior_id,
+            Booking.service_date == service_date,
+            Booking.slot == slot,
+            Booking.status != BookingStatus.CANCELLED,
+        )
+    )
+
+
+def _already_booked(booking_id: int, meal: MealContext) -> Conflict:
+    return Conflict(
+        "This senior already has booking {booking_id} for {slot} on {day}; cancel it first.",
+        code="already_booked",
+        booking_id=booking_id,
+        slot=meal.menu.slot.value,
+        day=meal.menu.service_date.isoformat(),
+    )
+
+
+async def create_booking(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    request: BookingRequest,
+    now: datetime,
+    settings: Settings,
+    idempotency_key: str | None = None,
+) -> BookingOutcome:
+    """Take one booking, or refuse it with the reason; a refusal leaves the database unchanged."""
+    if idempotency_key:
+        existing = await _by_idempotency_key(session, actor.account_id, idempotency_key)
+        if existing is not None:
+            return _replay(existing, request)
+    senior = await get_senior(session, request.senior_id)
+    meal = await load_meal_context(session, request.menu_item_id)
+    if not actor.may_book(senior.id, senior.home_site_id, meal.site.id):
+        raise Forbidden("You may not book meals for this senior here.", code="out_of_scope")
+    if meal.menu.published_at > now:
+        raise Conflict("This menu is not published yet.", code="not_published")
+    _check_open(meal, now, "Booking")
+    _check_fulfilment(senior, meal.site, request.fulfilment)
+    choice = choose_variant(diet_of(senior), offer_of(meal.item), request.variant)
+    quote = await quote_for(
+        session,
+        senior=senior,
+        item=meal.item,
+        service_date=meal.menu.service_date,
+        settings=settings,
+    )
+    duplicate = await _active_booking_id(session, senior.id, meal.menu.service_date, meal.menu.slot)
+    if duplicate is not None:
+        raise _already_booked(duplicate, meal)
+    await _take_portion(session, meal)
+    booking = Booking(
+        senior_id=senior.id,
+        site_id=meal.site.id,
+        menu_id=meal.menu.id,
+        menu_item_id=meal.item.id,
+        service_date=meal.menu.service_date,
+        slot=meal.menu.slot,
+        fulfilment=request.fulfilment,
+        variant=choice.variant,
+        status=BookingStatus.BOOKED,
+        booked_by=BOOKED_BY_ROLE.get(actor.role, BookedBy.STAFF),
+        account_id=actor.account_id,
+        idempotency_key=idempotency_key,
+        list_price_fen=quote.list_price_fen,
+        subsidy_fen=quote.subsidy_fen,
+        price_fen=quote.price_fen,
+        subsidy_breakdown=quote.breakdown_json(),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(booking)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        return await _resolve_race(session, actor, request, meal, idempotency_key)
+    return BookingOutcome(booking, created=True, notices=choice.notices)
+
+
+async def _take_portion(session: AsyncSession, meal: MealContext) -> None:
+    """Count one portion and one seat atomically; the WHERE guard is what prevents oversell."""
+    taken = await session.execute(
+        update(MenuItem)
+        .where(MenuItem.id == meal.item.id, MenuItem.booked_count < MenuItem.capacity)
+        .values(booked_count=MenuItem.booked_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount == 0:
+        await session.rollback()
+        raise Conflict(
+            "{meal} on {day} is sold out; choose another set meal.",
+            code="sold_out",
+            meal=meal.item.name,
+            day=meal.menu.service_date.isoformat(),
+        )
+    seated = await session.execute(
+        update(Menu)
+        .where(Menu.id == meal.menu.id, Menu.seats_booked < Menu.seat_capacity)
+        .values(seats_booked=Menu.seats_booked + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if seated.rowcount == 0:
+        await session.rollback()
+        raise Conflict(
+            "{site} is fully booked for {slot} on {day}.",
+            code="site_full",
+            site=meal.site.name,
+            slot=meal.menu.slot.value,
+            day=meal.menu.service_date.isoformat(),
+        )
+
+
+async def _resolve_race(
+    session: AsyncSession,
+    actor: Actor,
+    request: BookingRequest,
+    meal: MealContext,
+    idempotency_key: str | None,
+) -> BookingOutcome:
+    """A concurrent request won a uniqueness race: answer as if it had come first."""
+    if idempotency_key:
+        existing = await _by_idempotency_key(session, actor.account_id, idempotency_key)
+        if existing is not None:
+            return _replay(existing, request)
+    duplicate = await _active_booking_id(
+        session, request.senior_id, meal.menu.service_date, meal.menu.slot
+    )
+    if duplicate is not None:
+        raise _already_booked(duplicate, meal)
+    raise Conflict("The booking could not be saved; please try again.", code="retry")
+
+
+def _visible_to(actor: Actor) -> Select | None:
+    """A filter on bookings for the actor's scope (None: sees all)."""
+    match actor.role:
+        case Role.ADMIN:
+            return None
+        case Role.SENIOR:
+            return Booking.senior_id == actor.senior_id
+        case Role.FAMILY:
+            return Booking.senior_id.in_(actor.senior_ids)
+        case Role.SITE_STAFF:
+            return Booking.site_id.in_(actor.site_ids)
+    raise Forbidden("Your account ({role}) may not see bookings.", role=actor.role.value)
+
+
+async def get_booking(session: AsyncSession, *, actor: Actor, booking_id: int) -> Booking:
+    query = select(Booking).where(Booking.id == booking_id)
+    scope = _visible_to(actor)
+    if scope is not None:
+        query = query.where(scope)
+    booking = await session.scalar(query)
+    if booking is None:
+        raise NotFound("There is no booking {booking_id} that you can see.", booking_id=booking_id)
+    return booking
+
+
+@dataclass(frozen=True)
+class BookingFilter:
+    senior_id: int | None = None
+    site_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    slot: Slot | None = None
+    status: BookingStatus | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+async def list_bookings(
+    session: AsyncSession, *, actor: Actor, filters: BookingFilter
+) -> list[Booking]:
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise Invalid("date_from is after date_to.")
+    query = select(Booking)
+    scope = _visible_to(actor)
+    if scope is not None:
+        query = query.where(scope)
+    conditions = {
+        Booking.senior_id: filters.senior_id,
+        Booking.site_id: filters.site_id,
+        Booking.slot: filters.slot,
+        Booking.status: filters.status,
+    }
+    for column, value in conditions.items():
+        if value is not None:
+            query = query.where(column == value)
+    if filters.date_from:
+        query = query.where(Booking.service_date >= filters.date_from)
+    if filters.date_to:
+        query = query.where(Booking.service_date <= filters.date_to)
+    query = query.order_by(Booking.service_date, Booking.slot, Booking.id)
+    return list(await session.scalars(query.limit(filters.limit).offset(filters.offset)))
+
+
+async def cancel_booking(
+    session: AsyncSession, *, actor: Actor, booking_id: int, now: datetime
+) -> Booking:
+    """Cancel before cutoff and give the portion back; repeating a cancel changes nothing."""
+    booking = await get_booking(session, actor=actor, booking_id=booking_id)
+    if booking.status is BookingStatus.CANCELLED:
+        return booking
+    if booking.status is not BookingStatus.BOOKED:
+        raise Conflict(
+            "Booking {booking_id} is already {status} and can no longer be cancelled.",
+            code="not_cancellable",
+            booking_id=booking.id,
+            status=booking.status.value,
+        )
+    meal = await load_meal_context(session, booking.menu_item_id)
+    _check_open(meal, now, "Cancelling")
+    changed = await session.execute(
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.status == BookingStatus.BOOKED)
+        .values(status=BookingStatus.CANCELLED, cancelled_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount:
+        await session.execute(
+            update(MenuItem)
+            .where(MenuItem.id == booking.menu_item_id)
+            .values(booked_count=MenuItem.booked_count - 1)
+            .execution_options(synchronize_session=False)
+        )
+        await session.execute(
+            update(Menu)
+            .where(Menu.id == booking.menu_id)
+            .values(seats_booked=Menu.seats_booked - 1)
+            .execution_options(synchronize_session=False)
+        )
+    await session.commit()
+    await session.refresh(booking)
+    return booking
+
+
+async def quote_booking(
+    session: AsyncSession, *, actor: Actor, senior_id: int, menu_item_id: int, settings: Settings
+):
+    """The price a senior within the actor's scope would pay for a set meal."""
+    senior = await get_senior(session, senior_id)
+    meal = await load_meal_context(session, menu_item_id)
+    if not actor.may_book(senior.id, senior.home_site_id, meal.site.id):
+        raise Forbidden("You may not book meals for this senior here.", code="out_of_scope")
+    quote = await quote_for(
+        session,
+        senior=senior,
+        item=meal.item,
+        service_date=meal.menu.service_date,
+        settings=settings,
+    )
+    return senior, meal, quote

@@ -1,0 +1,141 @@
+"""The `warmmeal` command: migrate, seed the demo district, serve."""
+
+from __future__ import annotations
+
+import asyncio
+from zoneinfo import ZoneInfo
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from meals import migrate
+from meals.clock import Clock
+from meals.db import create_engine, create_sessionmaker, session_scope
+from meals.settings import Settings
+
+console = Console(stderr=True)
+MENU_DAYS = 7
+
+
+@click.group()
+def main() -> None:
+    """WarmMeal (暖心饭): community meals for seniors."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    settings = Settings.from_env()
+    migrate.upgrade(settings, revision)
+    console.print(f"database at {revision}: {_safe_url(settings.database_url)}")
+
+
+@main.group()
+def seed() -> None:
+    """Demo data."""
+
+
+@seed.command("demo")
+@click.option("--seed", "seed_value", default=7, show_default=True, help="Random seed.")
+@click.option("--seniors", default=3000, show_default=True, type=click.IntRange(1, 500_000))
+@click.option(
+    "--booking-days",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 31),
+    help="Also create lunch bookings for this many days from today.",
+)
+@click.option("--if-empty", is_flag=True, help="Do nothing but top up menus if already seeded.")
+def seed_demo(seed_value: int, seniors: int, booking_days: int, if_empty: bool) -> None:
+    """Create the Karamay demo district (deterministic for a given --seed)."""
+    asyncio.run(_seed_demo(seed_value, seniors, booking_days, if_empty))
+
+
+async def _seed_demo(seed_value: int, seniors: int, booking_days: int, if_empty: bool) -> None:
+    from seed import demo
+
+    settings = Settings.from_env()
+    engine = create_engine(settings)
+    sessions = create_sessionmaker(engine)
+    now = Clock().now()
+    today = now.astimezone(ZoneInfo(settings.default_timezone)).date()
+    try:
+        async with session_scope(sessions) as session:
+            if await demo.is_seeded(session):
+                if not if_empty:
+                    raise click.ClickException("The database already holds a district.")
+                added = await demo.ensure_menus(
+                    session, start=today, days=MENU_DAYS, published_at=now
+                )
+                console.print(f"already seeded; {added} new menus published for the coming week")
+                return
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+            ) as bar:
+                tasks: dict[str, int] = {}
+
+                def progress(task: str, done: int, total: int) -> None:
+                    if task not in tasks:
+                        tasks[task] = bar.add_task(task, total=total)
+                    bar.update(tasks[task], completed=done)
+
+                summary = await demo.seed_demo(
+                    session,
+                    seed=seed_value,
+                    seniors=seniors,
+                    today=today,
+                    now=now,
+                    menu_days=MENU_DAYS,
+                    booking_days=booking_days,
+                    progress=progress,
+                )
+        console.print(
+            f"seeded {summary.sites} sites, {summary.seniors} seniors, {summary.accounts} "
+            f"accounts, {summary.menus} menus, {summary.bookings} bookings"
+        )
+        for login, password in summary.demo_logins.items():
+            console.print(f"  demo login {login} / {password}")
+    finally:
+        await engine.dispose()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve on uvicorn with uvloop and httptools."""
+    import uvicorn
+
+    uvicorn.run(
+        "meals.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level="info",
+    )
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    main()

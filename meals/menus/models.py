@@ -1,0 +1,85 @@
+"""Dish, menu and menu-item tables."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from meals.db import Base
+from meals.words import Slot, enum_column
+
+
+class Dish(Base):
+    __tablename__ = "dishes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))
+    diet_tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    allergens: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Menu(Base):
+    """What one site serves on one date in one slot; holds the slot's seat counter."""
+
+    __tablename__ = "menus"
+    __table_args__ = (
+        UniqueConstraint("site_id", "service_date", "slot"),
+        CheckConstraint("seats_booked >= 0 AND seats_booked <= seat_capacity", name="seats"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    service_date: Mapped[date] = mapped_column(Date, index=True)
+    slot: Mapped[Slot] = mapped_column(enum_column(Slot))
+    published_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    seat_capacity: Mapped[int] = mapped_column(Integer)
+    seats_booked: Mapped[int] = mapped_column(Integer, default=0)
+
+    items: Mapped[list[MenuItem]] = relationship(
+        back_populates="menu", lazy="raise", order_by="MenuItem.code"
+    )
+
+
+class MenuItem(Base):
+    """A set meal (有荤有素) on a menu, with its price and portions."""
+
+    __tablename__ = "menu_items"
+    __table_args__ = (
+        UniqueConstraint("menu_id", "code"),
+        CheckConstraint("booked_count >= 0 AND booked_count <= capacity", name="portions"),
+        CheckConstraint("list_price_fen >= 0", name="price"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    menu_id: Mapped[int] = mapped_column(ForeignKey("menus.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(120))
+    list_price_fen: Mapped[int] = mapped_column(Integer)
+    capacity: Mapped[int] = mapped_column(Integer)
+    booked_count: Mapped[int] = mapped_column(Integer, default=0)
+    diet_tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    variants: Mapped[list[str]] = mapped_column(JSON, default=list)
+    allergens: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    menu: Mapped[Menu] = relationship(back_populates="items")
+    dishes: Mapped[list[MenuItemDish]] = relationship(
+        lazy="raise", order_by="MenuItemDish.position", cascade="all, delete-orphan"
+    )
+
+
+class MenuItemDish(Base):
+    __tablename__ = "menu_item_dishes"
+
+    menu_item_id: Mapped[int] = mapped_column(
+        ForeignKey("menu_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    dish_id: Mapped[int] = mapped_column(ForeignKey("dishes.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+    dish: Mapped[Dish] = relationship(lazy="raise")

@@ -1,0 +1,29 @@
+"""Every table, imported in one place so Alembic and create-all see the whole schema."""
+
+from meals.accounts.models import Account, FamilyBinding, LoginAttempt, StaffSite
+from meals.bookings.models import Booking
+from meals.db import Base
+from meals.menus.models import Dish, Menu, MenuItem, MenuItemDish
+from meals.seniors.models import EmergencyContact, Senior
+from meals.sites.models import Site, SiteSlot, Van
+from meals.subsidies.models import FundingSource, SubsidyTier
+
+__all__ = [
+    "Account",
+    "Base",
+    "Booking",
+    "Dish",
+    "EmergencyContact",
+    "FamilyBinding",
+    "FundingSource",
+    "LoginAttempt",
+    "Menu",
+    "MenuItem",
+    "MenuItemDish",
+    "Senior",
+    "Site",
+    "SiteSlot",
+    "StaffSite",
+    "SubsidyTier",
+    "Van",
+]

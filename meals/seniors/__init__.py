@@ -1,0 +1,1 @@
+"""Seniors: who is fed, where, with which diet and which subsidy categories."""

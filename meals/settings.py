@@ -1,0 +1,74 @@
+"""Service settings, read from the environment by a factory (never at import time)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "WARMMEAL_"
+
+
+def _default_database_url(var_dir: Path) -> str:
+    return f"sqlite+aiosqlite:///{var_dir / 'warmmeal.sqlite3'}"
+
+
+def _load_or_create_secret(var_dir: Path) -> str:
+    """A stable secret shared by all workers: kept in var/ so sessions survive restarts."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_hex(32)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about one running service."""
+
+    database_url: str
+    secret_key: str
+    var_dir: Path = REPO_ROOT / "var"
+    templates_dir: Path = REPO_ROOT / "templates"
+    debug: bool = False
+    default_timezone: str = "Asia/Shanghai"
+    sqlite_busy_timeout_ms: int = 10_000
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+    login_max_failures: int = 5
+    login_failure_window: timedelta = timedelta(minutes=15)
+    session_max_age: timedelta = timedelta(days=30)
+    secure_cookies: bool = False
+    food_safety_limit: timedelta = timedelta(hours=2)
+    hot_holding_limit: timedelta = timedelta(hours=4)
+    page_size_max: int = 500
+    advanced_age_years: int = 80
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Build settings from WARMMEAL_* variables; explicit overrides win."""
+        env = dict(os.environ if environ is None else environ)
+        var_dir = Path(env.get(f"{ENV_PREFIX}VAR_DIR", REPO_ROOT / "var"))
+        values: dict[str, object] = {
+            "var_dir": var_dir,
+            "database_url": env.get(f"{ENV_PREFIX}DATABASE_URL") or _default_database_url(var_dir),
+            "debug": env.get(f"{ENV_PREFIX}DEBUG", "") in {"1", "true", "yes"},
+            "secure_cookies": env.get(f"{ENV_PREFIX}SECURE_COOKIES", "") in {"1", "true", "yes"},
+        }
+        if f"{ENV_PREFIX}SECRET_KEY" in env:
+            values["secret_key"] = env[f"{ENV_PREFIX}SECRET_KEY"]
+        values.update(overrides)
+        if "secret_key" not in values:
+            values["secret_key"] = _load_or_create_secret(Path(str(values["var_dir"])))
+        return cls(**values)  # type: ignore[arg-type]

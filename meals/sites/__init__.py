@@ -1,0 +1,1 @@
+"""Sites: the central kitchen (depot), community canteens and meal points, and their vans."""

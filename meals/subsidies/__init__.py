@@ -1,0 +1,1 @@
+"""Subsidy policy: funding sources and their tiers by age band and category."""

@@ -1,0 +1,68 @@
+"""HTTP plumbing shared by every area: role guards, the actor and clock dependencies, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.datastructures import State
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from msgspec import Meta
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meals.accounts.service import Actor, load_actor
+from meals.errors import DomainError
+from meals.settings import Settings
+from meals.words import Role
+
+MAX_DB_INT = 2_147_483_647
+RecordId = Annotated[int, Meta(ge=1, le=MAX_DB_INT)]
+SESSION_ACCOUNT = "account_id"
+SESSION_ROLE = "role"
+
+ALL_ROLES = tuple(Role)
+BOOKERS = (Role.SENIOR, Role.FAMILY, Role.SITE_STAFF, Role.ADMIN)
+STAFF_AND_ADMIN = (Role.SITE_STAFF, Role.ADMIN)
+
+
+def allow(*roles: Role) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
+    """A guard admitting only logged-in accounts with one of `roles` (stated on every route)."""
+    allowed = frozenset(roles)
+
+    def guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+        session = connection.scope.get("session") or {}
+        role = session.get(SESSION_ROLE)
+        if role is None:
+            raise NotAuthorizedException("Please log in first.")
+        if Role(role) not in allowed:
+            raise PermissionDeniedException(f"Your account ({role}) may not use this.")
+
+    guard.roles = allowed  # type: ignore[attr-defined]
+    return guard
+
+
+async def provide_actor(request: Request, db_session: AsyncSession) -> Actor:
+    account_id = request.session.get(SESSION_ACCOUNT) if request.session else None
+    if account_id is None:
+        raise NotAuthorizedException("Please log in first.")
+    return await load_actor(db_session, account_id=int(account_id))
+
+
+def provide_now(state: State) -> datetime:
+    return state.clock.now()
+
+
+def provide_settings(state: State) -> Settings:
+    return state.settings
+
+
+def domain_error_handler(_request: Request, exc: DomainError) -> Response[dict[str, Any]]:
+    """Every refusal is JSON with a stable code and a sentence a person can act on."""
+    return Response(
+        {"status_code": exc.status_code, "code": exc.code, "detail": exc.text},
+        status_code=exc.status_code,
+    )

@@ -1,0 +1,135 @@
+"""Which stops could be served at all, one at a time, and by which trips.
+
+A stop that no single trip can serve on its own is reported with the first
+reason that rules it out, so the plan tells the truth about what cannot be done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from routing.model import Problem, Stop, Vehicle
+from routing.plan import UnservedReason, UnservedStop
+
+SECONDS_PER_MINUTE = 60
+
+
+@dataclass(frozen=True, slots=True)
+class TripSlot:
+    """A van leaving the kitchen at one departure wave."""
+
+    vehicle_index: int
+    wave: int
+
+
+@dataclass(frozen=True, slots=True)
+class Screening:
+    allowed_slots: dict[int, tuple[int, ...]]
+    """Stop index -> indices into ``slots`` that can serve the stop alone."""
+    unserved: tuple[UnservedStop, ...]
+
+
+def trip_slots(problem: Problem) -> tuple[TripSlot, ...]:
+    """Every (van, wave) pair the van's shift allows."""
+    return tuple(
+        TripSlot(vehicle_index, wave)
+        for vehicle_index, vehicle in enumerate(problem.vehicles)
+        for wave in problem.depot.departure_waves
+        if vehicle.earliest_start <= wave <= vehicle.shift_end
+    )
+
+
+def screen_stops(problem: Problem, slots: tuple[TripSlot, ...]) -> Screening:
+    allowed: dict[int, tuple[int, ...]] = {}
+    unserved: list[UnservedStop] = []
+    for stop_index, stop in enumerate(problem.stops):
+        fitting = [
+            slot_index
+            for slot_index, slot in enumerate(slots)
+            if _serves_alone(problem, stop_index, slot)
+        ]
+        if fitting:
+            allowed[stop_index] = tuple(fitting)
+        else:
+            unserved.append(_explain(problem, stop_index, slots))
+    return Screening(allowed, tuple(unserved))
+
+
+def _service_start(problem: Problem, stop_index: int, wave: int) -> int:
+    stop = problem.stops[stop_index]
+    arrival = wave + problem.travel.durations[0][stop_index + 1]
+    return max(arrival, stop.window.start)
+
+
+def _within_food_limit(stop: Stop, service_start: int, wave: int) -> bool:
+    limit = stop.max_time_since_departure
+    return limit is None or service_start - wave <= limit
+
+
+def _back_before_shift_end(problem: Problem, stop_index: int, start: int, vehicle: Vehicle) -> bool:
+    stop = problem.stops[stop_index]
+    back = start + stop.service_duration + problem.travel.durations[stop_index + 1][0]
+    return back <= vehicle.shift_end
+
+
+def _serves_alone(problem: Problem, stop_index: int, slot: TripSlot) -> bool:
+    stop = problem.stops[stop_index]
+    vehicle = problem.vehicles[slot.vehicle_index]
+    start = _service_start(problem, stop_index, slot.wave)
+    return (
+        stop.demand.fits_in(vehicle.capacity)
+        and start <= stop.window.end
+        and _within_food_limit(stop, start, slot.wave)
+        and _back_before_shift_end(problem, stop_index, start, vehicle)
+    )
+
+
+def _minutes(seconds: int) -> str:
+    return f"{seconds / SECONDS_PER_MINUTE:.0f} min"
+
+
+def _explain(problem: Problem, stop_index: int, slots: tuple[TripSlot, ...]) -> UnservedStop:
+    stop = problem.stops[stop_index]
+    drive = problem.travel.durations[0][stop_index + 1]
+    limit = stop.max_time_since_departure
+    if not slots:
+        return UnservedStop(
+            stop.id,
+            UnservedReason.FLEET_TOO_SMALL,
+            "no van's shift covers any departure wave",
+        )
+    big_enough = [slot for slot in slots if stop.demand.fits_in(problem.vehicles[slot.vehicle_index].capacity)]
+    if not big_enough:
+        largest = max(vehicle.capacity.boxes for vehicle in problem.vehicles)
+        return UnservedStop(
+            stop.id,
+            UnservedReason.OVER_CAPACITY,
+            f"needs {stop.demand.boxes} boxes and {stop.demand.cold_boxes} cold boxes; "
+            f"the largest van holds {largest} boxes",
+        )
+    if limit is not None and drive > limit:
+        return UnservedStop(
+            stop.id,
+            UnservedReason.BEYOND_FOOD_SAFETY_LIMIT,
+            f"the direct drive takes {_minutes(drive)}, the food-safety limit allows {_minutes(limit)}",
+        )
+    starts = [(slot, _service_start(problem, stop_index, slot.wave)) for slot in big_enough]
+    in_window = [(slot, start) for slot, start in starts if start <= stop.window.end]
+    if not in_window:
+        return UnservedStop(
+            stop.id,
+            UnservedReason.WINDOW_UNREACHABLE,
+            f"the earliest arrival after any wave is past the window end ({stop.window.end} s)",
+        )
+    safe = [(slot, start) for slot, start in in_window if _within_food_limit(stop, start, slot.wave)]
+    if not safe:
+        return UnservedStop(
+            stop.id,
+            UnservedReason.BEYOND_FOOD_SAFETY_LIMIT,
+            f"its window opens more than {_minutes(limit or 0)} after every departure wave",
+        )
+    return UnservedStop(
+        stop.id,
+        UnservedReason.AFTER_SHIFT_END,
+        "no van could serve it and be back at the kitchen before its shift ends",
+    )

@@ -1,0 +1,635 @@
+"""The demo district generator: deterministic for a seed, scales to tens of thousands of seniors."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meals.accounts.models import Account, FamilyBinding, StaffSite
+from meals.accounts.service import hash_password
+from meals.bookings.diet import DietProfile, MealOffer, VariantChoice, choose_variant
+from meals.bookings.models import Booking
+from meals.errors import Conflict
+from meals.menus.models import Dish, Menu, MenuItem, MenuItemDish
+from meals.seniors.models import EmergencyContact, Senior
+from meals.sites.models import Site, SiteSlot, Van
+from meals.subsidies.models import FundingSource, SubsidyTier
+from meals.subsidies.service import TierRule, age_on, effective_categories, quote_price
+from meals.words import BookedBy, BookingStatus, Fulfilment, Role, SiteKind, Slot
+from seed import data
+
+KM_PER_DEGREE_LAT = 111.32
+BATCH = 2000
+POLICY_START = date(2024, 1, 1)
+CAPACITY_ROUNDING = 10
+SEAT_SHARE_OF_SENIORS = 0.8
+ADVANCED_AGE_YEARS = 80
+
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(_task: str, _done: int, _total: int) -> None:
+    return None
+
+
+@dataclass
+class SeedSummary:
+    sites: int = 0
+    seniors: int = 0
+    accounts: int = 0
+    menus: int = 0
+    bookings: int = 0
+    demo_logins: dict[str, str] = field(default_factory=dict)
+
+
+def _offset(origin: tuple[float, float], north_km: float, east_km: float) -> tuple[float, float]:
+    lat, lon = origin
+    return (
+        lat + north_km / KM_PER_DEGREE_LAT,
+        lon + east_km / (KM_PER_DEGREE_LAT * math.cos(math.radians(lat))),
+    )
+
+
+def _scatter(rng: random.Random, origin: tuple[float, float], radius_km: float):
+    distance = radius_km * math.sqrt(rng.random())
+    angle = rng.uniform(0, 2 * math.pi)
+    return _offset(origin, distance * math.cos(angle), distance * math.sin(angle))
+
+
+def _hhmm(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+async def is_seeded(session: AsyncSession) -> bool:
+    return bool(await session.scalar(select(func.count()).select_from(Site)))
+
+
+async def _insert_returning_ids(session: AsyncSession, model: Any, rows: list[dict]) -> list[int]:
+    if not rows:
+        return []
+    result = await session.scalars(
+        insert(model).returning(model.id, sort_by_parameter_order=True), rows
+    )
+    return list(result)
+
+
+async def _seed_policy(session: AsyncSession) -> None:
+    ids = await _insert_returning_ids(
+        session,
+        FundingSource,
+        [{"code": c, "name": n, "name_en": e} for c, n, e in data.FUNDING_SOURCES],
+    )
+    by_code = dict(zip([c for c, _, _ in data.FUNDING_SOURCES], ids, strict=True))
+    await session.execute(
+        insert(SubsidyTier),
+        [
+            {
+                "funding_source_id": by_code[source],
+                "min_age": low,
+                "max_age": high,
+                "category": category,
+                "amount_fen": amount,
+                "valid_from": POLICY_START,
+                "valid_to": None,
+            }
+            for source, low, high, category, amount in data.SUBSIDY_TIERS
+        ],
+    )
+
+
+@dataclass
+class _SitePlan:
+    code: str
+    name: str
+    kind: SiteKind
+    address: str
+    latlon: tuple[float, float]
+    timezone: str
+    offers_delivery: bool
+    slots: dict[str, dict]
+    id: int = 0
+
+
+def _plan_sites(rng: random.Random) -> list[_SitePlan]:
+    centre = data.DISTRICT_CENTRE
+    k = data.KITCHEN
+    plans = [
+        _SitePlan(
+            k["code"],
+            k["name"],
+            SiteKind.KITCHEN,
+            k["address"],
+            _offset(centre, *k["offset_km"]),
+            data.DEFAULT_TZ,
+            True,
+            {},
+        )
+    ]
+    for (code, street, offset), points in zip(
+        data.STREETS, data.MEAL_POINTS_PER_CANTEEN, strict=True
+    ):
+        tz = data.LOCAL_TZ if code in data.URUMQI_TIME_STREETS else data.DEFAULT_TZ
+        canteen_at = _offset(centre, *offset)
+        plans.append(
+            _SitePlan(
+                f"{code}-C",
+                f"{street}社区老年食堂",
+                SiteKind.CANTEEN,
+                f"{street}街道{rng.randint(1, 199)}号",
+                canteen_at,
+                data.DEFAULT_TZ,
+                True,
+                data.CANTEEN_SLOTS,
+            )
+        )
+        for n in range(1, points + 1):
+            plans.append(
+                _SitePlan(
+                    f"{code}-P{n}",
+                    f"{street}第{n}助餐点",
+                    SiteKind.MEAL_POINT,
+                    f"{street}{rng.randint(1, 40)}小区{rng.randint(1, 30)}栋",
+                    _scatter(rng, canteen_at, data.MEAL_POINT_RADIUS_KM),
+                    tz,
+                    n == 1,
+                    data.MEAL_POINT_SLOTS,
+                )
+            )
+    return plans
+
+
+def _random_name(rng: random.Random, halal: bool) -> str:
+    if halal and rng.random() < 0.6:
+        return rng.choice(data.UYGHUR_KAZAKH_NAMES)
+    return rng.choice(data.SURNAMES) + "".join(rng.choices(data.GIVEN, k=rng.choice((1, 2))))
+
+
+def _random_age(rng: random.Random) -> int:
+    bands, weights = zip(*data.AGE_BANDS, strict=True)
+    low, high = rng.choices(bands, weights=weights)[0]
+    return rng.randint(low, high)
+
+
+def _senior_row(rng: random.Random, index: int, site: _SitePlan, today: date) -> dict[str, Any]:
+    halal = rng.random() < data.DIET_SHARES["halal"]
+    age = _random_age(rng)
+    birth = today - timedelta(days=age * 365 + rng.randint(0, 364))
+    categories = [c for c, share in data.CATEGORY_SHARES.items() if rng.random() < share]
+    frail = "disabled" in categories or "semi_disabled" in categories or age >= 85
+    iddsi = 7
+    roll = rng.random()
+    for level, share in sorted(data.IDDSI_SHARES.items()):
+        if roll < share:
+            iddsi = level
+            break
+        roll -= share
+    allergens = [rng.choice(data.ALLERGENS)] if rng.random() < data.DIET_SHARES["allergy"] else []
+    delivery = rng.random() < (data.DELIVERY_SHARE_FRAIL if frail else data.DELIVERY_SHARE)
+    lat, lon = _scatter(rng, site.latlon, data.SENIOR_RADIUS_KM)
+    phone = f"1{rng.choice('3589')}{index:09d}" if rng.random() < data.PHONE_SHARE else None
+    return {
+        "name": _random_name(rng, halal),
+        "phone": phone,
+        "card_number": f"KMY{index:07d}",
+        "birth_date": birth,
+        "id_card_masked": f"650203********{rng.randint(0, 9999):04d}",
+        "address": f"{site.address.split('街道')[0]}{rng.randint(1, 60)}栋{rng.randint(1, 6)}单元"
+        f"{rng.randint(1, 6)}0{rng.randint(1, 4)}",
+        "latitude": round(lat, 6),
+        "longitude": round(lon, 6),
+        "home_site_id": site.id,
+        "categories": categories,
+        "low_salt": rng.random() < data.DIET_SHARES["low_salt"],
+        "low_sugar": rng.random() < data.DIET_SHARES["low_sugar"],
+        "iddsi_level": iddsi,
+        "halal": halal,
+        "allergens": allergens,
+        "delivery_eligible": delivery,
+        "delivery_notes": rng.choice(data.DOOR_NOTES) if delivery else None,
+    }
+
+
+async def _seed_seniors(
+    session: AsyncSession,
+    rng: random.Random,
+    serving: Sequence[_SitePlan],
+    count: int,
+    today: date,
+    progress: Progress,
+) -> tuple[list[int], list[dict[str, Any]]]:
+    weights = [3 if s.kind is SiteKind.CANTEEN else 2 for s in serving]
+    homes = rng.choices(serving, weights=weights, k=count)
+    rows = [_senior_row(rng, i + 1, site, today) for i, site in enumerate(homes)]
+    ids: list[int] = []
+    for start in range(0, count, BATCH):
+        ids += await _insert_returning_ids(session, Senior, rows[start : start + BATCH])
+        progress("seniors", min(start + BATCH, count), count)
+    contacts = []
+    for senior_id, row in zip(ids, rows, strict=True):
+        contacts.append(
+            {
+                "senior_id": senior_id,
+                "name": rng.choice(data.SURNAMES) + rng.choice(data.GIVEN),
+                "phone": f"139{rng.randint(0, 99_999_999):08d}",
+                "relation": rng.choice(data.RELATIONS),
+            }
+        )
+        row["id"] = senior_id
+    for start in range(0, len(contacts), BATCH):
+        await session.execute(insert(EmergencyContact), contacts[start : start + BATCH])
+    return ids, rows
+
+
+async def _seed_dishes(session: AsyncSession) -> dict[str, int]:
+    codes = list(data.DISHES)
+    ids = await _insert_returning_ids(
+        session,
+        Dish,
+        [
+            {"name": n, "name_en": e, "kind": k, "diet_tags": t, "allergens": a}
+            for n, e, k, t, a in data.DISHES.values()
+        ],
+    )
+    return dict(zip(codes, ids, strict=True))
+
+
+def _set_meal_tags(dish_codes: Sequence[str]) -> tuple[list[str], list[str]]:
+    tag_sets = [set(data.DISHES[c][3]) for c in dish_codes]
+    tags = sorted(set.intersection(*tag_sets))
+    allergens = sorted({a for c in dish_codes for a in data.DISHES[c][4]})
+    return tags, allergens
+
+
+async def ensure_menus(
+    session: AsyncSession, *, start: date, days: int, published_at: datetime
+) -> int:
+    """Publish the two set meals for every serving site, date and slot not yet on a menu."""
+    dish_ids = dict((await session.execute(select(Dish.name, Dish.id))).all())
+    slots = (
+        (await session.execute(select(SiteSlot).join(Site).where(Site.kind != SiteKind.KITCHEN)))
+        .scalars()
+        .all()
+    )
+    existing = set(
+        (
+            await session.execute(
+                select(Menu.site_id, Menu.service_date, Menu.slot).where(
+                    Menu.service_date >= start, Menu.service_date < start + timedelta(days=days)
+                )
+            )
+        ).all()
+    )
+    created = 0
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        for site_slot in slots:
+            if (site_slot.site_id, day, site_slot.slot) in existing:
+                continue
+            [menu_id] = await _insert_returning_ids(
+                session,
+                Menu,
+                [
+                    {
+                        "site_id": site_slot.site_id,
+                        "service_date": day,
+                        "slot": site_slot.slot,
+                        "published_at": published_at,
+                        "seat_capacity": site_slot.capacity,
+                        "seats_booked": 0,
+                    }
+                ],
+            )
+            set_meals = data.SET_MEALS_BY_WEEKDAY[
+                (day.weekday() + int(site_slot.slot is Slot.DINNER)) % 7
+            ]
+            item_rows, dish_lists = [], []
+            for code, (*dishes, price) in zip("AB", set_meals, strict=True):
+                tags, allergens = _set_meal_tags(dishes)
+                names = [data.DISHES[d][0] for d in dishes]
+                english = [data.DISHES[d][1] for d in dishes]
+                item_rows.append(
+                    {
+                        "menu_id": menu_id,
+                        "code": code,
+                        "name": f"{code}套餐：{names[0]}+{names[1]}",
+                        "name_en": f"Set {code}: {english[0]}, {english[1]}",
+                        "list_price_fen": price,
+                        "capacity": site_slot.capacity,
+                        "booked_count": 0,
+                        "diet_tags": tags,
+                        "variants": data.TEXTURE_AND_DIET_VARIANTS,
+                        "allergens": allergens,
+                    }
+                )
+                dish_lists.append([dish_ids[data.DISHES[d][0]] for d in dishes])
+            item_ids = await _insert_returning_ids(session, MenuItem, item_rows)
+            await session.execute(
+                insert(MenuItemDish),
+                [
+                    {"menu_item_id": item_id, "dish_id": dish_id, "position": pos}
+                    for item_id, dishes in zip(item_ids, dish_lists, strict=True)
+                    for pos, dish_id in enumerate(dishes)
+                ],
+            )
+            created += 1
+    return created
+
+
+async def _seed_accounts(
+    session: AsyncSession,
+    rng: random.Random,
+    sites: Sequence[_SitePlan],
+    senior_rows: Sequence[dict[str, Any]],
+    now: datetime,
+) -> dict[str, str]:
+    pw = {role: hash_password(secret) for role, secret in data.DEMO_PASSWORDS.items()}
+    logins: dict[str, str] = {}
+
+    def account(login: str, name: str, role: Role, secret: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "login": login,
+            "display_name": name,
+            "role": role,
+            "password_hash": pw[secret],
+            "active": True,
+            "locale": "zh_CN",
+            "senior_id": None,
+            **extra,
+        }
+
+    staff_rows = [
+        account("admin", "区民政局管理员", Role.ADMIN, "admin"),
+        account("kitchen", "中央厨房", Role.KITCHEN, "kitchen"),
+    ]
+    logins["admin"] = data.DEMO_PASSWORDS["admin"]
+    logins["kitchen"] = data.DEMO_PASSWORDS["kitchen"]
+    for code, *_ in data.VANS:
+        staff_rows.append(account(f"driver-{code[-2:]}", f"司机 {code}", Role.DRIVER, "driver"))
+    logins["driver-01"] = data.DEMO_PASSWORDS["driver"]
+    serving = [s for s in sites if s.kind is not SiteKind.KITCHEN]
+    for site in serving:
+        staff_rows.append(
+            account(f"staff-{site.code}", f"{site.name}工作人员", Role.SITE_STAFF, "staff")
+        )
+    logins[f"staff-{serving[0].code}"] = data.DEMO_PASSWORDS["staff"]
+    ids = await _insert_returning_ids(session, Account, staff_rows)
+    by_login = dict(zip([r["login"] for r in staff_rows], ids, strict=True))
+    await session.execute(
+        insert(StaffSite),
+        [{"account_id": by_login[f"staff-{s.code}"], "site_id": s.id} for s in serving],
+    )
+    for n, (code, boxes, cold) in enumerate(data.VANS, start=1):
+        await session.execute(
+            insert(Van).values(
+                code=code,
+                depot_site_id=sites[0].id,
+                capacity_boxes=boxes,
+                cold_capacity_boxes=cold,
+                driver_account_id=by_login[f"driver-{n:02d}"],
+            )
+        )
+    senior_accounts = [
+        account(row["phone"], row["name"], Role.SENIOR, "senior_pin", senior_id=row["id"])
+        for row in senior_rows
+        if row["phone"]
+    ]
+    for start in range(0, len(senior_accounts), BATCH):
+        await session.execute(insert(Account), senior_accounts[start : start + BATCH])
+    if senior_accounts:
+        logins[senior_accounts[0]["login"]] = data.DEMO_PASSWORDS["senior_pin"]
+    family_rows, bindings = [], []
+    first_site = serving[0].id
+    candidates = [r for r in senior_rows if r["home_site_id"] == first_site][:2] or senior_rows[:2]
+    family_rows.append(account("family", "家属（演示）", Role.FAMILY, "family"))
+    bindings.append([r["id"] for r in candidates])
+    for row in senior_rows:
+        if row["phone"] is None and rng.random() < 0.3:
+            family_rows.append(
+                account(
+                    f"family-{row['card_number']}", f"{row['name']}的家属", Role.FAMILY, "family"
+                )
+            )
+            bindings.append([row["id"]])
+    family_ids: list[int] = []
+    for start in range(0, len(family_rows), BATCH):
+        family_ids += await _insert_returning_ids(
+            session, Account, family_rows[start : start + BATCH]
+        )
+    binding_rows = [
+        {
+            "account_id": account_id,
+            "senior_id": senior_id,
+            "relation": rng.choice(data.RELATIONS),
+            "consented_at": now,
+        }
+        for account_id, seniors in zip(family_ids, bindings, strict=True)
+        for senior_id in seniors
+    ]
+    for start in range(0, len(binding_rows), BATCH):
+        await session.execute(insert(FamilyBinding), binding_rows[start : start + BATCH])
+    logins["family"] = data.DEMO_PASSWORDS["family"]
+    return logins
+
+
+async def _load_tier_rules(session: AsyncSession) -> list[TierRule]:
+    rows = await session.execute(
+        select(SubsidyTier, FundingSource.code, FundingSource.name).join(FundingSource)
+    )
+    return [TierRule(c, n, t.min_age, t.max_age, t.category, t.amount_fen) for t, c, n in rows]
+
+
+def _first_suitable(
+    diet: DietProfile, options: Sequence[tuple[int, MenuItem]]
+) -> tuple[int, MenuItem, VariantChoice] | None:
+    """The first set meal this senior may eat, as a senior scrolling the menu would pick."""
+    for menu_id, item in options:
+        offer = MealOffer(item.name, item.diet_tags, item.variants, item.allergens)
+        try:
+            return menu_id, item, choose_variant(diet, offer)
+        except Conflict:
+            continue
+    return None
+
+
+async def seed_bookings(
+    session: AsyncSession,
+    rng: random.Random,
+    senior_rows: Sequence[dict[str, Any]],
+    *,
+    start: date,
+    days: int,
+    now: datetime,
+    progress: Progress = _no_progress,
+) -> int:
+    """Lunch bookings for a share of seniors each day, priced and varianted as the service would."""
+    tiers = await _load_tier_rules(session)
+    menus = (
+        await session.execute(
+            select(Menu.id, Menu.site_id, Menu.service_date, MenuItem)
+            .join(MenuItem, MenuItem.menu_id == Menu.id)
+            .where(
+                Menu.slot == Slot.LUNCH,
+                Menu.service_date >= start,
+                Menu.service_date < start + timedelta(days=days),
+            )
+        )
+    ).all()
+    items: dict[tuple[int, date], list[tuple[int, MenuItem]]] = {}
+    for menu_id, site_id, day, item in menus:
+        items.setdefault((site_id, day), []).append((menu_id, item))
+    delivery_sites = set(await session.scalars(select(Site.id).where(Site.offers_delivery)))
+    rows: list[dict[str, Any]] = []
+    item_counts: Counter[int] = Counter()
+    menu_counts: Counter[int] = Counter()
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        for senior in senior_rows:
+            if rng.random() >= data.BOOKING_SHARE_PER_DAY:
+                continue
+            options = items.get((senior["home_site_id"], day))
+            if not options:
+                continue
+            diet = DietProfile(
+                senior["halal"],
+                senior["low_salt"],
+                senior["low_sugar"],
+                senior["iddsi_level"],
+                tuple(senior["allergens"]),
+            )
+            suitable = _first_suitable(diet, sorted(options, key=lambda _: rng.random()))
+            if suitable is None:
+                continue
+            menu_id, item, choice = suitable
+            delivers = senior["delivery_eligible"] and senior["home_site_id"] in delivery_sites
+            fulfilment = (
+                Fulfilment.DELIVERY
+                if delivers
+                else rng.choice((Fulfilment.DINE_IN, Fulfilment.DINE_IN, Fulfilment.PICKUP))
+            )
+            age = age_on(senior["birth_date"], day)
+            quote = quote_price(
+                item.list_price_fen,
+                age,
+                effective_categories(senior["categories"], age, ADVANCED_AGE_YEARS),
+                tiers,
+            )
+            rows.append(
+                {
+                    "senior_id": senior["id"],
+                    "site_id": senior["home_site_id"],
+                    "menu_id": menu_id,
+                    "menu_item_id": item.id,
+                    "service_date": day,
+                    "slot": Slot.LUNCH,
+                    "fulfilment": fulfilment,
+                    "variant": choice.variant,
+                    "status": BookingStatus.BOOKED,
+                    "booked_by": BookedBy.SELF if senior["phone"] else BookedBy.STAFF,
+                    "account_id": None,
+                    "idempotency_key": None,
+                    "list_price_fen": quote.list_price_fen,
+                    "subsidy_fen": quote.subsidy_fen,
+                    "price_fen": quote.price_fen,
+                    "subsidy_breakdown": quote.breakdown_json(),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            item_counts[item.id] += 1
+            menu_counts[menu_id] += 1
+    for begin in range(0, len(rows), BATCH):
+        await session.execute(insert(Booking), rows[begin : begin + BATCH])
+        progress("bookings", min(begin + BATCH, len(rows)), len(rows))
+    for item_id, n in item_counts.items():
+        await session.execute(
+            MenuItem.__table__.update().where(MenuItem.id == item_id).values(booked_count=n)
+        )
+    for menu_id, n in menu_counts.items():
+        await session.execute(
+            Menu.__table__.update().where(Menu.id == menu_id).values(seats_booked=n)
+        )
+    return len(rows)
+
+
+async def seed_demo(
+    session: AsyncSession,
+    *,
+    seed: int,
+    seniors: int,
+    today: date,
+    now: datetime,
+    menu_days: int = 7,
+    booking_days: int = 0,
+    progress: Progress = _no_progress,
+) -> SeedSummary:
+    """Create the whole demo district in one transaction (the caller commits)."""
+    rng = random.Random(seed)
+    summary = SeedSummary()
+    await _seed_policy(session)
+    plans = _plan_sites(rng)
+    site_ids = await _insert_returning_ids(
+        session,
+        Site,
+        [
+            {
+                "code": p.code,
+                "name": p.name,
+                "kind": p.kind,
+                "address": p.address,
+                "latitude": round(p.latlon[0], 6),
+                "longitude": round(p.latlon[1], 6),
+                "timezone": p.timezone,
+                "offers_delivery": p.offers_delivery,
+                "last_mile_radius_m": data.LAST_MILE_RADIUS_M
+                if p.kind is SiteKind.MEAL_POINT
+                else None,
+            }
+            for p in plans
+        ],
+    )
+    for plan, site_id in zip(plans, site_ids, strict=True):
+        plan.id = site_id
+    summary.sites = len(plans)
+    serving = [p for p in plans if p.kind is not SiteKind.KITCHEN]
+    senior_ids, senior_rows = await _seed_seniors(session, rng, serving, seniors, today, progress)
+    summary.seniors = len(senior_ids)
+    per_site = Counter(row["home_site_id"] for row in senior_rows)
+    slot_rows = []
+    for plan in serving:
+        for slot, spec in plan.slots.items():
+            needed = per_site[plan.id] * SEAT_SHARE_OF_SENIORS
+            capacity = max(
+                spec["capacity"], math.ceil(needed / CAPACITY_ROUNDING) * CAPACITY_ROUNDING
+            )
+            slot_rows.append(
+                {
+                    "site_id": plan.id,
+                    "slot": Slot(slot),
+                    "serve_start": _hhmm(spec["serve"][0]),
+                    "serve_end": _hhmm(spec["serve"][1]),
+                    "cutoff_time": _hhmm(spec["cutoff"][0]),
+                    "cutoff_days_before": spec["cutoff"][1],
+                    "capacity": capacity,
+                }
+            )
+    await session.execute(insert(SiteSlot), slot_rows)
+    await _seed_dishes(session)
+    summary.menus = await ensure_menus(
+        session, start=today, days=menu_days, published_at=now - timedelta(days=1)
+    )
+    summary.demo_logins = await _seed_accounts(session, rng, plans, senior_rows, now)
+    summary.accounts = int(await session.scalar(select(func.count()).select_from(Account)) or 0)
+    if booking_days:
+        summary.bookings = await seed_bookings(
+            session, rng, senior_rows, start=today, days=booking_days, now=now, progress=progress
+        )
+    return summary

@@ -64,7 +64,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         samesite="lax",
         httponly=True,
     )
+
+    async def dispose_engine() -> None:
+        await engine.dispose()
+
     return Litestar(
+        on_shutdown=[dispose_engine],
         route_handlers=[
             health,
             AuthController,
@@ -93,6 +98,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 }
             ),
         ),
-        state=State({"settings": settings, "clock": clock or Clock()}),
+        state=State({"settings": settings, "clock": clock or Clock(settings.frozen_now)}),
         debug=settings.debug,
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +26,13 @@ def _load_or_create_secret(var_dir: Path) -> str:
     path.write_text(secret)
     path.chmod(0o600)
     return secret
+
+
+def _aware(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"{ENV_PREFIX}FROZEN_NOW needs a UTC offset, e.g. 2026-11-23T07:00+08:00")
+    return moment
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,7 @@ class Settings:
     hot_holding_limit: timedelta = timedelta(hours=4)
     page_size_max: int = 500
     advanced_age_years: int = 80
-    extra: dict[str, str] = field(default_factory=dict)
+    frozen_now: datetime | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -66,6 +73,8 @@ class Settings:
             "debug": env.get(f"{ENV_PREFIX}DEBUG", "") in {"1", "true", "yes"},
             "secure_cookies": env.get(f"{ENV_PREFIX}SECURE_COOKIES", "") in {"1", "true", "yes"},
         }
+        if env.get(f"{ENV_PREFIX}FROZEN_NOW"):
+            values["frozen_now"] = _aware(env[f"{ENV_PREFIX}FROZEN_NOW"])
         if f"{ENV_PREFIX}SECRET_KEY" in env:
             values["secret_key"] = env[f"{ENV_PREFIX}SECRET_KEY"]
         values.update(overrides)

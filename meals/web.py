@@ -9,8 +9,10 @@ from typing import Annotated, Any
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
+from litestar.params import PathParameter, QueryParameter
 from msgspec import Meta
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +22,17 @@ from meals.settings import Settings
 from meals.words import Role
 
 MAX_DB_INT = 2_147_483_647
+MAX_PAGE = 500
 RecordId = Annotated[int, Meta(ge=1, le=MAX_DB_INT)]
+PathId = Annotated[int, PathParameter(ge=1, le=MAX_DB_INT)]
+QueryId = Annotated[int, QueryParameter(ge=1, le=MAX_DB_INT)]
+OptionalQueryId = Annotated[int | None, QueryParameter(ge=1, le=MAX_DB_INT)]
+PageLimit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)]
+PageOffset = Annotated[int, QueryParameter(ge=0, le=MAX_DB_INT)]
+DbSession = NamedDependency[AsyncSession]
+CurrentActor = NamedDependency[Actor]
+Now = NamedDependency[datetime]
+AppSettings = NamedDependency[Settings]
 SESSION_ACCOUNT = "account_id"
 SESSION_ROLE = "role"
 
@@ -45,7 +57,7 @@ def allow(*roles: Role) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
     return guard
 
 
-async def provide_actor(request: Request, db_session: AsyncSession) -> Actor:
+async def provide_actor(request: Request, db_session: DbSession) -> Actor:
     account_id = request.session.get(SESSION_ACCOUNT) if request.session else None
     if account_id is None:
         raise NotAuthorizedException("Please log in first.")

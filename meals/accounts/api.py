@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts import service
-from meals.accounts.service import Actor
-from meals.settings import Settings
-from meals.web import ALL_ROLES, SESSION_ACCOUNT, SESSION_ROLE, allow
+from meals.web import (
+    ALL_ROLES,
+    SESSION_ACCOUNT,
+    SESSION_ROLE,
+    AppSettings,
+    CurrentActor,
+    DbSession,
+    Now,
+    allow,
+)
 from meals.words import Role
 
 
@@ -31,7 +37,7 @@ class AccountView(msgspec.Struct):
     senior_ids: list[int] = msgspec.field(default_factory=list)
 
     @classmethod
-    def of(cls, actor: Actor) -> AccountView:
+    def of(cls, actor: CurrentActor) -> AccountView:
         return cls(
             account_id=actor.account_id,
             role=actor.role,
@@ -52,10 +58,10 @@ class AuthController(Controller):
     async def login(
         self,
         request: Request,
-        data: LoginForm,
-        db_session: AsyncSession,
-        now: datetime,
-        settings: Settings,
+        data: JSONBody[LoginForm],
+        db_session: DbSession,
+        now: Now,
+        settings: AppSettings,
     ) -> AccountView:
         account = await service.authenticate(
             db_session,
@@ -73,5 +79,5 @@ class AuthController(Controller):
         request.clear_session()
 
     @get("/me", guards=[allow(*ALL_ROLES)], summary="The logged-in account and its scope")
-    async def me(self, actor: Actor) -> AccountView:
+    async def me(self, actor: CurrentActor) -> AccountView:
         return AccountView.of(actor)

@@ -7,19 +7,34 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, Response, get, post
-from litestar.params import Parameter
+from litestar.params import FromQuery, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from meals.accounts.service import Actor
 from meals.bookings import service
 from meals.bookings.models import Booking
-from meals.settings import Settings
-from meals.web import BOOKERS, MAX_DB_INT, RecordId, allow
+from meals.web import (
+    BOOKERS,
+    AppSettings,
+    CurrentActor,
+    DbSession,
+    Now,
+    OptionalQueryId,
+    PageLimit,
+    PageOffset,
+    PathId,
+    QueryId,
+    RecordId,
+    allow,
+)
 from meals.words import BookedBy, BookingStatus, Fulfilment, Slot, Variant
 
-IdempotencyKey = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-MAX_PAGE = 500
+IDEMPOTENCY_KEY_MAX = 128
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key", required=False, min_length=1, max_length=IDEMPOTENCY_KEY_MAX
+    ),
+]
 
 
 class BookingCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -102,14 +117,12 @@ class BookingController(Controller):
     )
     async def create(
         self,
-        data: BookingCreate,
-        db_session: AsyncSession,
-        actor: Actor,
-        now: datetime,
-        settings: Settings,
-        idempotency_key: Annotated[
-            IdempotencyKey | None, Parameter(header="Idempotency-Key", required=False)
-        ] = None,
+        data: JSONBody[BookingCreate],
+        db_session: DbSession,
+        actor: CurrentActor,
+        now: Now,
+        settings: AppSettings,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[BookingView]:
         outcome = await service.create_booking(
             db_session,
@@ -129,16 +142,16 @@ class BookingController(Controller):
     @get("/bookings", guards=[allow(*BOOKERS)], summary="List bookings within your scope")
     async def index(
         self,
-        db_session: AsyncSession,
-        actor: Actor,
-        senior_id: Annotated[int | None, Parameter(ge=1, le=MAX_DB_INT)] = None,
-        site_id: Annotated[int | None, Parameter(ge=1, le=MAX_DB_INT)] = None,
-        date_from: date | None = None,
-        date_to: date | None = None,
-        slot: Slot | None = None,
-        status: BookingStatus | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 100,
-        offset: Annotated[int, Parameter(ge=0, le=MAX_DB_INT)] = 0,
+        db_session: DbSession,
+        actor: CurrentActor,
+        senior_id: OptionalQueryId = None,
+        site_id: OptionalQueryId = None,
+        date_from: FromQuery[date | None] = None,
+        date_to: FromQuery[date | None] = None,
+        slot: FromQuery[Slot | None] = None,
+        status: FromQuery[BookingStatus | None] = None,
+        limit: PageLimit = 100,
+        offset: PageOffset = 0,
     ) -> list[BookingView]:
         bookings = await service.list_bookings(
             db_session,
@@ -152,9 +165,9 @@ class BookingController(Controller):
     @get("/bookings/{booking_id:int}", guards=[allow(*BOOKERS)], summary="One booking")
     async def show(
         self,
-        db_session: AsyncSession,
-        actor: Actor,
-        booking_id: Annotated[int, Parameter(ge=1, le=MAX_DB_INT)],
+        db_session: DbSession,
+        actor: CurrentActor,
+        booking_id: PathId,
     ) -> BookingView:
         return BookingView.of(
             await service.get_booking(db_session, actor=actor, booking_id=booking_id)
@@ -168,10 +181,10 @@ class BookingController(Controller):
     )
     async def cancel(
         self,
-        db_session: AsyncSession,
-        actor: Actor,
-        now: datetime,
-        booking_id: Annotated[int, Parameter(ge=1, le=MAX_DB_INT)],
+        db_session: DbSession,
+        actor: CurrentActor,
+        now: Now,
+        booking_id: PathId,
     ) -> BookingView:
         return BookingView.of(
             await service.cancel_booking(db_session, actor=actor, booking_id=booking_id, now=now)
@@ -180,11 +193,11 @@ class BookingController(Controller):
     @get("/quote", guards=[allow(*BOOKERS)], summary="What a senior pays for a set meal")
     async def quote(
         self,
-        db_session: AsyncSession,
-        actor: Actor,
-        settings: Settings,
-        senior_id: Annotated[int, Parameter(ge=1, le=MAX_DB_INT)],
-        menu_item_id: Annotated[int, Parameter(ge=1, le=MAX_DB_INT)],
+        db_session: DbSession,
+        actor: CurrentActor,
+        settings: AppSettings,
+        senior_id: QueryId,
+        menu_item_id: QueryId,
     ) -> QuoteView:
         senior, meal, quote = await service.quote_booking(
             db_session,

@@ -170,13 +170,13 @@ async def _active_booking_id(
     )
 
 
-def _already_booked(booking_id: int, meal: MealContext) -> Conflict:
+def _already_booked(booking_id: int, service_date: date, slot: Slot) -> Conflict:
     return Conflict(
         "This senior already has booking {booking_id} for {slot} on {day}; cancel it first.",
         code="already_booked",
         booking_id=booking_id,
-        slot=meal.menu.slot.value,
-        day=meal.menu.service_date.isoformat(),
+        slot=slot.value,
+        day=service_date.isoformat(),
     )
 
 
@@ -212,7 +212,7 @@ async def create_booking(
     )
     duplicate = await _active_booking_id(session, senior.id, meal.menu.service_date, meal.menu.slot)
     if duplicate is not None:
-        raise _already_booked(duplicate, meal)
+        raise _already_booked(duplicate, meal.menu.service_date, meal.menu.slot)
     await _take_portion(session, meal)
     booking = Booking(
         senior_id=senior.id,
@@ -235,11 +235,12 @@ async def create_booking(
         updated_at=now,
     )
     session.add(booking)
+    service_date, slot = meal.menu.service_date, meal.menu.slot
     try:
         await session.commit()
     except IntegrityError:
         await session.rollback()
-        return await _resolve_race(session, actor, request, meal, idempotency_key)
+        return await _resolve_race(session, actor, request, service_date, slot, idempotency_key)
     return BookingOutcome(booking, created=True, notices=choice.notices)
 
 
@@ -252,7 +253,6 @@ async def _take_portion(session: AsyncSession, meal: MealContext) -> None:
         .execution_options(synchronize_session=False)
     )
     if taken.rowcount == 0:
-        await session.rollback()
         raise Conflict(
             "{meal} on {day} is sold out; choose another set meal.",
             code="sold_out",
@@ -266,7 +266,6 @@ async def _take_portion(session: AsyncSession, meal: MealContext) -> None:
         .execution_options(synchronize_session=False)
     )
     if seated.rowcount == 0:
-        await session.rollback()
         raise Conflict(
             "{site} is fully booked for {slot} on {day}.",
             code="site_full",
@@ -280,7 +279,8 @@ async def _resolve_race(
     session: AsyncSession,
     actor: Actor,
     request: BookingRequest,
-    meal: MealContext,
+    service_date: date,
+    slot: Slot,
     idempotency_key: str | None,
 ) -> BookingOutcome:
     """A concurrent request won a uniqueness race: answer as if it had come first."""
@@ -288,11 +288,9 @@ async def _resolve_race(
         existing = await _by_idempotency_key(session, actor.account_id, idempotency_key)
         if existing is not None:
             return _replay(existing, request)
-    duplicate = await _active_booking_id(
-        session, request.senior_id, meal.menu.service_date, meal.menu.slot
-    )
+    duplicate = await _active_booking_id(session, request.senior_id, service_date, slot)
     if duplicate is not None:
-        raise _already_booked(duplicate, meal)
+        raise _already_booked(duplicate, service_date, slot)
     raise Conflict("The booking could not be saved; please try again.", code="retry")
 
 

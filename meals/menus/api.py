@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated
+from datetime import date
 
 import msgspec
 from litestar import Controller, get
-from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromQuery
 
 from meals.menus import service
 from meals.menus.models import Menu
-from meals.web import ALL_ROLES, MAX_DB_INT, allow
+from meals.web import (
+    ALL_ROLES,
+    DbSession,
+    Now,
+    OptionalQueryId,
+    PathId,
+    allow,
+)
 from meals.words import Slot
 
 
@@ -94,12 +99,12 @@ class MenuController(Controller):
     @get("/", summary="Published menus by site and date range (at most 31 days)")
     async def index(
         self,
-        db_session: AsyncSession,
-        now: datetime,
-        site_id: Annotated[int | None, Parameter(ge=1, le=MAX_DB_INT)] = None,
-        date_from: date | None = None,
-        date_to: date | None = None,
-        slot: Slot | None = None,
+        db_session: DbSession,
+        now: Now,
+        site_id: OptionalQueryId = None,
+        date_from: FromQuery[date | None] = None,
+        date_to: FromQuery[date | None] = None,
+        slot: FromQuery[Slot | None] = None,
     ) -> list[MenuView]:
         menus = await service.list_menus(
             db_session, now=now, site_id=site_id, date_from=date_from, date_to=date_to, slot=slot
@@ -109,8 +114,8 @@ class MenuController(Controller):
     @get("/{menu_id:int}", summary="One published menu")
     async def show(
         self,
-        db_session: AsyncSession,
-        now: datetime,
-        menu_id: Annotated[int, Parameter(ge=1, le=MAX_DB_INT)],
+        db_session: DbSession,
+        now: Now,
+        menu_id: PathId,
     ) -> MenuView:
         return MenuView.of(await service.get_menu(db_session, menu_id=menu_id, now=now))

@@ -7,15 +7,20 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, get
-from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import QueryParameter
 
-from meals.accounts.service import Actor
 from meals.seniors import service
 from meals.seniors.models import Senior
-from meals.web import BOOKERS, MAX_DB_INT, allow
-
-MAX_PAGE = 500
+from meals.web import (
+    BOOKERS,
+    CurrentActor,
+    DbSession,
+    OptionalQueryId,
+    PageLimit,
+    PageOffset,
+    PathId,
+    allow,
+)
 
 
 class ContactView(msgspec.Struct):
@@ -78,12 +83,12 @@ class SeniorController(Controller):
     @get("/", summary="Seniors you may see; search by name, phone or meal-card number")
     async def index(
         self,
-        db_session: AsyncSession,
-        actor: Actor,
-        site_id: Annotated[int | None, Parameter(ge=1, le=MAX_DB_INT)] = None,
-        q: Annotated[str | None, Parameter(max_length=64)] = None,
-        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 100,
-        offset: Annotated[int, Parameter(ge=0, le=MAX_DB_INT)] = 0,
+        db_session: DbSession,
+        actor: CurrentActor,
+        site_id: OptionalQueryId = None,
+        q: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        limit: PageLimit = 100,
+        offset: PageOffset = 0,
     ) -> list[SeniorView]:
         seniors = await service.list_seniors(
             db_session, actor=actor, site_id=site_id, search=q, limit=limit, offset=offset
@@ -93,9 +98,9 @@ class SeniorController(Controller):
     @get("/{senior_id:int}", summary="One senior's record")
     async def show(
         self,
-        db_session: AsyncSession,
-        actor: Actor,
-        senior_id: Annotated[int, Parameter(ge=1, le=MAX_DB_INT)],
+        db_session: DbSession,
+        actor: CurrentActor,
+        senior_id: PathId,
     ) -> SeniorView:
         return SeniorView.of(
             await service.get_senior_in_scope(db_session, actor=actor, senior_id=senior_id)

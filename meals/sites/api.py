@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import time
-from typing import Annotated
 
 import msgspec
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.params import FromQuery
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.sites import service
 from meals.sites.models import Site, SiteSlot
-from meals.web import ALL_ROLES, MAX_DB_INT, allow
+from meals.web import (
+    ALL_ROLES,
+    DbSession,
+    PathId,
+    allow,
+)
 from meals.words import SiteKind, Slot
 
 
@@ -72,15 +76,15 @@ class SiteController(Controller):
     guards = [allow(*ALL_ROLES)]  # noqa: RUF012
 
     @get("/", summary="The central kitchen, canteens and meal points")
-    async def index(self, db_session: AsyncSession, kind: SiteKind | None = None) -> list[SiteView]:
+    async def index(
+        self, db_session: DbSession, kind: FromQuery[SiteKind | None] = None
+    ) -> list[SiteView]:
         sites = await service.list_sites(db_session, kind=kind)
         slots = await _slots_by_site(db_session, [s.id for s in sites])
         return [SiteView.of(site, slots[site.id]) for site in sites]
 
     @get("/{site_id:int}", summary="One site with its slots, serving windows and cutoffs")
-    async def show(
-        self, db_session: AsyncSession, site_id: Annotated[int, Parameter(ge=1, le=MAX_DB_INT)]
-    ) -> SiteView:
+    async def show(self, db_session: DbSession, site_id: PathId) -> SiteView:
         site = await service.get_site(db_session, site_id)
         slots = await _slots_by_site(db_session, [site.id])
         return SiteView.of(site, slots[site.id])

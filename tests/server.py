@@ -1,0 +1,75 @@
+"""Run the real service (`warmmeal serve`) in a subprocess for tests that need real processes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+STARTUP_SECONDS = 30
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_server(
+    database_url: str, var_dir: Path, *, now: datetime, secret: str, workers: int = 1
+) -> Iterator[str]:
+    """Start `warmmeal serve` on a free port with a frozen clock; yield its base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "WARMMEAL_DATABASE_URL": database_url,
+        "WARMMEAL_VAR_DIR": str(var_dir),
+        "WARMMEAL_SECRET_KEY": secret,
+        "WARMMEAL_FROZEN_NOW": now.isoformat(),
+    }
+    log = (var_dir / "server.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "meals.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError((var_dir / "server.log").read_text())
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start:\n" + (var_dir / "server.log").read_text())
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()

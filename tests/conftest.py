@@ -7,6 +7,7 @@ every database test on PostgreSQL too; without it those cases skip with that rea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -101,20 +102,29 @@ def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh copy of the seeded demo district for one test."""
-    if request.param == "sqlite":
+@contextlib.contextmanager
+def fresh_database(request: pytest.FixtureRequest, backend: str, folder: Path) -> Iterator[str]:
+    """A fresh copy of the seeded demo district on `backend`; dropped afterwards."""
+    if backend == "sqlite":
         template = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "warmmeal.sqlite3"
+        path = folder / "warmmeal.sqlite3"
         shutil.copyfile(template, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
     base, template_name = request.getfixturevalue("pg_template")
     name = f"warmmeal_t_{uuid.uuid4().hex[:10]}"
     asyncio.run(_admin(base, f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
-    yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh copy of the seeded demo district for one test."""
+    with fresh_database(request, request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ def alembic_config(settings: Settings) -> Config:
     return config
 
 
-def upgrade(settings: Settings, revision: str = "head") -> None:
+def upgrade(settings: Settings, revision: str = "heads") -> None:
     """Bring the database schema up to `revision` (creating the SQLite file if needed)."""
     if settings.is_sqlite:
         from sqlalchemy.engine import make_url

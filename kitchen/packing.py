@@ -10,7 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from kitchen.model import Departure, Destination, DestinationKind, DietVariant, HomeRecipient
+from kitchen.model import (
+    VARIANT_RANK,
+    Departure,
+    Destination,
+    DestinationKind,
+    DietVariant,
+    HomeRecipient,
+)
 from kitchen.recipes import ResolvedRecipe
 from kitchen.result import Box, BoxItem, HomeDeliveryLabel, LabelItem, StopPacking, VanPacking
 
@@ -37,6 +44,7 @@ def pack(
     box_capacity: int,
 ) -> tuple[tuple[VanPacking, ...], tuple[HomeDeliveryLabel, ...]]:
     """Packing lists in departure and stop order, and labels special diets first."""
+    layouts = _Layouts(recipes, box_capacity)
     units_by_stop: dict[StopKey, list[PackingUnitKey]] = {}
     for unit_key in packing_input.contents:
         units_by_stop.setdefault(unit_key[:2], []).append(unit_key)
@@ -45,7 +53,8 @@ def pack(
         stops_by_departure.setdefault(stop_key[0], []).append(stop_key)
 
     vans: list[VanPacking] = []
-    labels: list[HomeDeliveryLabel] = []
+    special_labels: list[HomeDeliveryLabel] = []
+    other_labels: list[HomeDeliveryLabel] = []
     for departure_id in sorted(
         stops_by_departure, key=lambda d: (departures[d].departs_at, departures[d].van_id, d)
     ):
@@ -59,29 +68,33 @@ def pack(
         for stop_key in stop_keys:
             destination = packing_input.stops[stop_key]
             boxes: list[Box] = []
-            units = sorted(
-                units_by_stop[stop_key],
-                key=lambda unit: _unit_order(unit, packing_input),
-            )
-            for unit_key in units:
-                contents = packing_input.contents[unit_key]
-                unit_boxes = _fill_boxes(
-                    contents, unit_key[2], recipes, box_capacity, next_box_number
-                )
+            units = [
+                (layouts.get(packing_input.contents[unit_key]), unit_key)
+                for unit_key in units_by_stop[stop_key]
+            ]
+            if len(units) > 1:
+                units.sort(key=lambda unit: _unit_order(unit[0], unit[1], packing_input))
+            for layout, (_, _, delivery_id) in units:
+                unit_boxes = [
+                    Box(
+                        box_number=next_box_number + offset,
+                        variant=variant,
+                        delivery_id=delivery_id,
+                        items=items,
+                    )
+                    for offset, (variant, items) in enumerate(layout.boxes)
+                ]
                 next_box_number += len(unit_boxes)
                 boxes.extend(unit_boxes)
-                delivery_id = unit_key[2]
                 if delivery_id is not None:
-                    labels.append(
-                        _label(
-                            packing_input.recipients[delivery_id],
-                            destination,
-                            departure,
-                            contents,
-                            recipes,
-                            unit_boxes,
-                        )
+                    label = _label(
+                        packing_input.recipients[delivery_id],
+                        destination,
+                        departure,
+                        layout,
+                        unit_boxes,
                     )
+                    (special_labels if label.is_special else other_labels).append(label)
             stop_packings.append(
                 StopPacking(
                     stop_id=destination.stop_id,
@@ -100,8 +113,79 @@ def pack(
                 stops=tuple(stop_packings),
             )
         )
-    labels.sort(key=lambda label: not label.is_special)
-    return tuple(vans), tuple(labels)
+    return tuple(vans), (*special_labels, *other_labels)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Layout:
+    """How one set of contents is boxed and labelled; shared by every unit with it."""
+
+    boxes: tuple[tuple[DietVariant, tuple[BoxItem, ...]], ...]
+    label_items: tuple[LabelItem, ...]
+    variants: tuple[DietVariant, ...]
+    allergens: frozenset[str]
+    best_rank: int
+
+
+class _Layouts:
+    """Layouts cached by contents: thousands of home deliveries share a few contents."""
+
+    def __init__(self, recipes: Mapping[DishVariant, ResolvedRecipe], box_capacity: int) -> None:
+        self._recipes = recipes
+        self._box_capacity = box_capacity
+        self._cache: dict[tuple, _Layout] = {}
+
+    def get(self, contents: Mapping[DishVariant, int]) -> _Layout:
+        signature = tuple(contents.items())
+        layout = self._cache.get(signature)
+        if layout is None:
+            layout = self._cache[signature] = self._build(contents)
+        return layout
+
+    def _build(self, contents: Mapping[DishVariant, int]) -> _Layout:
+        recipes = self._recipes
+        label_items = sorted(
+            (
+                LabelItem(
+                    dish_id=dish_id,
+                    dish_name=recipes[(dish_id, variant)].dish_name,
+                    variant=variant,
+                    portions=portions,
+                )
+                for (dish_id, variant), portions in contents.items()
+            ),
+            key=lambda item: (VARIANT_RANK[item.variant], item.dish_name, item.dish_id),
+        )
+        variants = tuple(dict.fromkeys(item.variant for item in label_items))
+        return _Layout(
+            boxes=tuple(
+                (variant, items)
+                for variant in variants
+                for items in self._fill([item for item in label_items if item.variant is variant])
+            ),
+            label_items=tuple(label_items),
+            variants=variants,
+            allergens=frozenset().union(*(recipes[key].allergens for key in contents)),
+            best_rank=VARIANT_RANK[variants[0]],
+        )
+
+    def _fill(self, items: list[LabelItem]) -> list[tuple[BoxItem, ...]]:
+        """Split one variant's items into boxes of at most the box capacity."""
+        boxes: list[tuple[BoxItem, ...]] = []
+        box: list[BoxItem] = []
+        space = self._box_capacity
+        for item in items:
+            remaining = item.portions
+            while remaining:
+                if space == 0:
+                    boxes.append(tuple(box))
+                    box, space = [], self._box_capacity
+                taken = min(remaining, space)
+                box.append(BoxItem(dish_id=item.dish_id, dish_name=item.dish_name, portions=taken))
+                space -= taken
+                remaining -= taken
+        boxes.append(tuple(box))
+        return boxes
 
 
 def _stop_order(destination: Destination) -> tuple:
@@ -110,71 +194,20 @@ def _stop_order(destination: Destination) -> tuple:
     return (sequence is None, sequence or 0, destination.stop_name, destination.stop_id)
 
 
-def _unit_order(unit_key: PackingUnitKey, packing_input: PackingInput) -> tuple:
+def _unit_order(layout: _Layout, unit_key: PackingUnitKey, packing_input: PackingInput) -> tuple:
     """Within a stop: special-diet contents first, then by recipient name."""
-    best_rank = min(variant.display_rank for _, variant in packing_input.contents[unit_key])
     delivery_id = unit_key[2]
     name = "" if delivery_id is None else packing_input.recipients[delivery_id].name
-    return (best_rank, name, delivery_id or "")
-
-
-def _fill_boxes(
-    contents: Mapping[DishVariant, int],
-    delivery_id: str | None,
-    recipes: Mapping[DishVariant, ResolvedRecipe],
-    box_capacity: int,
-    first_box_number: int,
-) -> list[Box]:
-    """Boxes for one packing unit: one variant per box, special diets first."""
-    by_variant: dict[DietVariant, list[tuple[str, str, int]]] = {}
-    for (dish_id, variant), portions in contents.items():
-        if portions:
-            dish_name = recipes[(dish_id, variant)].dish_name
-            by_variant.setdefault(variant, []).append((dish_name, dish_id, portions))
-    boxes: list[Box] = []
-    for variant in sorted(by_variant, key=lambda v: v.display_rank):
-        items: list[BoxItem] = []
-        space = box_capacity
-        for dish_name, dish_id, portions in sorted(by_variant[variant]):
-            remaining = portions
-            while remaining:
-                if space == 0:
-                    boxes.append(_box(first_box_number + len(boxes), variant, delivery_id, items))
-                    items, space = [], box_capacity
-                taken = min(remaining, space)
-                items.append(BoxItem(dish_id=dish_id, dish_name=dish_name, portions=taken))
-                space -= taken
-                remaining -= taken
-        boxes.append(_box(first_box_number + len(boxes), variant, delivery_id, items))
-    return boxes
-
-
-def _box(number: int, variant: DietVariant, delivery_id: str | None, items: list[BoxItem]) -> Box:
-    return Box(box_number=number, variant=variant, delivery_id=delivery_id, items=tuple(items))
+    return (layout.best_rank, name, delivery_id or "")
 
 
 def _label(
     recipient: HomeRecipient,
     destination: Destination,
     departure: Departure,
-    contents: Mapping[DishVariant, int],
-    recipes: Mapping[DishVariant, ResolvedRecipe],
+    layout: _Layout,
     boxes: list[Box],
 ) -> HomeDeliveryLabel:
-    items = sorted(
-        (
-            LabelItem(
-                dish_id=dish_id,
-                dish_name=recipes[(dish_id, variant)].dish_name,
-                variant=variant,
-                portions=portions,
-            )
-            for (dish_id, variant), portions in contents.items()
-            if portions
-        ),
-        key=lambda item: (item.variant.display_rank, item.dish_name, item.dish_id),
-    )
-    allergens = frozenset().union(*(recipes[key].allergens for key in contents if contents[key]))
     assert destination.kind is DestinationKind.HOME
     return HomeDeliveryLabel(
         delivery_id=recipient.delivery_id,
@@ -187,8 +220,8 @@ def _label(
         phone=recipient.phone,
         diet_notes=recipient.diet_notes,
         texture=recipient.texture,
-        variants=tuple(sorted({item.variant for item in items}, key=lambda v: v.display_rank)),
-        items=tuple(items),
-        allergens=allergens,
+        variants=layout.variants,
+        items=layout.label_items,
+        allergens=layout.allergens,
         box_numbers=tuple(box.box_number for box in boxes),
     )

@@ -68,29 +68,36 @@ def plan_production(
         stop_key: timings[stop_key].eating_time(departures_by_id[stop_key[0]].departs_at)
         for stop_key in stops
     }
-    production_destinations = {
+    destination_of_stop = {
         stop_key: _production_destination(destination, departures_by_id)
         for stop_key, destination in stops.items()
     }
 
-    dish_totals: dict[DishVariant, int] = {}
-    destination_totals: dict[tuple[ProductionDestination, DishVariant], int] = {}
-    departure_demand: dict[DishVariant, dict[str, list]] = {}
+    stop_totals: dict[tuple[StopKey, DishVariant], int] = {}
     for (departure_id, stop_id, _), unit in contents.items():
-        destination = production_destinations[(departure_id, stop_id)]
-        stop_eating = eating_at[(departure_id, stop_id)]
         for key, portions in unit.items():
-            dish_totals[key] = dish_totals.get(key, 0) + portions
-            destination_key = (destination, key)
-            destination_totals[destination_key] = destination_totals.get(destination_key, 0) + (
-                portions
-            )
-            demand = departure_demand.setdefault(key, {}).setdefault(
-                departure_id, [0, stop_eating, stop_id]
-            )
-            demand[0] += portions
-            if stop_eating > demand[1]:
-                demand[1], demand[2] = stop_eating, stop_id
+            total_key = ((departure_id, stop_id), key)
+            stop_totals[total_key] = stop_totals.get(total_key, 0) + portions
+
+    dish_totals: dict[DishVariant, int] = {}
+    destination_totals: dict[tuple[tuple[str, str], DishVariant], int] = {}
+    destinations: dict[tuple[str, str], ProductionDestination] = {}
+    departure_demand: dict[DishVariant, dict[str, list]] = {}
+    for (stop_key, key), portions in stop_totals.items():
+        destination = destination_of_stop[stop_key]
+        destination_id = (destination.kind, destination.destination_id)
+        destinations.setdefault(destination_id, destination)
+        dish_totals[key] = dish_totals.get(key, 0) + portions
+        destination_key = (destination_id, key)
+        destination_totals[destination_key] = destination_totals.get(destination_key, 0) + portions
+        departure_id, stop_id = stop_key
+        stop_eating = eating_at[stop_key]
+        demand = departure_demand.setdefault(key, {}).setdefault(
+            departure_id, [0, stop_eating, stop_id]
+        )
+        demand[0] += portions
+        if stop_eating > demand[1]:
+            demand[1], demand[2] = stop_eating, stop_id
 
     demands_by_cooking: dict[CookingKey, list[DepartureDemand]] = {}
     for key in sorted(departure_demand, key=lambda k: (k[0], k[1].display_rank)):
@@ -114,7 +121,7 @@ def plan_production(
     plan = ProductionPlan(
         total_portions=sum(dish_totals.values()),
         dishes=_dish_lines(dish_totals, resolved),
-        destinations=_destination_lines(destination_totals, resolved),
+        destinations=_destination_lines(destination_totals, destinations, resolved),
         ingredients=scale_ingredients(dish_totals, resolved),
         batches=waves.batches,
         waves=waves.waves,
@@ -209,13 +216,15 @@ def _aggregate(
             continue
         destination = line.destination
         stop_key = (destination.departure_id, destination.stop_id)
-        if stops.setdefault(stop_key, destination) != destination:
+        known_stop = stops.setdefault(stop_key, destination)
+        if known_stop is not destination and known_stop != destination:
             raise PlanInputError([f"stop {stop_key} is described two different ways"])
         recipient = line.recipient
         delivery_id = None
         if recipient is not None:
             delivery_id = recipient.delivery_id
-            if recipients.setdefault(delivery_id, recipient) != recipient:
+            known_recipient = recipients.setdefault(delivery_id, recipient)
+            if known_recipient is not recipient and known_recipient != recipient:
                 raise PlanInputError([f"delivery {delivery_id} has two different recipients"])
             if stop_of_delivery.setdefault(delivery_id, stop_key) != stop_key:
                 raise PlanInputError([f"delivery {delivery_id} goes to two different stops"])
@@ -314,18 +323,19 @@ def _dish_lines(
 
 
 def _destination_lines(
-    totals: Mapping[tuple[ProductionDestination, DishVariant], int],
+    totals: Mapping[tuple[tuple[str, str], DishVariant], int],
+    destinations: Mapping[tuple[str, str], ProductionDestination],
     recipes: Mapping[DishVariant, ResolvedRecipe],
 ) -> tuple[DestinationPortions, ...]:
     lines = [
         DestinationPortions(
-            destination=destination,
+            destination=destinations[destination_id],
             dish_id=dish_id,
             dish_name=recipes[(dish_id, variant)].dish_name,
             variant=variant,
             portions=portions,
         )
-        for (destination, (dish_id, variant)), portions in totals.items()
+        for (destination_id, (dish_id, variant)), portions in totals.items()
     ]
     lines.sort(
         key=lambda line: (

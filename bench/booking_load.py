@@ -1,0 +1,174 @@
+"""Booking load benchmark: POST /api/v1/bookings against a running server, beside GET /health.
+
+Creates a fresh demo district (SQLite file or a PostgreSQL database), starts
+`warmmeal serve --workers N` in a subprocess, and drives it from this process over
+127.0.0.1 with a fixed number of concurrent connections. Every POST books a real
+senior at their home site for a real set meal before the cutoff, so each request
+runs every booking rule and writes one booking.
+
+    .venv/bin/python bench/booking_load.py --backend sqlite
+    .venv/bin/python bench/booking_load.py --backend postgresql \
+        --pg-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from meals import migrate  # noqa: E402
+from meals.db import create_engine, create_sessionmaker, session_scope  # noqa: E402
+from meals.menus.models import Menu, MenuItem  # noqa: E402
+from meals.seniors.models import Senior  # noqa: E402
+from meals.settings import Settings  # noqa: E402
+from meals.words import Slot  # noqa: E402
+from seed import demo  # noqa: E402
+from seed.data import DEMO_PASSWORDS  # noqa: E402
+from tests.server import running_server  # noqa: E402
+
+SECRET = "cd" * 32
+DISTRICT_TZ = ZoneInfo("Asia/Shanghai")
+BENCH_DB = "warmmeal_bench"
+WARMUP_REQUESTS = 200
+PERCENTILE_99 = 99
+
+
+async def _prepare(url: str, seniors: int, now: datetime) -> list[tuple[int, int]]:
+    """Seed the district; return (senior, set meal) pairs, one per senior per future day."""
+    settings = Settings(database_url=url, secret_key=SECRET)
+    await asyncio.to_thread(migrate.upgrade, settings)
+    engine = create_engine(settings)
+    today = now.astimezone(DISTRICT_TZ).date()
+    async with session_scope(create_sessionmaker(engine)) as session:
+        await demo.seed_demo(session, seed=11, seniors=seniors, today=today, now=now, menu_days=7)
+    async with create_sessionmaker(engine)() as session:
+        people = (await session.execute(select(Senior.id, Senior.home_site_id, Senior.halal))).all()
+        items = (
+            await session.execute(
+                select(Menu.site_id, Menu.service_date, MenuItem.code, MenuItem.id)
+                .join(MenuItem)
+                .where(Menu.slot == Slot.LUNCH, Menu.service_date > today)
+            )
+        ).all()
+    await engine.dispose()
+    menu = {(site, day, code): item for site, day, code, item in items}
+    days = sorted({day for _, day, _, _ in items})
+    return [
+        (senior, menu[(site, day, "B" if halal else "A")])
+        for day in days
+        for senior, site, halal in people
+        if (site, day, "A") in menu
+    ]
+
+
+def _fresh_database(backend: str, pg_url: str, folder: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}"
+    dsn = make_url(pg_url).set(drivername="postgresql").render_as_string(False)
+
+    async def recreate() -> None:
+        connection = await asyncpg.connect(dsn)
+        await connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{BENCH_DB}"')
+        await connection.close()
+
+    asyncio.run(recreate())
+    return make_url(pg_url).set(database=BENCH_DB).render_as_string(False)
+
+
+async def _drive(base: str, requests: list[dict | None], concurrency: int, path: str):
+    """Send every request over `concurrency` keep-alive connections; return latencies and time."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    queue: asyncio.Queue = asyncio.Queue()
+    for body in requests:
+        queue.put_nowait(body)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        login = await client.post(
+            "/api/v1/auth/login", json={"login": "admin", "password": DEMO_PASSWORDS["admin"]}
+        )
+        login.raise_for_status()
+
+        async def worker() -> None:
+            while not queue.empty():
+                body = queue.get_nowait()
+                started = time.perf_counter()
+                if body is None:
+                    response = await client.get(path)
+                else:
+                    response = await client.post(path, json=body)
+                latencies.append(time.perf_counter() - started)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return latencies, elapsed, statuses
+
+
+def _report(name: str, latencies: list[float], elapsed: float, statuses: dict[int, int]) -> None:
+    ordered = sorted(latencies)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[min(len(ordered) - 1, len(ordered) * PERCENTILE_99 // 100)] * 1000
+    print(
+        f"{name:<22} {len(latencies):>7} req  {len(latencies) / elapsed:>8.0f} req/s  "
+        f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  statuses {dict(sorted(statuses.items()))}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--pg-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seniors", type=int, default=3000)
+    parser.add_argument("--requests", type=int, default=6000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+
+    now = datetime.now(DISTRICT_TZ).replace(hour=6, minute=0, second=0, microsecond=0)
+    with tempfile.TemporaryDirectory() as folder_name:
+        folder = Path(folder_name)
+        url = _fresh_database(args.backend, args.pg_url, folder)
+        pairs = asyncio.run(_prepare(url, args.seniors, now - timedelta(minutes=1)))
+        bookings = [
+            {"senior_id": senior, "menu_item_id": item, "fulfilment": "dine_in"}
+            for senior, item in pairs[WARMUP_REQUESTS : WARMUP_REQUESTS + args.requests]
+        ]
+        warmup = [
+            {"senior_id": senior, "menu_item_id": item} for senior, item in pairs[:WARMUP_REQUESTS]
+        ]
+        print(
+            f"backend {args.backend}, {args.workers} workers, {args.concurrency} connections, "
+            f"{args.seniors} seniors"
+        )
+        with running_server(url, folder, now=now, secret=SECRET, workers=args.workers) as base:
+            asyncio.run(_drive(base, warmup, args.concurrency, "/api/v1/bookings"))
+            _report(
+                "GET /health",
+                *asyncio.run(_drive(base, [None] * len(bookings), args.concurrency, "/health")),
+            )
+            _report(
+                "POST /api/v1/bookings",
+                *asyncio.run(_drive(base, bookings, args.concurrency, "/api/v1/bookings")),
+            )
+
+
+if __name__ == "__main__":
+    main()

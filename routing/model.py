@@ -47,6 +47,9 @@ class Load:
     def __add__(self, other: Load) -> Load:
         return Load(self.boxes + other.boxes, self.cold_boxes + other.cold_boxes)
 
+    def __sub__(self, other: Load) -> Load:
+        return Load(self.boxes - other.boxes, self.cold_boxes - other.cold_boxes)
+
     def fits_in(self, capacity: Load) -> bool:
         """True when every dimension of this load is within ``capacity``."""
         return self.boxes <= capacity.boxes and self.cold_boxes <= capacity.cold_boxes

@@ -49,6 +49,9 @@ class SolveParams:
     enabled_operators: tuple[str, ...] = ()
     disabled_operators: tuple[str, ...] = ()
     solution_limit: int | None = None
+    require_all_stops: bool = False
+    """Make every screened-in stop mandatory (faster search when all can be served);
+    if no plan is found that way, the solver falls back to optional stops."""
     unserved_penalty: int | None = None
     """Cost of leaving a stop unserved; ``None`` derives one that outweighs any plan."""
     log_search: bool = False

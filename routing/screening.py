@@ -42,7 +42,7 @@ def trip_slots(problem: Problem) -> tuple[TripSlot, ...]:
 def screen_stops(problem: Problem, slots: tuple[TripSlot, ...]) -> Screening:
     allowed: dict[int, tuple[int, ...]] = {}
     unserved: list[UnservedStop] = []
-    for stop_index, stop in enumerate(problem.stops):
+    for stop_index, _stop in enumerate(problem.stops):
         fitting = [
             slot_index
             for slot_index, slot in enumerate(slots)
@@ -98,7 +98,9 @@ def _explain(problem: Problem, stop_index: int, slots: tuple[TripSlot, ...]) -> 
             UnservedReason.FLEET_TOO_SMALL,
             "no van's shift covers any departure wave",
         )
-    big_enough = [slot for slot in slots if stop.demand.fits_in(problem.vehicles[slot.vehicle_index].capacity)]
+    big_enough = [
+        slot for slot in slots if stop.demand.fits_in(problem.vehicles[slot.vehicle_index].capacity)
+    ]
     if not big_enough:
         largest = max(vehicle.capacity.boxes for vehicle in problem.vehicles)
         return UnservedStop(
@@ -111,7 +113,8 @@ def _explain(problem: Problem, stop_index: int, slots: tuple[TripSlot, ...]) -> 
         return UnservedStop(
             stop.id,
             UnservedReason.BEYOND_FOOD_SAFETY_LIMIT,
-            f"the direct drive takes {_minutes(drive)}, the food-safety limit allows {_minutes(limit)}",
+            f"the direct drive takes {_minutes(drive)}; "
+            f"the food-safety limit allows {_minutes(limit)}",
         )
     starts = [(slot, _service_start(problem, stop_index, slot.wave)) for slot in big_enough]
     in_window = [(slot, start) for slot, start in starts if start <= stop.window.end]
@@ -121,7 +124,9 @@ def _explain(problem: Problem, stop_index: int, slots: tuple[TripSlot, ...]) -> 
             UnservedReason.WINDOW_UNREACHABLE,
             f"the earliest arrival after any wave is past the window end ({stop.window.end} s)",
         )
-    safe = [(slot, start) for slot, start in in_window if _within_food_limit(stop, start, slot.wave)]
+    safe = [
+        (slot, start) for slot, start in in_window if _within_food_limit(stop, start, slot.wave)
+    ]
     if not safe:
         return UnservedStop(
             stop.id,

@@ -12,9 +12,10 @@ never fails on a hard instance; what it cannot serve is reported with a reason.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
@@ -29,6 +30,8 @@ BOX_DIMENSION = "boxes"
 COLD_BOX_DIMENSION = "cold_boxes"
 DEPOT_LOCATION = 0
 MILLISECONDS_PER_SECOND = 1000
+UNPERFORMED = -1
+"""OR-Tools vehicle value of a node that is not visited."""
 
 
 class SolverConfigurationError(ValueError):
@@ -199,11 +202,12 @@ class _Model:
                 continue
             stop = self.problem.stops[stop_index]
             index = self.manager.NodeToIndex(node)
-            self.routing.AddDisjunction([index], penalty)
+            if not params.require_all_stops:
+                self.routing.AddDisjunction([index], penalty)
             self.time.CumulVar(index).SetRange(stop.window.start, stop.window.end)
             allowed = list(screening.allowed_slots[stop_index])
             if len(allowed) < len(self.layout.slots):
-                self.routing.SetAllowedVehiclesForIndex(allowed, index)
+                self.routing.VehicleVar(index).SetValues([UNPERFORMED, *allowed])
             if stop.max_time_since_departure is None:
                 continue
             latest_by_slot = [
@@ -232,7 +236,7 @@ class _Model:
             index = self.manager.NodeToIndex(node)
             van_slots = [i for i, slot in enumerate(self.layout.slots) if slot.vehicle_index == van]
             self.routing.AddDisjunction([index], 0)
-            self.routing.SetAllowedVehiclesForIndex(van_slots, index)
+            self.routing.VehicleVar(index).SetValues([UNPERFORMED, *van_slots])
             active = [self.routing.ActiveVehicleVar(slot) for slot in van_slots]
             for is_active in active:
                 solver.Add(self.routing.ActiveVar(index) >= is_active)
@@ -268,14 +272,20 @@ class _Model:
         search.log_search = params.log_search
         return search
 
-    def run(self, search: object, seed: int, start_routes: list[list[int]] | None) -> list[list[int]] | None:
+    def run(
+        self, search: object, seed: int, start_routes: list[list[int]] | None
+    ) -> list[list[int]] | None:
         self.routing.solver().ReSeed(seed)
         if start_routes is None:
             solution = self.routing.SolveWithParameters(search)
         else:
             self.routing.CloseModelWithParameters(search)
             start = self.routing.ReadAssignmentFromRoutes(self._to_indices(start_routes), True)
-            solution = self.routing.SolveFromAssignmentWithParameters(start, search)
+            solution = (
+                self.routing.SolveWithParameters(search)
+                if start is None
+                else self.routing.SolveFromAssignmentWithParameters(start, search)
+            )
         if self.routing.status() == routing_enums_pb2.RoutingSearchStatus.ROUTING_INVALID:
             raise SolverConfigurationError("OR-Tools rejected the routing search parameters")
         if solution is None:
@@ -343,6 +353,7 @@ def _improve(
     )
     if routes is not None:
         return routes
+    params = replace(params, require_all_stops=False)
     fallback = _Model(problem, layout, screening, params)
     search = fallback.search_parameters(
         params, FirstSolution.ALL_UNPERFORMED, _seconds_left(deadline)
@@ -395,7 +406,7 @@ def _travel_cost(problem: Problem, van: int, stop_indices: list[int]) -> int:
         unit, matrix = problem.vehicles[van].cost_per_metre, problem.travel.distances
     else:
         unit, matrix = 1, problem.travel.durations
-    return unit * sum(matrix[a][b] for a, b in zip(locations, locations[1:], strict=False))
+    return unit * sum(matrix[a][b] for a, b in itertools.pairwise(locations))
 
 
 def _timed_trip(problem: Problem, wave: int, stop_indices: list[int]) -> Trip:

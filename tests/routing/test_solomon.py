@@ -9,7 +9,16 @@ import pytest
 from click.testing import CliRunner
 
 from routing.cli import main
-from routing.solomon import DIMACS_SCALE, SolomonCustomer, dimacs_arc, parse_solomon, to_problem
+from routing.params import FirstSolution
+from routing.solomon import (
+    DIMACS_SCALE,
+    SolomonCustomer,
+    dimacs_arc,
+    parse_solomon,
+    solomon_class,
+    solomon_params,
+    to_problem,
+)
 
 SOLOMON_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "bench" / "vrp" / "solomon"
 C101_DIMACS_OPTIMUM = 827.3
@@ -70,3 +79,12 @@ def test_cli_prints_a_complete_feasible_answer_for_c101():
     assert sorted(c for route in answer["routes"] for c in route) == list(range(1, 101))
     assert answer["vehicles"] == len(answer["routes"])
     assert C101_DIMACS_OPTIMUM <= answer["distance"] <= 1.05 * C101_DIMACS_OPTIMUM
+
+
+def test_benchmark_settings_follow_the_instance_class():
+    assert solomon_class("RC208") == "RC2"
+    assert solomon_class("R101") == "R1"
+    assert solomon_class("C204") == "C2"
+    assert solomon_params(parse_solomon(TINY.replace("TINY", "R201"))).first_solutions == (
+        FirstSolution.SAVINGS,
+    )

@@ -21,6 +21,8 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from meals.settings import Settings
 
+WRITE_INTENT = "warmmeal_write_intent"
+
 
 class Base(DeclarativeBase):
     """Base of every table; the naming convention keeps constraint names stable across databases."""
@@ -55,8 +57,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
 def _configure_sqlite(engine: AsyncEngine, settings: Settings) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # aiosqlite starts transactions lazily; take the write lock at BEGIN so that
-        # read-then-write transactions never deadlock on lock upgrade.
+        # Let SQLAlchemy emit BEGIN itself (see _on_begin) instead of the driver.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -67,7 +68,21 @@ def _configure_sqlite(engine: AsyncEngine, settings: Settings) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction that will write takes the write lock at BEGIN, so a read-then-write
+        # never fails on lock upgrade; reads stay deferred and never block under WAL.
+        immediate = connection.get_execution_options().get(WRITE_INTENT, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+async def begin_write(session: AsyncSession) -> None:
+    """Start the session's transaction as a writing one (SQLite: BEGIN IMMEDIATE).
+
+    Call before the first statement of a read-then-write service; a read-only
+    transaction already open (e.g. loading the caller's scope) is ended first.
+    """
+    if session.in_transaction():
+        await session.commit()
+    await session.connection(execution_options={WRITE_INTENT: True})
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.models import Account, FamilyBinding, LoginAttempt, StaffSite
+from meals.db import begin_write
 from meals.errors import Forbidden, NotAuthenticated, TooManyAttempts
 from meals.settings import Settings
 from meals.words import Role
@@ -74,6 +75,7 @@ async def authenticate(
     client_ip: str | None = None,
 ) -> Account:
     """Check a login, refusing after too many recent failures; every attempt is recorded."""
+    await begin_write(session)
     since = now - settings.login_failure_window
     failures = await session.scalar(
         select(func.count())

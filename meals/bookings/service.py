@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meals.accounts.service import Actor
 from meals.bookings.diet import DietProfile, MealOffer, choose_variant
 from meals.bookings.models import Booking
+from meals.db import begin_write
 from meals.errors import Conflict, Forbidden, Invalid, NotFound
 from meals.menus.models import Menu, MenuItem
 from meals.seniors.models import Senior
@@ -190,6 +191,7 @@ async def create_booking(
     idempotency_key: str | None = None,
 ) -> BookingOutcome:
     """Take one booking, or refuse it with the reason; a refusal leaves the database unchanged."""
+    await begin_write(session)
     if idempotency_key:
         existing = await _by_idempotency_key(session, actor.account_id, idempotency_key)
         if existing is not None:
@@ -361,6 +363,7 @@ async def cancel_booking(
     session: AsyncSession, *, actor: Actor, booking_id: int, now: datetime
 ) -> Booking:
     """Cancel before cutoff and give the portion back; repeating a cancel changes nothing."""
+    await begin_write(session)
     booking = await get_booking(session, actor=actor, booking_id=booking_id)
     if booking.status is BookingStatus.CANCELLED:
         return booking
@@ -413,3 +416,8 @@ async def quote_booking(
         settings=settings,
     )
     return senior, meal, quote
+
+
+def check_fulfilment_allowed(senior: Senior, site: Site, fulfilment: Fulfilment) -> None:
+    """Refuse a fulfilment the site or senior cannot have (standing orders check it up front)."""
+    _check_fulfilment(senior, site, fulfilment)

@@ -79,7 +79,10 @@ async def begin_write(session: AsyncSession) -> None:
 
     Call before the first statement of a read-then-write service; a read-only
     transaction already open (e.g. loading the caller's scope) is ended first.
+    PostgreSQL needs nothing: its row locks and the guarded UPDATEs suffice.
     """
+    if session.get_bind().dialect.name != "sqlite":
+        return
     if session.in_transaction():
         await session.commit()
     await session.connection(execution_options={WRITE_INTENT: True})

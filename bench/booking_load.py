@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -39,7 +40,7 @@ from meals.settings import Settings  # noqa: E402
 from meals.words import Slot  # noqa: E402
 from seed import demo  # noqa: E402
 from seed.data import DEMO_PASSWORDS  # noqa: E402
-from tests.server import running_server  # noqa: E402
+from tests.server import free_port, running_process, running_server  # noqa: E402
 
 SECRET = "cd" * 32
 DISTRICT_TZ = ZoneInfo("Asia/Shanghai")
@@ -91,7 +92,34 @@ def _fresh_database(backend: str, pg_url: str, folder: Path) -> str:
     return make_url(pg_url).set(database=BENCH_DB).render_as_string(False)
 
 
-async def _drive(base: str, requests: list[dict | None], concurrency: int, path: str):
+def _baseline_server(url: str, folder: Path, workers: int):
+    """The minimal Litestar + SQLAlchemy insert app, served like `warmmeal serve`."""
+    port = free_port()
+    args = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.baseline_insert_app:create_app",
+        "--factory",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    env = {**os.environ, "BASELINE_DATABASE_URL": url, "PYTHONPATH": str(REPO)}
+    return running_process(args, env, folder / "baseline.log", port, ready_path="/")
+
+
+async def _drive(
+    base: str, requests: list[dict | None], concurrency: int, path: str, *, login: bool = True
+):
     """Send every request over `concurrency` keep-alive connections; return latencies and time."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -100,10 +128,11 @@ async def _drive(base: str, requests: list[dict | None], concurrency: int, path:
         queue.put_nowait(body)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        login = await client.post(
-            "/api/v1/auth/login", json={"login": "admin", "password": DEMO_PASSWORDS["admin"]}
-        )
-        login.raise_for_status()
+        if login:
+            session = await client.post(
+                "/api/v1/auth/login", json={"login": "admin", "password": DEMO_PASSWORDS["admin"]}
+            )
+            session.raise_for_status()
 
         async def worker() -> None:
             while not queue.empty():
@@ -158,6 +187,12 @@ def main() -> None:
             f"backend {args.backend}, {args.workers} workers, {args.concurrency} connections, "
             f"{args.seniors} seniors"
         )
+        baseline_rows = [{"senior_id": s, "menu_item_id": i} for s, i in pairs[: len(bookings)]]
+        with _baseline_server(url, folder, args.workers) as base:
+            _report(
+                "baseline insert",
+                *asyncio.run(_drive(base, baseline_rows, args.concurrency, "/insert", login=False)),
+            )
         with running_server(url, folder, now=now, secret=SECRET, workers=args.workers) as base:
             asyncio.run(_drive(base, warmup, args.concurrency, "/api/v1/bookings"))
             _report(

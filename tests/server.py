@@ -15,12 +15,44 @@ from pathlib import Path
 import httpx
 
 STARTUP_SECONDS = 30
+POLL_SECONDS = 0.2
+STOP_SECONDS = 15
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_process(
+    args: list[str], env: dict[str, str], log_path: Path, port: int, ready_path: str = "/health"
+) -> Iterator[str]:
+    """Run an HTTP server process until `ready_path` answers below 500; yield its base URL."""
+    log = log_path.open("w")
+    process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(log_path.read_text())
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}{ready_path}", timeout=1).status_code < 500:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start:\n" + log_path.read_text())
+            time.sleep(POLL_SECONDS)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
 
 
 @contextlib.contextmanager
@@ -36,40 +68,8 @@ def running_server(
         "WARMMEAL_SECRET_KEY": secret,
         "WARMMEAL_FROZEN_NOW": now.isoformat(),
     }
-    log = (var_dir / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "meals.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError((var_dir / "server.log").read_text())
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start:\n" + (var_dir / "server.log").read_text())
-            time.sleep(0.2)
+    args = [sys.executable, "-m", "meals.cli", "serve", "--port", str(port)]
+    with running_process(
+        [*args, "--workers", str(workers)], env, var_dir / "server.log", port
+    ) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from advanced_alchemy.extensions.litestar import (
     AsyncSessionConfig,
     SQLAlchemyAsyncConfig,
@@ -23,6 +25,7 @@ from meals.clock import Clock
 from meals.db import create_engine
 from meals.errors import DomainError
 from meals.menus.api import MenuController
+from meals.pages.setup import csrf_config, pages_router, template_config
 from meals.seniors.api import SeniorController
 from meals.settings import Settings
 from meals.sites.api import SiteController
@@ -56,9 +59,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         create_all=False,
     )
     session_config = CookieBackendConfig(
-        secret=bytes.fromhex(settings.secret_key)[:SESSION_SECRET_BYTES].ljust(
-            SESSION_SECRET_BYTES, b"\0"
-        ),
+        secret=hashlib.sha256(settings.secret_key.encode()).digest()[:SESSION_SECRET_BYTES],
         max_age=int(settings.session_max_age.total_seconds()),
         secure=settings.secure_cookies,
         samesite="lax",
@@ -77,9 +78,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             SeniorController,
             MenuController,
             BookingController,
+            pages_router(),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],
         middleware=[session_config.middleware],
+        csrf_config=csrf_config(settings),
+        template_config=template_config(settings),
         dependencies={
             "actor": Provide(provide_actor),
             "now": Provide(provide_now, sync_to_thread=False),

@@ -2,10 +2,12 @@
 
 from meals.accounts.models import Account, FamilyBinding, LoginAttempt, StaffSite
 from meals.bookings.models import Booking
+from meals.bookings.ratings import MealRating
 from meals.db import Base
 from meals.menus.models import Dish, Menu, MenuItem, MenuItemDish
 from meals.seniors.models import EmergencyContact, Senior
 from meals.sites.models import Site, SiteSlot, Van
+from meals.standing_orders.models import StandingOrder, StandingOrderDate
 from meals.subsidies.models import FundingSource, SubsidyTier
 
 __all__ = [
@@ -17,6 +19,7 @@ __all__ = [
     "FamilyBinding",
     "FundingSource",
     "LoginAttempt",
+    "MealRating",
     "Menu",
     "MenuItem",
     "MenuItemDish",
@@ -24,6 +27,8 @@ __all__ = [
     "Site",
     "SiteSlot",
     "StaffSite",
+    "StandingOrder",
+    "StandingOrderDate",
     "SubsidyTier",
     "Van",
 ]

@@ -1,0 +1,1 @@
+"""Server-rendered pages for seniors, families and meal-point staff (zh-CN / English)."""

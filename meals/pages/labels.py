@@ -1,0 +1,73 @@
+"""Plain-word labels for the service's enums, and the words that appear inside refusals."""
+
+from __future__ import annotations
+
+from meals.pages.i18n import N_
+from meals.words import BookedBy, BookingStatus, Fulfilment, Slot, Variant
+
+SLOT = {Slot.LUNCH: N_("Lunch"), Slot.DINNER: N_("Dinner")}
+FULFILMENT = {
+    Fulfilment.DINE_IN: N_("Eat at the canteen"),
+    Fulfilment.PICKUP: N_("Pick up"),
+    Fulfilment.DELIVERY: N_("Deliver to my home"),
+}
+STATUS = {
+    BookingStatus.BOOKED: N_("Booked"),
+    BookingStatus.CANCELLED: N_("Cancelled"),
+    BookingStatus.SERVED: N_("Served"),
+    BookingStatus.DELIVERED: N_("Delivered"),
+    BookingStatus.NO_SHOW: N_("Did not come"),
+}
+BOOKED_BY = {
+    BookedBy.SELF: N_("by the senior"),
+    BookedBy.FAMILY: N_("by family"),
+    BookedBy.STAFF: N_("by staff"),
+}
+VARIANT = {
+    Variant.REGULAR: N_("Regular"),
+    Variant.LOW_SALT: N_("Low salt"),
+    Variant.LOW_SUGAR: N_("Low sugar"),
+    Variant.SOFT: N_("Soft"),
+    Variant.MINCED: N_("Minced"),
+    Variant.PUREE: N_("Puréed"),
+    Variant.HALAL: N_("Halal"),
+    Variant.ALLERGEN_FREE: N_("Allergen-free"),
+}
+DIET_TAG = {
+    "halal": N_("Halal"),
+    "low_salt": N_("Low salt"),
+    "low_sugar": N_("Low sugar"),
+}
+
+# Values that services put into refusal sentences; translated with the sentence.
+WORDS_IN_REFUSALS = (
+    N_("lunch"),
+    N_("dinner"),
+    N_("Booking"),
+    N_("Cancelling"),
+    N_("booked"),
+    N_("cancelled"),
+    N_("served"),
+    N_("delivered"),
+    N_("no_show"),
+    N_("senior"),
+    N_("family"),
+    N_("site_staff"),
+    N_("kitchen"),
+    N_("driver"),
+    N_("admin"),
+    N_("peanut"),
+    N_("fish"),
+    N_("egg"),
+    N_("wheat"),
+    N_("soy"),
+)
+
+ALL = {
+    "slot": SLOT,
+    "fulfilment": FULFILMENT,
+    "status": STATUS,
+    "booked_by": BOOKED_BY,
+    "variant": VARIANT,
+    "diet_tag": DIET_TAG,
+}

@@ -1,0 +1,52 @@
+"""Wiring the pages into the app: router, templates, CSRF and static files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Router
+from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import HTTPException
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from meals.errors import DomainError
+from meals.pages.auth import AuthPages
+from meals.pages.senior import SeniorPages
+from meals.pages.staff import StaffPages
+from meals.pages.web import page_domain_error, page_http_error
+from meals.settings import Settings
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+CSRF_COOKIE = "csrftoken"
+NOT_FOR_FORMS = ["^/api/"]  # JSON clients rely on SameSite=Lax session cookies instead
+
+
+def pages_router() -> Router:
+    """Every page, with errors shown as pages in the user's language rather than JSON."""
+    return Router(
+        path="/",
+        route_handlers=[
+            AuthPages,
+            SeniorPages,
+            StaffPages,
+            create_static_files_router(path="/static", directories=[STATIC_DIR]),
+        ],
+        exception_handlers={DomainError: page_domain_error, HTTPException: page_http_error},
+        include_in_schema=False,
+    )
+
+
+def template_config(settings: Settings) -> TemplateConfig:
+    return TemplateConfig(directory=settings.templates_dir, engine=JinjaTemplateEngine)
+
+
+def csrf_config(settings: Settings) -> CSRFConfig:
+    return CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name=CSRF_COOKIE,
+        cookie_secure=settings.secure_cookies,
+        cookie_samesite="lax",
+        exclude=NOT_FOR_FORMS,
+    )

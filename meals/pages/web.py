@@ -1,0 +1,123 @@
+"""Page plumbing: the language of a request, rendering, flash messages and friendly errors."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+from meals.errors import DomainError
+from meals.pages import labels
+from meals.pages.i18n import LOCALE_COOKIE, LOCALES, N_, Language, pick_locale
+from meals.web import SESSION_ROLE
+
+FLASH_KEY = "flash"
+ACTING_SENIOR = "acting_senior_id"
+CSRF_FAILURE = "CSRF"
+LOGIN_PATH = "/login"
+HOME_PATH = "/"
+
+MESSAGE_BY_STATUS = {
+    400: N_("Something in the form is missing or not valid. Please go back and check it."),
+    403: N_("Your account cannot open this page."),
+    404: N_("This page does not exist."),
+    405: N_("This page cannot be used that way. Please go back and try again."),
+}
+CSRF_MESSAGE = N_("This form has expired. Please go back, reload the page and try again.")
+FALLBACK_MESSAGE = N_("Something went wrong. Please go back and try again.")
+
+
+def language_of(request: Request) -> Language:
+    return Language(pick_locale(request.cookies.get(LOCALE_COOKIE)))
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths are followed after login or a language switch (no open redirect)."""
+    if not target:
+        return HOME_PATH
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return HOME_PATH
+    return target
+
+
+def flash(request: Request, message: str, kind: str = "ok") -> None:
+    """Keep a short, already translated message for the next page the user sees."""
+    messages = list(request.session.get(FLASH_KEY, [])) if request.session else []
+    messages.append([kind, message])
+    request.session[FLASH_KEY] = messages
+
+
+def _take_flashes(request: Request) -> list[list[str]]:
+    if not request.session or FLASH_KEY not in request.session:
+        return []
+    return list(request.session.pop(FLASH_KEY))
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Template:
+    """A page in the user's language, with the helpers every template uses."""
+    language = language_of(request)
+    return Template(
+        template_name=template,
+        status_code=status_code,
+        context={
+            "_": language.gettext,
+            "lang": language,
+            "locales": LOCALES,
+            "role": request.session.get(SESSION_ROLE) if request.session else None,
+            "flashes": _take_flashes(request),
+            "here": request.url.path,
+            "labels": labels.ALL,
+            **context,
+        },
+    )
+
+
+def see_other(path: str) -> Redirect:
+    return Redirect(path, status_code=HTTP_303_SEE_OTHER)
+
+
+def _back_link(request: Request) -> str:
+    referer = request.headers.get("referer")
+    if referer:
+        parts = urlsplit(referer)
+        if parts.netloc == request.url.netloc:
+            return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return HOME_PATH
+
+
+def error_page(request: Request, message: str, status_code: int) -> Template:
+    return render(
+        request, "error.html", status_code=status_code, message=message, back=_back_link(request)
+    )
+
+
+def page_domain_error(request: Request, exc: DomainError) -> Response[Any]:
+    """A refusal from a service: the sentence in the user's language, with the HTTP status."""
+    return error_page(request, language_of(request).error(exc), exc.status_code)
+
+
+def page_http_error(request: Request, exc: HTTPException) -> Response[Any]:
+    """Login redirects; every other HTTP error as a page with a plain sentence, never a code."""
+    language = language_of(request)
+    if isinstance(exc, NotAuthorizedException):
+        if request.method == "GET":
+            return see_other(f"{LOGIN_PATH}?next={quote(request.url.path)}")
+        return see_other(LOGIN_PATH)
+    if isinstance(exc, PermissionDeniedException) and CSRF_FAILURE in str(exc.detail):
+        return error_page(request, language.gettext(CSRF_MESSAGE), exc.status_code)
+    if isinstance(exc, ValidationException | NotFoundException | PermissionDeniedException):
+        message = MESSAGE_BY_STATUS[exc.status_code]
+    else:
+        message = MESSAGE_BY_STATUS.get(exc.status_code, FALLBACK_MESSAGE)
+    return error_page(request, language.gettext(message), exc.status_code)

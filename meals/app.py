@@ -36,7 +36,7 @@ SESSION_SECRET_BYTES = 32
 
 @get("/health", summary="Liveness and database reachability", tags=["ops"])
 async def health(state: State) -> Response[dict[str, str]]:
-    engine: AsyncEngine = state.db_engine
+    engine: AsyncEngine = state.engine
     try:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
@@ -102,6 +102,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 }
             ),
         ),
-        state=State({"settings": settings, "clock": clock or Clock(settings.frozen_now)}),
+        state=State(
+            {"settings": settings, "clock": clock or Clock(settings.frozen_now), "engine": engine}
+        ),
         debug=settings.debug,
     )

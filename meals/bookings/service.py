@@ -214,7 +214,10 @@ async def create_booking(
     )
     duplicate = await _active_booking_id(session, senior.id, meal.menu.service_date, meal.menu.slot)
     if duplicate is not None:
-        raise _already_booked(duplicate, meal.menu.service_date, meal.menu.slot)
+        # A concurrent request with the same key may have committed since the first look.
+        return await _resolve_race(
+            session, actor, request, meal.menu.service_date, meal.menu.slot, idempotency_key
+        )
     await _take_portion(session, meal)
     booking = Booking(
         senior_id=senior.id,

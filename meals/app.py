@@ -26,6 +26,7 @@ from meals.db import create_engine
 from meals.errors import DomainError
 from meals.menus.api import MenuController
 from meals.pages.setup import csrf_config, pages_router, template_config
+from meals.production.api import KitchenApi, KitchenPages
 from meals.seniors.api import SeniorController
 from meals.settings import Settings
 from meals.sites.api import SiteController
@@ -78,6 +79,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             SeniorController,
             MenuController,
             BookingController,
+            KitchenApi,
+            KitchenPages,
             pages_router(),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],

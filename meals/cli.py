@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -108,6 +110,53 @@ async def _seed_demo(seed_value: int, seniors: int, booking_days: int, if_empty:
             console.print(f"  demo login {login} / {password}")
     finally:
         await engine.dispose()
+
+
+@main.group()
+def kitchen() -> None:
+    """Central-kitchen production plans."""
+
+
+@kitchen.command("plan")
+@click.option("--date", "service_date", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--slot", default="lunch", show_default=True, type=click.Choice(["lunch", "dinner"]))
+@click.option(
+    "--format",
+    "sheet_format",
+    default="html",
+    show_default=True,
+    type=click.Choice(["html", "pdf", "csv", "json"]),
+)
+@click.option("--sheet", default=None, help="One sheet only (csv defaults to production).")
+@click.option("--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@click.option("--freeze", is_flag=True, help="Store the plan as the production run to cook from.")
+def kitchen_plan(
+    service_date: datetime,
+    slot: str,
+    sheet_format: str,
+    sheet: str | None,
+    output: str | None,
+    freeze: bool,
+) -> None:
+    """Plan (and with --freeze, freeze) the production of a date and slot from its bookings."""
+    from meals.production.commands import plan_command
+
+    content = asyncio.run(
+        plan_command(
+            Settings.from_env(),
+            service_date=service_date.date(),
+            slot=slot,
+            sheet_format=sheet_format,
+            sheet=sheet,
+            freeze=freeze,
+            now=Clock().now(),
+        )
+    )
+    if output:
+        Path(output).write_bytes(content)
+        console.print(f"wrote {output}")
+    else:
+        click.get_binary_stream("stdout").write(content)
 
 
 @main.command()

@@ -5,6 +5,15 @@ from meals.bookings.models import Booking
 from meals.bookings.ratings import MealRating
 from meals.db import Base
 from meals.menus.models import Dish, Menu, MenuItem, MenuItemDish
+from meals.production.models import (
+    Ingredient,
+    ProductionRun,
+    Recipe,
+    RecipeLine,
+    RecipeVariant,
+    RecipeVariantLine,
+    RecipeVariantStep,
+)
 from meals.seniors.models import EmergencyContact, Senior
 from meals.sites.models import Site, SiteSlot, Van
 from meals.standing_orders.models import StandingOrder, StandingOrderDate
@@ -18,11 +27,18 @@ __all__ = [
     "EmergencyContact",
     "FamilyBinding",
     "FundingSource",
+    "Ingredient",
     "LoginAttempt",
     "MealRating",
     "Menu",
     "MenuItem",
     "MenuItemDish",
+    "ProductionRun",
+    "Recipe",
+    "RecipeLine",
+    "RecipeVariant",
+    "RecipeVariantLine",
+    "RecipeVariantStep",
     "Senior",
     "Site",
     "SiteSlot",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +36,24 @@ def _aware(text: str) -> datetime:
 
 
 @dataclass(frozen=True)
+class EquipmentSetting:
+    """Units of one kind of kitchen equipment and the portions one batch holds."""
+
+    kind: str
+    units: int
+    portions_per_batch: int
+
+
+DEFAULT_KITCHEN_EQUIPMENT = (
+    EquipmentSetting("wok", units=8, portions_per_batch=60),
+    EquipmentSetting("braising_pan", units=6, portions_per_batch=150),
+    EquipmentSetting("steamer", units=6, portions_per_batch=300),
+    EquipmentSetting("soup_kettle", units=4, portions_per_batch=400),
+    EquipmentSetting("cold_prep", units=2, portions_per_batch=200),
+)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable about one running service."""
 
@@ -54,6 +72,17 @@ class Settings:
     secure_cookies: bool = False
     food_safety_limit: timedelta = timedelta(hours=2)
     hot_holding_limit: timedelta = timedelta(hours=4)
+    hot_holding_min_celsius: float = 60.0
+    kitchen_equipment: tuple[EquipmentSetting, ...] = DEFAULT_KITCHEN_EQUIPMENT
+    kitchen_box_capacity_portions: int = 12
+    kitchen_packing_lead: timedelta = timedelta(minutes=15)
+    kitchen_van_holding_celsius: float | None = 65.0
+    kitchen_sample_grams: int = 125
+    kitchen_sample_retention: timedelta = timedelta(hours=48)
+    kitchen_lunch_departures: tuple[time, ...] = (time(10, 15), time(11, 0), time(12, 45))
+    kitchen_dinner_departures: tuple[time, ...] = (time(16, 15), time(17, 0))
+    kitchen_site_drop_lead: timedelta = timedelta(minutes=20)
+    kitchen_home_delivery_lead: timedelta = timedelta(minutes=45)
     page_size_max: int = 500
     advanced_age_years: int = 80
     frozen_now: datetime | None = None

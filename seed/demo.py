@@ -25,6 +25,7 @@ from meals.subsidies.models import FundingSource, SubsidyTier
 from meals.subsidies.service import PriceQuote, TierRule, age_on, effective_categories, quote_price
 from meals.words import BookedBy, BookingStatus, Fulfilment, Role, SiteKind, Slot
 from seed import data
+from seed.recipes import seed_recipes
 
 KM_PER_DEGREE_LAT = 111.32
 BATCH = 2000
@@ -644,6 +645,7 @@ async def seed_demo(
             )
     await session.execute(insert(SiteSlot.__table__), slot_rows)
     await _seed_dishes(session)
+    await seed_recipes(session)
     summary.menus = await ensure_menus(
         session, start=today, days=menu_days, published_at=now - timedelta(days=1)
     )

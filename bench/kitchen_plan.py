@@ -1,0 +1,170 @@
+"""Kitchen production plan benchmark: the whole plan beside the raw SQL GROUP BY it replaces.
+
+Seeds (or reuses) the demo district at 50,000 seniors with lunch bookings on several days
+(about 27,500 a day, so four days pass 100,000), then per day times the service's own
+path — query, adapt, ``kitchen.plan_production`` — and, on the same database in the same
+run, the raw SQL that only counts dish × variant × destination. Prints both and the ratio.
+
+    .venv/bin/python bench/kitchen_plan.py
+    .venv/bin/python bench/kitchen_plan.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/kitchen_bench
+    .venv/bin/python bench/kitchen_plan.py --profile   # cProfile of one plan, top 25
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import dataclasses
+import math
+import pstats
+import time
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, text
+
+from meals import migrate
+from meals.bookings.models import Booking
+from meals.db import create_engine, create_sessionmaker, session_scope
+from meals.production import service
+from meals.settings import REPO_ROOT, EquipmentSetting, Settings
+from meals.words import BookingStatus, Slot
+from seed import demo
+
+START = date(2026, 11, 23)
+NOW = datetime(2026, 11, 23, 7, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+DEFAULT_URL = f"sqlite+aiosqlite:///{REPO_ROOT / 'var' / 'bench-kitchen.sqlite3'}"
+SEED = 7
+DEMO_DISTRICT_SENIORS = 3000
+"""The kitchen settings' defaults are sized for the 3,000-senior demo; scale them up."""
+
+RAW_GROUP_BY = text(
+    """
+    SELECT d.dish_id, b.variant, b.site_id,
+           CASE WHEN b.fulfilment = 'delivery' THEN b.senior_id END AS home, count(*)
+    FROM bookings b JOIN menu_item_dishes d ON d.menu_item_id = b.menu_item_id
+    WHERE b.service_date = :day AND b.slot = 'lunch' AND b.status <> 'cancelled'
+    GROUP BY d.dish_id, b.variant, b.site_id, home
+    """
+)
+
+
+def scaled(settings: Settings, seniors: int) -> Settings:
+    factor = max(1, math.ceil(seniors / DEMO_DISTRICT_SENIORS))
+    return dataclasses.replace(
+        settings,
+        kitchen_equipment=tuple(
+            EquipmentSetting(e.kind, e.units * factor, e.portions_per_batch)
+            for e in settings.kitchen_equipment
+        ),
+    )
+
+
+async def ensure_district(settings: Settings, seniors: int, days: int) -> None:
+    engine = create_engine(settings)
+    try:
+        async with session_scope(create_sessionmaker(engine)) as session:
+            if await demo.is_seeded(session):
+                return
+            started = time.perf_counter()
+            await demo.seed_demo(
+                session,
+                seed=SEED,
+                seniors=seniors,
+                today=START,
+                now=NOW,
+                menu_days=max(days, 7),
+                booking_days=days,
+            )
+        print(f"seeded {seniors} seniors in {time.perf_counter() - started:.1f} s")
+    finally:
+        await engine.dispose()
+
+
+async def bench(settings: Settings, days: int, repeat: int, profile: bool) -> None:
+    engine = create_engine(settings)
+    sessions = create_sessionmaker(engine)
+    dates = [START + timedelta(days=n) for n in range(days)]
+    try:
+        async with sessions() as session:
+            bookings = await session.scalar(
+                select(func.count())
+                .select_from(Booking)
+                .where(
+                    Booking.service_date.in_(dates),
+                    Booking.slot == Slot.LUNCH,
+                    Booking.status != BookingStatus.CANCELLED,
+                )
+            )
+        if profile:
+            profiler = cProfile.Profile()
+            async with sessions() as session:
+                profiler.enable()
+                await service.compute_plan(
+                    session,
+                    settings=settings,
+                    service_date=dates[0],
+                    slot=Slot.LUNCH,
+                    allow_violations=True,
+                )
+                profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        plan_times, sql_times = [], []
+        feasible, portions, labels = True, 0, 0
+        for _ in range(repeat):
+            sql_total = plan_total = 0.0
+            portions = labels = 0
+            for day in dates:
+                async with sessions() as session:
+                    started = time.perf_counter()
+                    rows = (await session.execute(RAW_GROUP_BY, {"day": day})).all()
+                    sql_total += time.perf_counter() - started
+                    assert rows
+                async with sessions() as session:
+                    started = time.perf_counter()
+                    outcome = await service.compute_plan(
+                        session,
+                        settings=settings,
+                        service_date=day,
+                        slot=Slot.LUNCH,
+                        allow_violations=True,
+                    )
+                    plan_total += time.perf_counter() - started
+                feasible = feasible and outcome.plan.is_feasible
+                portions += outcome.plan.total_portions
+                labels += len(outcome.plan.labels)
+            sql_times.append(sql_total)
+            plan_times.append(plan_total)
+    finally:
+        await engine.dispose()
+    best_sql, best_plan = min(sql_times), min(plan_times)
+    print(f"database        {engine.url.get_backend_name()}")
+    print(
+        f"days planned    {days} lunches, {bookings} bookings, {portions} dish portions, "
+        f"{labels} home-delivery labels, feasible={feasible}"
+    )
+    print(f"raw SQL GROUP BY {best_sql * 1000:8.0f} ms  (best of {repeat})")
+    print(f"whole plan       {best_plan * 1000:8.0f} ms  (best of {repeat}; query + adapt + plan)")
+    print(f"ratio            {best_plan / best_sql:8.2f} x  (target <= 2)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--seniors", type=int, default=50_000)
+    parser.add_argument("--days", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    settings = scaled(
+        Settings.from_env(database_url=args.database_url, var_dir=REPO_ROOT / "var"),
+        args.seniors,
+    )
+    migrate.upgrade(settings)
+    asyncio.run(ensure_district(settings, args.seniors, args.days))
+    asyncio.run(bench(settings, args.days, args.repeat, args.profile))
+
+
+if __name__ == "__main__":
+    main()

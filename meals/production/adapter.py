@@ -1,0 +1,301 @@
+"""The one place where database rows become ``kitchen`` inputs.
+
+Everything here is pure: the service queries, this module translates, ``kitchen`` plans.
+Stop ids are ``site-<id>`` for a site drop and ``home-<senior id>`` for a home; a home
+delivery's label id is its booking id, so a label can always be traced to its booking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from kitchen import (
+    Departure,
+    Destination,
+    DestinationKind,
+    DietVariant,
+    Equipment,
+    HomeRecipient,
+    KitchenParams,
+    OrderLine,
+    ProcessingStep,
+    RecipeLine,
+    StopTiming,
+    VariantChange,
+)
+from kitchen import Ingredient as KitchenIngredient
+from kitchen import Recipe as KitchenRecipe
+from meals.production.dispatch import StopDemand, Trip
+from meals.production.models import MILLI, Ingredient, Recipe
+from meals.settings import Settings
+from meals.words import (
+    IDDSI_REGULAR,
+    TEXTURE_VARIANT_BY_IDDSI,
+    VARIANT_LABELS_ZH,
+    Variant,
+)
+
+ALLERGEN_NAMES_ZH = {
+    "peanut": "花生",
+    "fish": "鱼",
+    "egg": "鸡蛋",
+    "wheat": "小麦",
+    "soy": "大豆",
+}
+NOTE_SEPARATOR = " · "
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteInfo:
+    """A serving site as the plan needs it: name, time zone and when the slot starts."""
+
+    site_id: int
+    code: str
+    name: str
+    timezone: str
+    serve_start: time
+
+    def eating_at(self, service_date: date) -> datetime:
+        return datetime.combine(service_date, self.serve_start, tzinfo=ZoneInfo(self.timezone))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MenuItemInfo:
+    name: str
+    dish_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteCount:
+    """Portions of one menu item in one variant eaten at (or picked up from) one site."""
+
+    site_id: int
+    menu_item_id: int
+    variant: str
+    portions: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HomeDelivery:
+    """One booking delivered home, with what its label must say."""
+
+    booking_id: int
+    site_id: int
+    menu_item_id: int
+    variant: str
+    senior_id: int
+    name: str
+    address: str
+    phone: str | None
+    delivery_notes: str | None
+    iddsi_level: int
+    halal: bool
+    low_salt: bool
+    low_sugar: bool
+    allergens: Sequence[str]
+
+
+def kitchen_params(settings: Settings) -> KitchenParams:
+    """The kitchen's equipment and limits, all from settings."""
+    return KitchenParams(
+        equipment={
+            item.kind: Equipment(units=item.units, max_portions_per_batch=item.portions_per_batch)
+            for item in settings.kitchen_equipment
+        },
+        safety_limit=settings.food_safety_limit,
+        hot_held_safety_limit=settings.hot_holding_limit,
+        hot_holding_min_celsius=settings.hot_holding_min_celsius,
+        packing_lead_time=settings.kitchen_packing_lead,
+        sample_grams=settings.kitchen_sample_grams,
+        sample_retention=settings.kitchen_sample_retention,
+        box_capacity_portions=settings.kitchen_box_capacity_portions,
+    )
+
+
+def kitchen_recipes(
+    recipes: Iterable[Recipe],
+    dish_names: Mapping[int, str],
+    ingredients: Mapping[int, Ingredient],
+) -> dict[str, KitchenRecipe]:
+    """Recipes keyed by dish id (as text), variants and their lines loaded."""
+    stock = {
+        ingredient_id: KitchenIngredient(
+            ingredient_id=row.code,
+            name=row.name,
+            allergens=frozenset(row.allergens),
+            halal=row.halal,
+        )
+        for ingredient_id, row in ingredients.items()
+    }
+
+    def line(ingredient_id: int, quantity_milli: int, unit: str) -> RecipeLine:
+        return RecipeLine(
+            ingredient=stock[ingredient_id],
+            quantity=Decimal(quantity_milli) / MILLI,
+            unit=unit,
+        )
+
+    return {
+        str(recipe.dish_id): KitchenRecipe(
+            dish_id=str(recipe.dish_id),
+            dish_name=dish_names[recipe.dish_id],
+            lines=tuple(line(r.ingredient_id, r.quantity_milli, r.unit) for r in recipe.lines),
+            cook_time=timedelta(minutes=recipe.cook_minutes),
+            equipment_kind=recipe.equipment_kind,
+            yield_portions=recipe.yield_portions,
+            served_hot=recipe.served_hot,
+            variants={
+                DietVariant(change.variant.value): VariantChange(
+                    remove=frozenset(stock[i].ingredient_id for i in change.removed_ingredient_ids),
+                    set_lines=tuple(
+                        line(r.ingredient_id, r.quantity_milli, r.unit) for r in change.lines
+                    ),
+                    extra_steps=tuple(
+                        ProcessingStep(name=step.name, duration=timedelta(minutes=step.minutes))
+                        for step in change.steps
+                    ),
+                )
+                for change in recipe.variants
+            },
+        )
+        for recipe in recipes
+    }
+
+
+def site_stop_id(site_id: int) -> str:
+    return f"site-{site_id}"
+
+
+def home_stop_id(senior_id: int) -> str:
+    return f"home-{senior_id}"
+
+
+def stop_demands(
+    site_counts: Iterable[SiteCount],
+    deliveries: Iterable[HomeDelivery],
+    sites: Mapping[int, SiteInfo],
+    service_date: date,
+) -> list[StopDemand]:
+    """One stop per site with drops and one per home, with its eating time and load."""
+    site_portions: dict[int, int] = {}
+    for count in site_counts:
+        site_portions[count.site_id] = site_portions.get(count.site_id, 0) + count.portions
+    stops = [
+        StopDemand(
+            stop_id=site_stop_id(site_id),
+            kind=DestinationKind.SITE,
+            group=sites[site_id].code,
+            name=sites[site_id].name,
+            eating_at=sites[site_id].eating_at(service_date),
+            portions=portions,
+        )
+        for site_id, portions in site_portions.items()
+    ]
+    homes: dict[int, StopDemand] = {}
+    eating_by_site = {site_id: site.eating_at(service_date) for site_id, site in sites.items()}
+    for delivery in deliveries:
+        known = homes.get(delivery.senior_id)
+        homes[delivery.senior_id] = StopDemand(
+            stop_id=home_stop_id(delivery.senior_id),
+            kind=DestinationKind.HOME,
+            group=sites[delivery.site_id].code,
+            name=delivery.address,
+            eating_at=eating_by_site[delivery.site_id],
+            portions=1 + (known.portions if known else 0),
+        )
+    stops.extend(homes.values())
+    return stops
+
+
+def departures(trips: Iterable[Trip], holding_celsius: float | None) -> list[Departure]:
+    """A kitchen departure per trip; every stop eats at its stated time."""
+    return [
+        Departure(
+            departure_id=trip.departure_id,
+            van_id=trip.van,
+            departs_at=trip.departs_at,
+            holding_celsius=holding_celsius,
+            stops=tuple(
+                StopTiming(stop_id=stop.stop_id, eating_at=stop.eating_at) for stop in trip.stops
+            ),
+        )
+        for trip in trips
+    ]
+
+
+def order_lines(
+    site_counts: Iterable[SiteCount],
+    deliveries: Iterable[HomeDelivery],
+    menu_items: Mapping[int, MenuItemInfo],
+    trips: Iterable[Trip],
+) -> list[OrderLine]:
+    """Order lines: one per site, menu item and variant, and one per home delivery."""
+    destination_of: dict[str, Destination] = {}
+    for trip in trips:
+        for sequence, stop in enumerate(trip.stops, start=1):
+            destination_of[stop.stop_id] = Destination(
+                kind=stop.kind,
+                departure_id=trip.departure_id,
+                stop_id=stop.stop_id,
+                stop_name=stop.name,
+                stop_sequence=sequence,
+            )
+    variants = {variant.value: DietVariant(variant.value) for variant in Variant}
+    lines = [
+        OrderLine(
+            menu_item_id=str(count.menu_item_id),
+            menu_item_name=menu_items[count.menu_item_id].name,
+            dish_ids=menu_items[count.menu_item_id].dish_ids,
+            variant=variants[count.variant],
+            destination=destination_of[site_stop_id(count.site_id)],
+            portions=count.portions,
+        )
+        for count in site_counts
+    ]
+    lines.extend(
+        OrderLine(
+            menu_item_id=str(delivery.menu_item_id),
+            menu_item_name=menu_items[delivery.menu_item_id].name,
+            dish_ids=menu_items[delivery.menu_item_id].dish_ids,
+            variant=variants[delivery.variant],
+            destination=destination_of[home_stop_id(delivery.senior_id)],
+            portions=1,
+            recipient=recipient(delivery),
+        )
+        for delivery in deliveries
+    )
+    return lines
+
+
+def recipient(delivery: HomeDelivery) -> HomeRecipient:
+    """Label data: diet needs spelled out in Chinese so the driver and senior can check."""
+    notes = []
+    if delivery.halal:
+        notes.append(VARIANT_LABELS_ZH[Variant.HALAL])
+    if delivery.low_salt:
+        notes.append(VARIANT_LABELS_ZH[Variant.LOW_SALT])
+    if delivery.low_sugar:
+        notes.append(VARIANT_LABELS_ZH[Variant.LOW_SUGAR])
+    if delivery.allergens:
+        avoided = "、".join(ALLERGEN_NAMES_ZH.get(a, a) for a in delivery.allergens)
+        notes.append(f"忌{avoided}")
+    texture = ""
+    if delivery.iddsi_level != IDDSI_REGULAR:
+        texture_variant = TEXTURE_VARIANT_BY_IDDSI.get(delivery.iddsi_level)
+        label = VARIANT_LABELS_ZH[texture_variant] if texture_variant else ""
+        texture = f"IDDSI {delivery.iddsi_level} {label}".strip()
+    address = delivery.address
+    if delivery.delivery_notes:
+        address = f"{address}{NOTE_SEPARATOR}{delivery.delivery_notes}"
+    return HomeRecipient(
+        delivery_id=str(delivery.booking_id),
+        name=delivery.name,
+        address=address,
+        phone=delivery.phone or "",
+        diet_notes=NOTE_SEPARATOR.join(notes),
+        texture=texture,
+    )

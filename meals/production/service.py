@@ -1,0 +1,408 @@
+"""Production runs: plan a date and slot from its bookings, freeze it, show what changed since.
+
+Rules live here; handlers and the CLI call these functions. A plan is computed from every
+booking that is not cancelled (booked, served, delivered and no-show were all cooked for)
+and frozen as a run; the kitchen cooks from the run, and later changes show as a diff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import msgspec
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer, selectinload
+
+from kitchen import (
+    InfeasiblePlanError,
+    PlanInputError,
+    ProductionPlan,
+    SafetyViolation,
+    plan_production,
+)
+from kitchen import Recipe as KitchenRecipe
+from meals.accounts.service import Actor
+from meals.bookings.models import Booking
+from meals.errors import Conflict, NotFound
+from meals.menus.models import Dish, Menu, MenuItem, MenuItemDish
+from meals.production import adapter
+from meals.production.dispatch import DispatchRules, assign_trips
+from meals.production.models import Ingredient, ProductionRun, Recipe, RecipeVariant
+from meals.seniors.models import Senior
+from meals.settings import Settings
+from meals.sites.models import Site, SiteSlot, Van
+from meals.words import BookingStatus, Fulfilment, Slot
+
+CountKey = tuple[int, int, str, str]
+"""(site id, menu item id, variant, fulfilment): the grain of a run's booking snapshot."""
+
+
+class PlanRefused(Conflict):
+    """The plan cannot be made or would break the food-safety limit; ``problems`` say why."""
+
+    def __init__(self, message: str, problems: Sequence[str], *, code: str) -> None:
+        self.problems = tuple(problems)
+        super().__init__(message, code=code, problems="; ".join(self.problems))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Demand:
+    """What was booked for one date and slot, as the plan and the snapshot need it."""
+
+    site_counts: list[adapter.SiteCount]
+    deliveries: list[adapter.HomeDelivery]
+    snapshot: dict[CountKey, int]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanOutcome:
+    plan: ProductionPlan
+    snapshot: dict[CountKey, int]
+
+    @property
+    def bookings_counted(self) -> int:
+        return sum(self.snapshot.values())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DiffLine:
+    """One snapshot group whose count changed since the run was frozen."""
+
+    site_name: str
+    fulfilment: str
+    menu_item_name: str
+    variant: str
+    frozen: int
+    now: int
+
+    @property
+    def change(self) -> int:
+        return self.now - self.frozen
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunDiff:
+    lines: tuple[DiffLine, ...]
+    frozen_total: int
+    current_total: int
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.lines)
+
+
+def active_bookings(service_date: date, slot: Slot):
+    """The bookings the kitchen cooks for: every status but cancelled."""
+    return (
+        Booking.service_date == service_date,
+        Booking.slot == slot,
+        Booking.status != BookingStatus.CANCELLED,
+    )
+
+
+async def load_demand(session: AsyncSession, service_date: date, slot: Slot) -> Demand:
+    """Site drops aggregated in SQL; home deliveries one row each (each gets a label)."""
+    grouped = await session.execute(
+        select(
+            Booking.site_id,
+            Booking.menu_item_id,
+            Booking.variant,
+            Booking.fulfilment,
+            func.count(),
+        )
+        .where(*active_bookings(service_date, slot), Booking.fulfilment != Fulfilment.DELIVERY)
+        .group_by(Booking.site_id, Booking.menu_item_id, Booking.variant, Booking.fulfilment)
+    )
+    snapshot: dict[CountKey, int] = {}
+    site_portions: dict[tuple[int, int, str], int] = {}
+    for site_id, item_id, variant, fulfilment, count in grouped:
+        snapshot[(site_id, item_id, variant.value, fulfilment.value)] = count
+        key = (site_id, item_id, variant.value)
+        site_portions[key] = site_portions.get(key, 0) + count
+    home_rows = await session.execute(
+        select(
+            Booking.id,
+            Booking.site_id,
+            Booking.menu_item_id,
+            Booking.variant,
+            Senior.id,
+            Senior.name,
+            Senior.address,
+            Senior.phone,
+            Senior.delivery_notes,
+            Senior.iddsi_level,
+            Senior.halal,
+            Senior.low_salt,
+            Senior.low_sugar,
+            Senior.allergens,
+        )
+        .join(Senior, Senior.id == Booking.senior_id)
+        .where(*active_bookings(service_date, slot), Booking.fulfilment == Fulfilment.DELIVERY)
+        .order_by(Booking.id)
+    )
+    deliveries = []
+    delivery = Fulfilment.DELIVERY.value
+    for row in home_rows:
+        deliveries.append(
+            adapter.HomeDelivery(
+                booking_id=row[0],
+                site_id=row[1],
+                menu_item_id=row[2],
+                variant=row[3].value,
+                senior_id=row[4],
+                name=row[5],
+                address=row[6],
+                phone=row[7],
+                delivery_notes=row[8],
+                iddsi_level=row[9],
+                halal=row[10],
+                low_salt=row[11],
+                low_sugar=row[12],
+                allergens=row[13] or (),
+            )
+        )
+        key = (row[1], row[2], row[3].value, delivery)
+        snapshot[key] = snapshot.get(key, 0) + 1
+    return Demand(
+        site_counts=[
+            adapter.SiteCount(site_id=s, menu_item_id=i, variant=v, portions=n)
+            for (s, i, v), n in site_portions.items()
+        ],
+        deliveries=deliveries,
+        snapshot=snapshot,
+    )
+
+
+async def _menu_items(
+    session: AsyncSession, service_date: date, slot: Slot
+) -> dict[int, adapter.MenuItemInfo]:
+    rows = await session.execute(
+        select(MenuItem.id, MenuItem.name, MenuItemDish.dish_id)
+        .join(Menu, Menu.id == MenuItem.menu_id)
+        .join(MenuItemDish, MenuItemDish.menu_item_id == MenuItem.id)
+        .where(Menu.service_date == service_date, Menu.slot == slot)
+        .order_by(MenuItem.id, MenuItemDish.position)
+    )
+    names: dict[int, str] = {}
+    dishes: dict[int, list[str]] = {}
+    for item_id, name, dish_id in rows:
+        names[item_id] = name
+        dishes.setdefault(item_id, []).append(str(dish_id))
+    return {
+        item_id: adapter.MenuItemInfo(name=name, dish_ids=tuple(dishes[item_id]))
+        for item_id, name in names.items()
+    }
+
+
+async def _sites(session: AsyncSession, slot: Slot) -> dict[int, adapter.SiteInfo]:
+    rows = await session.execute(
+        select(Site.id, Site.code, Site.name, Site.timezone, SiteSlot.serve_start)
+        .join(SiteSlot, SiteSlot.site_id == Site.id)
+        .where(SiteSlot.slot == slot)
+    )
+    return {
+        site_id: adapter.SiteInfo(
+            site_id=site_id, code=code, name=name, timezone=timezone, serve_start=serve_start
+        )
+        for site_id, code, name, timezone, serve_start in rows
+    }
+
+
+async def _recipes(session: AsyncSession, dish_ids: set[int]) -> dict[str, KitchenRecipe]:
+    recipes = (
+        await session.scalars(
+            select(Recipe)
+            .where(Recipe.dish_id.in_(dish_ids))
+            .options(
+                selectinload(Recipe.lines),
+                selectinload(Recipe.variants).selectinload(RecipeVariant.lines),
+                selectinload(Recipe.variants).selectinload(RecipeVariant.steps),
+            )
+        )
+    ).all()
+    dish_names = dict((await session.execute(select(Dish.id, Dish.name))).all())
+    ingredients = {row.id: row for row in await session.scalars(select(Ingredient))}
+    return adapter.kitchen_recipes(recipes, dish_names, ingredients)
+
+
+def departure_waves(settings: Settings, service_date: date, slot: Slot) -> tuple[datetime, ...]:
+    """The kitchen's departure waves for a slot, on the date, in the kitchen's time zone."""
+    times: tuple[time, ...] = (
+        settings.kitchen_lunch_departures
+        if slot is Slot.LUNCH
+        else settings.kitchen_dinner_departures
+    )
+    zone = ZoneInfo(settings.default_timezone)
+    return tuple(datetime.combine(service_date, moment, tzinfo=zone) for moment in times)
+
+
+async def compute_plan(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    service_date: date,
+    slot: Slot,
+    allow_violations: bool = False,
+) -> PlanOutcome:
+    """Plan a date and slot from the current bookings, without storing anything."""
+    demand = await load_demand(session, service_date, slot)
+    menu_items = await _menu_items(session, service_date, slot)
+    sites = await _sites(session, slot)
+    used_dishes = {int(dish_id) for item in menu_items.values() for dish_id in item.dish_ids}
+    recipes = await _recipes(session, used_dishes)
+    vans = tuple(await session.scalars(select(Van.code).order_by(Van.code)))
+    stops = adapter.stop_demands(demand.site_counts, demand.deliveries, sites, service_date)
+    if stops and not vans:
+        raise PlanRefused(
+            "No van can carry this plan: {problems}",
+            ["no vans are registered"],
+            code="plan_input",
+        )
+    trips = (
+        assign_trips(
+            stops,
+            DispatchRules(
+                departures=departure_waves(settings, service_date, slot),
+                vans=vans,
+                site_drop_lead=settings.kitchen_site_drop_lead,
+                home_delivery_lead=settings.kitchen_home_delivery_lead,
+            ),
+        )
+        if stops
+        else ()
+    )
+    try:
+        plan = plan_production(
+            adapter.order_lines(demand.site_counts, demand.deliveries, menu_items, trips),
+            recipes,
+            adapter.departures(trips, settings.kitchen_van_holding_celsius),
+            adapter.kitchen_params(settings),
+            allow_violations=allow_violations,
+        )
+    except PlanInputError as error:
+        raise PlanRefused(
+            "The plan cannot be made: {problems}", error.problems, code="plan_input"
+        ) from error
+    except InfeasiblePlanError as error:
+        raise PlanRefused(
+            "No cooking schedule meets the food-safety limit: {problems}",
+            [_violation_text(v) for v in error.violations],
+            code="plan_infeasible",
+        ) from error
+    return PlanOutcome(plan=plan, snapshot=demand.snapshot)
+
+
+def _violation_text(violation: SafetyViolation) -> str:
+    minutes = int(violation.excess.total_seconds() // 60)
+    return (
+        f"batch {violation.batch_id} ({violation.dish_name}, {violation.variant}) for "
+        f"{violation.departure_id} would be eaten {minutes} min past the "
+        f"{int(violation.limit.total_seconds() // 3600)} h limit at {violation.stop_id}"
+    )
+
+
+async def freeze_run(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    service_date: date,
+    slot: Slot,
+    actor: Actor | None,
+    now: datetime,
+) -> ProductionRun:
+    """Plan from the current bookings and store it; a refused plan stores nothing."""
+    outcome = await compute_plan(session, settings=settings, service_date=service_date, slot=slot)
+    run = ProductionRun(
+        service_date=service_date,
+        slot=slot,
+        frozen_at=now,
+        frozen_by_account_id=actor.account_id if actor else None,
+        total_portions=outcome.plan.total_portions,
+        bookings_counted=outcome.bookings_counted,
+        booking_counts=[[*key, count] for key, count in sorted(outcome.snapshot.items())],
+        plan=msgspec.json.encode(outcome.plan).decode(),
+    )
+    session.add(run)
+    await session.commit()
+    return run
+
+
+async def get_run(session: AsyncSession, run_id: int) -> ProductionRun:
+    run = await session.get(ProductionRun, run_id)
+    if run is None:
+        raise NotFound("Production run {run_id} does not exist.", run_id=run_id)
+    return run
+
+
+async def latest_run(session: AsyncSession, service_date: date, slot: Slot) -> ProductionRun | None:
+    """The run the kitchen cooks from: the last one frozen for the date and slot."""
+    return (
+        await session.scalars(
+            select(ProductionRun)
+            .where(ProductionRun.service_date == service_date, ProductionRun.slot == slot)
+            .order_by(ProductionRun.frozen_at.desc(), ProductionRun.id.desc())
+            .limit(1)
+        )
+    ).first()
+
+
+def plan_of(run: ProductionRun) -> ProductionPlan:
+    """The frozen plan, exactly as it was computed."""
+    return msgspec.json.decode(run.plan, type=ProductionPlan)
+
+
+async def run_diff(session: AsyncSession, run: ProductionRun) -> RunDiff:
+    """Bookings now against the run's snapshot: late cancellations and late additions."""
+    current = (await load_demand(session, run.service_date, run.slot)).snapshot
+    frozen: dict[CountKey, int] = {
+        (site_id, item_id, variant, fulfilment): count
+        for site_id, item_id, variant, fulfilment, count in run.booking_counts
+    }
+    changed = sorted(
+        key for key in frozen.keys() | current.keys() if frozen.get(key, 0) != current.get(key, 0)
+    )
+    site_names = dict((await session.execute(select(Site.id, Site.name))).all())
+    item_ids = {key[1] for key in changed}
+    item_names = (
+        dict(
+            (
+                await session.execute(
+                    select(MenuItem.id, MenuItem.name).where(MenuItem.id.in_(item_ids))
+                )
+            ).all()
+        )
+        if item_ids
+        else {}
+    )
+    return RunDiff(
+        lines=tuple(
+            DiffLine(
+                site_name=site_names.get(key[0], str(key[0])),
+                fulfilment=key[3],
+                menu_item_name=item_names.get(key[1], str(key[1])),
+                variant=key[2],
+                frozen=frozen.get(key, 0),
+                now=current.get(key, 0),
+            )
+            for key in changed
+        ),
+        frozen_total=sum(frozen.values()),
+        current_total=sum(current.values()),
+    )
+
+
+async def list_runs(session: AsyncSession, service_date: date, slot: Slot) -> list[ProductionRun]:
+    return list(
+        (
+            await session.scalars(
+                select(ProductionRun)
+                .where(ProductionRun.service_date == service_date, ProductionRun.slot == slot)
+                .options(defer(ProductionRun.plan))
+                .order_by(ProductionRun.id.desc())
+            )
+        ).all()
+    )

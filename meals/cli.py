@@ -61,6 +61,7 @@ def seed_demo(seed_value: int, seniors: int, booking_days: int, if_empty: bool) 
 
 
 async def _seed_demo(seed_value: int, seniors: int, booking_days: int, if_empty: bool) -> None:
+    from meals.standing_orders.service import expand_standing_orders
     from seed import demo
 
     settings = Settings.from_env()
@@ -76,7 +77,13 @@ async def _seed_demo(seed_value: int, seniors: int, booking_days: int, if_empty:
                 added = await demo.ensure_menus(
                     session, start=today, days=MENU_DAYS, published_at=now
                 )
-                console.print(f"already seeded; {added} new menus published for the coming week")
+                await session.commit()
+                expanded = await expand_standing_orders(session, now=now, settings=settings)
+                console.print(
+                    f"already seeded; {added} new menus published for the coming week; "
+                    f"standing orders made {len(expanded.created)} bookings, "
+                    f"{len(expanded.refused)} refused"
+                )
                 return
             with Progress(
                 TextColumn("{task.description}"),
@@ -157,6 +164,43 @@ def kitchen_plan(
         console.print(f"wrote {output}")
     else:
         click.get_binary_stream("stdout").write(content)
+
+
+@main.group()
+def routes() -> None:
+    """Delivery routes and welfare alerts."""
+
+
+@routes.command("plan")
+@click.option("--date", "service_date", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--slot", default="lunch", show_default=True, type=click.Choice(["lunch", "dinner"]))
+@click.option("--exclude-van", "exclude_vans", multiple=True, help="A van out of service.")
+def routes_plan(service_date: datetime, slot: str, exclude_vans: tuple[str, ...]) -> None:
+    """Plan (or re-plan) the delivery routes of a date and slot and print the summary."""
+    from meals.deliveries.commands import plan_command
+
+    click.echo(
+        asyncio.run(
+            plan_command(
+                Settings.from_env(),
+                service_date=service_date.date(),
+                slot=slot,
+                exclude_vans=exclude_vans,
+                now=Clock().now(),
+            )
+        ),
+        nl=False,
+    )
+
+
+@routes.command("escalate")
+def routes_escalate() -> None:
+    """Escalate welfare alerts nobody has answered in time (run it from a scheduler)."""
+    from meals.deliveries.commands import escalate_command
+
+    settings = Settings.from_env()
+    count = asyncio.run(escalate_command(settings, Clock(settings.frozen_now)))
+    console.print(f"{count} welfare alerts escalated")
 
 
 @main.command()

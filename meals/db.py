@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from advanced_alchemy.base import convention
-from sqlalchemy import MetaData, event
+from cachetools import TTLCache
+from sqlalchemy import Engine, MetaData, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -22,6 +24,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 from meals.settings import Settings
 
 WRITE_INTENT = "warmmeal_write_intent"
+_REFERENCE_CACHES: weakref.WeakKeyDictionary[Engine, TTLCache] = weakref.WeakKeyDictionary()
 
 
 class Base(DeclarativeBase):
@@ -31,7 +34,25 @@ class Base(DeclarativeBase):
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
-    """An engine tuned per database: SQLite gets one connection, WAL and a busy timeout."""
+    """An engine tuned per database, with its own cache of slowly changing reference data."""
+    engine = _create_engine(settings)
+    if settings.reference_cache_seconds > 0:
+        _REFERENCE_CACHES[engine.sync_engine] = TTLCache(
+            maxsize=settings.reference_cache_entries, ttl=settings.reference_cache_seconds
+        )
+    return engine
+
+
+def reference_cache(session: AsyncSession) -> TTLCache | None:
+    """Per-engine cache for data read on every booking but changed rarely (menus, policy, scopes).
+
+    Entries live `reference_cache_seconds`; counters that guard capacity are never cached.
+    """
+    return _REFERENCE_CACHES.get(session.get_bind())
+
+
+def _create_engine(settings: Settings) -> AsyncEngine:
+    """SQLite gets one connection, WAL and a busy timeout; PostgreSQL a pool."""
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":

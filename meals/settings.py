@@ -83,7 +83,33 @@ class Settings:
     kitchen_dinner_departures: tuple[time, ...] = (time(16, 15), time(17, 0))
     kitchen_site_drop_lead: timedelta = timedelta(minutes=20)
     kitchen_home_delivery_lead: timedelta = timedelta(minutes=45)
+    delivery_solver_seconds: float = 5.0
+    delivery_solver_seed: int = 0
+    delivery_osrm_url: str | None = None
+    delivery_van_fixed_cost: int = 1_000_000
+    delivery_lunch_shift: tuple[time, time] = (time(9, 30), time(14, 30))
+    delivery_dinner_shift: tuple[time, time] = (time(15, 30), time(20, 0))
+    delivery_site_earliest_before_serving: timedelta = timedelta(minutes=90)
+    delivery_site_latest_before_serving: timedelta = timedelta(minutes=10)
+    delivery_home_earliest_before_serving: timedelta = timedelta(minutes=30)
+    delivery_home_latest_after_serving: timedelta = timedelta(minutes=60)
+    delivery_site_service: timedelta = timedelta(minutes=10)
+    delivery_home_service: timedelta = timedelta(minutes=3)
+    delivery_reload: timedelta = timedelta(minutes=15)
+    last_mile_enabled: bool = True
+    last_mile_speed_metres_per_second: float = 1.2
+    last_mile_detour_factor: float = 1.3
+    last_mile_handover_service: timedelta = timedelta(minutes=2)
+    last_mile_solver_seconds: float = 0.5
+    welfare_alert_categories: tuple[str, ...] = ("lives_alone", "disabled")
+    welfare_webhook_url: str | None = None
+    welfare_webhook_attempts: int = 3
+    welfare_webhook_backoff_seconds: float = 0.5
+    welfare_webhook_timeout_seconds: float = 5.0
+    welfare_escalation_after: timedelta = timedelta(minutes=30)
     page_size_max: int = 500
+    reference_cache_seconds: float = 30.0
+    reference_cache_entries: int = 10_000
     advanced_age_years: int = 80
     frozen_now: datetime | None = None
 
@@ -104,6 +130,12 @@ class Settings:
         }
         if env.get(f"{ENV_PREFIX}FROZEN_NOW"):
             values["frozen_now"] = _aware(env[f"{ENV_PREFIX}FROZEN_NOW"])
+        if env.get(f"{ENV_PREFIX}WELFARE_WEBHOOK_URL"):
+            values["welfare_webhook_url"] = env[f"{ENV_PREFIX}WELFARE_WEBHOOK_URL"]
+        if env.get(f"{ENV_PREFIX}OSRM_URL"):
+            values["delivery_osrm_url"] = env[f"{ENV_PREFIX}OSRM_URL"]
+        if env.get(f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"):
+            values["delivery_solver_seconds"] = float(env[f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"])
         if f"{ENV_PREFIX}SECRET_KEY" in env:
             values["secret_key"] = env[f"{ENV_PREFIX}SECRET_KEY"]
         values.update(overrides)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.models import Account, FamilyBinding, LoginAttempt, StaffSite
-from meals.db import begin_write
+from meals.db import begin_write, reference_cache
 from meals.errors import Forbidden, NotAuthenticated, TooManyAttempts
 from meals.settings import Settings
 from meals.words import Role
@@ -102,7 +102,21 @@ async def authenticate(
 
 
 async def load_actor(session: AsyncSession, *, account_id: int) -> Actor:
-    """The actor for a logged-in account, with the sites or seniors it is scoped to."""
+    """The actor for a logged-in account, with the sites or seniors it is scoped to.
+
+    Cached briefly, so a changed binding or deactivation takes effect within the cache's life.
+    """
+    cache = reference_cache(session)
+    key = ("actor", account_id)
+    if cache is not None and key in cache:
+        return cache[key]
+    actor = await _load_actor(session, account_id)
+    if cache is not None:
+        cache[key] = actor
+    return actor
+
+
+async def _load_actor(session: AsyncSession, account_id: int) -> Actor:
     account = await session.get(Account, account_id)
     if account is None or not account.active:
         raise NotAuthenticated("Your session has ended. Please log in again.")

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meals.accounts.service import Actor
 from meals.bookings.diet import DietProfile, MealOffer, choose_variant
 from meals.bookings.models import Booking
-from meals.db import begin_write
+from meals.db import begin_write, reference_cache
 from meals.errors import Conflict, Forbidden, Invalid, NotFound
 from meals.menus.models import Menu, MenuItem
 from meals.seniors.models import Senior
@@ -56,6 +56,11 @@ BOOKED_BY_ROLE = {Role.SENIOR: BookedBy.SELF, Role.FAMILY: BookedBy.FAMILY}
 
 
 async def load_meal_context(session: AsyncSession, menu_item_id: int) -> MealContext:
+    """The set meal with its menu, site and slot; cached briefly (its counters are not used)."""
+    cache = reference_cache(session)
+    key = ("meal", menu_item_id)
+    if cache is not None and key in cache:
+        return cache[key]
     row = (
         await session.execute(
             select(MenuItem, Menu, Site, SiteSlot)
@@ -69,7 +74,10 @@ async def load_meal_context(session: AsyncSession, menu_item_id: int) -> MealCon
         raise NotFound(
             "There is no set meal {menu_item_id} on any menu.", menu_item_id=menu_item_id
         )
-    return MealContext(*row)
+    meal = MealContext(*row)
+    if cache is not None:
+        cache[key] = meal
+    return meal
 
 
 async def get_senior(session: AsyncSession, senior_id: int) -> Senior:
@@ -212,12 +220,8 @@ async def create_booking(
         service_date=meal.menu.service_date,
         settings=settings,
     )
-    duplicate = await _active_booking_id(session, senior.id, meal.menu.service_date, meal.menu.slot)
-    if duplicate is not None:
-        # A concurrent request with the same key may have committed since the first look.
-        return await _resolve_race(
-            session, actor, request, meal.menu.service_date, meal.menu.slot, idempotency_key
-        )
+    # A second booking for the same slot, or a concurrent repeat of this request, is caught by
+    # the unique indexes when the booking is saved (see _resolve_race).
     await _take_portion(session, meal)
     booking = Booking(
         senior_id=senior.id,

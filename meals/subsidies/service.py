@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meals.db import reference_cache
 from meals.subsidies.models import FundingSource, SubsidyTier
 from meals.words import Category
 
@@ -88,7 +89,11 @@ def quote_price(
 
 
 async def load_tiers(session: AsyncSession, day: date) -> list[TierRule]:
-    """The policy in force on `day`."""
+    """The policy in force on `day` (cached briefly: read on every booking, changed rarely)."""
+    cache = reference_cache(session)
+    key = ("tiers", day)
+    if cache is not None and key in cache:
+        return cache[key]
     rows = await session.execute(
         select(SubsidyTier, FundingSource.code, FundingSource.name)
         .join(FundingSource)
@@ -97,7 +102,10 @@ async def load_tiers(session: AsyncSession, day: date) -> list[TierRule]:
             or_(SubsidyTier.valid_to.is_(None), SubsidyTier.valid_to >= day),
         )
     )
-    return [
+    tiers = [
         TierRule(code, name, tier.min_age, tier.max_age, tier.category, tier.amount_fen)
         for tier, code, name in rows
     ]
+    if cache is not None:
+        cache[key] = tiers
+    return tiers

@@ -74,6 +74,9 @@ async def load_meal_context(session: AsyncSession, menu_item_id: int) -> MealCon
         raise NotFound(
             "There is no set meal {menu_item_id} on any menu.", menu_item_id=menu_item_id
         )
+    for instance in row:
+        # Detached, so a later rollback of this session cannot expire what the cache holds.
+        session.expunge(instance)
     meal = MealContext(*row)
     if cache is not None:
         cache[key] = meal

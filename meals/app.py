@@ -17,6 +17,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Response
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from meals.accounts.api import AuthController
@@ -30,7 +31,13 @@ from meals.production.api import KitchenApi, KitchenPages
 from meals.seniors.api import SeniorController
 from meals.settings import Settings
 from meals.sites.api import SiteController
-from meals.web import domain_error_handler, provide_actor, provide_now, provide_settings
+from meals.web import (
+    data_error_handler,
+    domain_error_handler,
+    provide_actor,
+    provide_now,
+    provide_settings,
+)
 
 SESSION_SECRET_BYTES = 32
 
@@ -92,7 +99,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "now": Provide(provide_now, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        exception_handlers={DomainError: domain_error_handler},
+        exception_handlers={DomainError: domain_error_handler, DataError: data_error_handler},
         openapi_config=OpenAPIConfig(
             title="WarmMeal API",
             version="1.0.0",

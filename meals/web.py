@@ -13,7 +13,9 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import PathParameter, QueryParameter
+from litestar.status_codes import HTTP_400_BAD_REQUEST
 from msgspec import Meta
+from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.service import Actor, load_actor
@@ -77,4 +79,17 @@ def domain_error_handler(_request: Request, exc: DomainError) -> Response[dict[s
     return Response(
         {"status_code": exc.status_code, "code": exc.code, "detail": exc.text},
         status_code=exc.status_code,
+    )
+
+
+def data_error_handler(_request: Request, exc: DataError) -> Response[dict[str, Any]]:
+    """A value the database cannot store (e.g. a NUL character in text) is the caller's error."""
+    return Response(
+        {
+            "status_code": HTTP_400_BAD_REQUEST,
+            "code": "unstorable_value",
+            "detail": "A value in the request cannot be stored (for example a NUL character "
+            "in text); please correct it and try again.",
+        },
+        status_code=HTTP_400_BAD_REQUEST,
     )

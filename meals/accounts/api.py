@@ -22,9 +22,11 @@ from meals.web import (
 )
 from meals.words import Role
 
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+
 
 class LoginForm(msgspec.Struct, forbid_unknown_fields=True):
-    login: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    login: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=PRINTABLE)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 
 

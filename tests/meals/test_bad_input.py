@@ -82,3 +82,21 @@ async def test_unknown_booking_cancel_is_404(client, db):
     response = await client.post("/api/v1/bookings/424242/cancel")
     assert response.status_code == 404
     assert "424242" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        ("/api/v1/auth/login", {"login": "adm\u0000in", "password": "x"}),
+        ("/api/v1/auth/login", {"login": "admin", "password": "pass\u0000word"}),
+    ],
+)
+async def test_nul_characters_are_refused_not_500(client, url, body):
+    response = await client.post(url, json=body)
+    assert 400 <= response.status_code < 500, response.text
+
+
+async def test_nul_in_a_search_is_refused_not_500(client, db):
+    await login_as(client, db, Role.ADMIN)
+    response = await client.get("/api/v1/seniors", params={"q": "王\u0000"})
+    assert 400 <= response.status_code < 500 or response.json() == []

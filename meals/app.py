@@ -17,7 +17,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Response
 from sqlalchemy import text
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from meals.accounts.api import AuthController
@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "now": Provide(provide_now, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        exception_handlers={DomainError: domain_error_handler, DataError: data_error_handler},
+        exception_handlers={DomainError: domain_error_handler, DBAPIError: data_error_handler},
         openapi_config=OpenAPIConfig(
             title="WarmMeal API",
             version="1.0.0",

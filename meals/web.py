@@ -13,9 +13,9 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import PathParameter, QueryParameter
-from litestar.status_codes import HTTP_400_BAD_REQUEST
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR
 from msgspec import Meta
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.service import Actor, load_actor
@@ -35,6 +35,7 @@ DbSession = NamedDependency[AsyncSession]
 CurrentActor = NamedDependency[Actor]
 Now = NamedDependency[datetime]
 AppSettings = NamedDependency[Settings]
+DATA_EXCEPTION_CLASS = "22"  # SQLSTATE class: data exception
 SESSION_ACCOUNT = "account_id"
 SESSION_ROLE = "role"
 
@@ -82,14 +83,24 @@ def domain_error_handler(_request: Request, exc: DomainError) -> Response[dict[s
     )
 
 
-def data_error_handler(_request: Request, exc: DataError) -> Response[dict[str, Any]]:
-    """A value the database cannot store (e.g. a NUL character in text) is the caller's error."""
+def data_error_handler(request: Request, exc: DBAPIError) -> Response[dict[str, Any]]:
+    """A value the database cannot store (SQLSTATE class 22, e.g. NUL in text) is a 400.
+
+    Any other database failure stays a 500, logged with its traceback.
+    """
+    sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
+    if isinstance(exc, DataError) or sqlstate.startswith(DATA_EXCEPTION_CLASS):
+        return Response(
+            {
+                "status_code": HTTP_400_BAD_REQUEST,
+                "code": "unstorable_value",
+                "detail": "A value in the request cannot be stored (for example a NUL character "
+                "in text); please correct it and try again.",
+            },
+            status_code=HTTP_400_BAD_REQUEST,
+        )
+    request.logger.exception("database error")
     return Response(
-        {
-            "status_code": HTTP_400_BAD_REQUEST,
-            "code": "unstorable_value",
-            "detail": "A value in the request cannot be stored (for example a NUL character "
-            "in text); please correct it and try again.",
-        },
-        status_code=HTTP_400_BAD_REQUEST,
+        {"status_code": HTTP_500_INTERNAL_SERVER_ERROR, "detail": "Internal Server Error"},
+        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
     )

@@ -122,7 +122,7 @@ async def _drive(
 ):
     """Send every request over `concurrency` keep-alive connections; return latencies and time."""
     latencies: list[float] = []
-    statuses: dict[int, int] = {}
+    statuses: dict[int | str, int] = {}
     queue: asyncio.Queue = asyncio.Queue()
     for body in requests:
         queue.put_nowait(body)
@@ -138,12 +138,16 @@ async def _drive(
             while not queue.empty():
                 body = queue.get_nowait()
                 started = time.perf_counter()
-                if body is None:
-                    response = await client.get(path)
-                else:
-                    response = await client.post(path, json=body)
+                try:
+                    if body is None:
+                        response = await client.get(path)
+                    else:
+                        response = await client.post(path, json=body)
+                    outcome: int | str = response.status_code
+                except httpx.TransportError as error:
+                    outcome = type(error).__name__
                 latencies.append(time.perf_counter() - started)
-                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                statuses[outcome] = statuses.get(outcome, 0) + 1
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -151,13 +155,15 @@ async def _drive(
     return latencies, elapsed, statuses
 
 
-def _report(name: str, latencies: list[float], elapsed: float, statuses: dict[int, int]) -> None:
+def _report(
+    name: str, latencies: list[float], elapsed: float, statuses: dict[int | str, int]
+) -> None:
     ordered = sorted(latencies)
     p50 = statistics.median(ordered) * 1000
     p99 = ordered[min(len(ordered) - 1, len(ordered) * PERCENTILE_99 // 100)] * 1000
     print(
         f"{name:<22} {len(latencies):>7} req  {len(latencies) / elapsed:>8.0f} req/s  "
-        f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  statuses {dict(sorted(statuses.items()))}"
+        f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  outcomes {statuses}"
     )
 
 
@@ -169,11 +175,13 @@ def main() -> None:
     parser.add_argument("--seniors", type=int, default=3000)
     parser.add_argument("--requests", type=int, default=6000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--keep-logs", help="Folder for the database and server logs (kept).")
     args = parser.parse_args()
 
     now = datetime.now(DISTRICT_TZ).replace(hour=6, minute=0, second=0, microsecond=0)
     with tempfile.TemporaryDirectory() as folder_name:
-        folder = Path(folder_name)
+        folder = Path(args.keep_logs or folder_name)
+        folder.mkdir(parents=True, exist_ok=True)
         url = _fresh_database(args.backend, args.pg_url, folder)
         pairs = asyncio.run(_prepare(url, args.seniors, now - timedelta(minutes=1)))
         bookings = [

@@ -16,6 +16,7 @@ import argparse
 import csv
 import json
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -132,6 +133,10 @@ def run_one(path: Path, seconds: float, seed: int) -> Outcome:
     return Outcome(answer["instance"], len(answer["routes"]), distance, problems, wall)
 
 
+def format_load(load: tuple[float, float, float]) -> str:
+    return " ".join(f"{value:.2f}" for value in load)
+
+
 def load_bks(directory: Path) -> dict[str, tuple[int, float]]:
     with (directory / BKS_FILE).open() as handle:
         return {
@@ -154,10 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     bks = load_bks(args.dir)
     names = args.instances or sorted(bks)
     paths = [args.dir / f"{name}.txt" for name in names]
+    load_before = os.getloadavg()
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         outcomes = list(pool.map(lambda p: run_one(p, args.seconds, args.seed), paths))
     elapsed = time.monotonic() - started
+    load_after = os.getloadavg()
 
     header = ("instance", "veh", "distance", "bks veh", "bks dist", "gap %", "wall s", "check")
     rows = []
@@ -195,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"feasible: {len(gaps)}/{len(outcomes)}")
     print(
         f"time limit {args.seconds:g} s per instance, {args.jobs} at a time, wall {elapsed:.0f} s"
+    )
+    print(
+        f"load average (1, 5, 15 min) on {os.cpu_count()} cores: "
+        f"before {format_load(load_before)}, after {format_load(load_after)}"
     )
     return 0 if len(gaps) == len(outcomes) else 1
 

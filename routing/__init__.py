@@ -55,7 +55,11 @@ Solve (``routing.solver``):
     hard instance: stops it cannot serve are in ``plan.unserved`` with an
     ``UnservedReason`` (OVER_CAPACITY, BEYOND_FOOD_SAFETY_LIMIT, WINDOW_UNREACHABLE,
     AFTER_SHIFT_END, FLEET_TOO_SMALL). Objective: fixed costs of vans used, then
-    distance (or driving time with ``Objective.DURATION``).
+    distance (or driving time with ``Objective.DURATION``). Search: OR-Tools first
+    solution and guided local search, then (when every van makes one trip) a
+    ruin-and-recreate loop (``routing.ruin_recreate``, SISR with simulated annealing)
+    whose best plan OR-Tools checks against the full model and polishes;
+    ``SolveParams.ruin_recreate=None`` leaves the whole time to OR-Tools.
 
 Plan (``routing.plan``): ``RoutePlan(routes, unserved, cost)`` with ``vehicles_used``,
 ``distance``; ``VehicleRoute(vehicle_id, trips)``;

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from routing.ruin_recreate import RuinRecreateParams
+
 
 class FirstSolution(StrEnum):
     """OR-Tools first-solution strategies worth trying on delivery problems.
@@ -26,6 +28,9 @@ class Metaheuristic(StrEnum):
     SIMULATED_ANNEALING = "SIMULATED_ANNEALING"
     TABU_SEARCH = "TABU_SEARCH"
     GREEDY_DESCENT = "GREEDY_DESCENT"
+
+
+DEFAULT_RUIN_RECREATE = RuinRecreateParams()
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +59,11 @@ class SolveParams:
     if no plan is found that way, the solver falls back to optional stops."""
     unserved_penalty: int | None = None
     """Cost of leaving a stop unserved; ``None`` derives one that outweighs any plan."""
+    ruin_recreate: RuinRecreateParams | None = DEFAULT_RUIN_RECREATE
+    """After a share of the time in OR-Tools' local search, run the ruin-and-recreate
+    loop (``routing.ruin_recreate``); OR-Tools then checks and polishes its result.
+    Used when every van makes one trip (one departure wave); ``None`` turns it off.
+    With ``solution_limit`` set, the loop makes at most that many steps."""
     log_search: bool = False
     extra: tuple[tuple[str, float], ...] = ()
     """Other scalar RoutingSearchParameters fields as (name, value) pairs, for tuning."""

@@ -8,6 +8,11 @@ visited on one of its trips as soon as any of them is used. Consecutive trips of
 one van are chained with the kitchen's reload time. Every real stop is optional
 behind a penalty larger than any plan's cost, so the solver serves all it can and
 never fails on a hard instance; what it cannot serve is reported with a reason.
+
+Search: first solution(s) and guided local search in OR-Tools; then, when every van
+makes one trip, the ruin-and-recreate loop of ``routing.ruin_recreate`` works on
+the plan, and its best plan is read back into the OR-Tools model (which rejects a
+plan breaking any rule, keeping the OR-Tools plan instead) and polished there.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from ortools.util import optional_boolean_pb2
 from routing.model import Load, Objective, Problem
 from routing.params import FirstSolution, SolveParams
 from routing.plan import RoutePlan, Trip, UnservedReason, UnservedStop, VehicleRoute, Visit
+from routing.ruin_recreate import RuinRecreate, SearchProblem, TripSpec
 from routing.screening import Screening, TripSlot, screen_stops, trip_slots
 
 TIME_DIMENSION = "time"
@@ -79,9 +85,19 @@ def solve(
     layout = _layout(problem, slots, screening)
     if not screening.allowed_slots:
         return _plan(problem, layout, [[] for _ in slots], screening.unserved)
-    deadline = time.monotonic() + time_limit
+    started = time.monotonic()
+    deadline = started + time_limit
     start_routes = _best_first_solution(problem, layout, screening, params, seed, deadline)
-    routes = _improve(problem, layout, screening, params, seed, deadline, start_routes)
+    ruin = params.ruin_recreate
+    if ruin is None or layout.van_of_activation_node:
+        routes = _improve(problem, layout, screening, params, seed, deadline, start_routes)
+        return _plan(problem, layout, routes, screening.unserved)
+    guided_deadline = started + time_limit * ruin.guided_share
+    routes = _improve(problem, layout, screening, params, seed, guided_deadline, start_routes)
+    polish_deadline = deadline - time_limit * ruin.polish_share
+    routes = _ruin_and_recreate(
+        problem, layout, screening, params, seed, (polish_deadline, deadline), routes
+    )
     return _plan(problem, layout, routes, screening.unserved)
 
 
@@ -221,13 +237,7 @@ class _Model:
             solver.Add(self.time.CumulVar(index) <= latest)
 
     def _penalty_above_any_plan(self) -> int:
-        arc_cost_bound = max(
-            max(row) * max(1, *(vehicle.cost_per_metre for vehicle in self.problem.vehicles))
-            for row in (self.problem.travel.distances + self.problem.travel.durations)
-        )
-        arcs_bound = self.layout.node_count + 2 * len(self.layout.slots)
-        fixed = sum(vehicle.fixed_cost for vehicle in self.problem.vehicles)
-        return 1 + fixed + arcs_bound * arc_cost_bound
+        return _penalty_above_any_plan(self.problem, self.layout)
 
     def _add_van_rules(self) -> None:
         solver = self.routing.solver()
@@ -273,19 +283,34 @@ class _Model:
         return search
 
     def run(
-        self, search: object, seed: int, start_routes: list[list[int]] | None
+        self,
+        search: object,
+        seed: int,
+        start_routes: list[list[int]] | None,
+        *,
+        keep_start_only: bool = False,
     ) -> list[list[int]] | None:
+        """Search from ``start_routes`` when given (or build a first solution).
+
+        With ``keep_start_only``, a start the model rejects gives ``None`` instead of a
+        search from scratch. A start the model accepts is returned when the search
+        finds nothing better in time.
+        """
         self.routing.solver().ReSeed(seed)
         if start_routes is None:
             solution = self.routing.SolveWithParameters(search)
         else:
             self.routing.CloseModelWithParameters(search)
             start = self.routing.ReadAssignmentFromRoutes(self._to_indices(start_routes), True)
+            if start is None and keep_start_only:
+                return None
             solution = (
                 self.routing.SolveWithParameters(search)
                 if start is None
                 else self.routing.SolveFromAssignmentWithParameters(start, search)
             )
+            if solution is None and start is not None:
+                solution = start
         if self.routing.status() == routing_enums_pb2.RoutingSearchStatus.ROUTING_INVALID:
             raise SolverConfigurationError("OR-Tools rejected the routing search parameters")
         if solution is None:
@@ -305,6 +330,16 @@ class _Model:
                 index = solution.Value(self.routing.NextVar(index))
             routes.append(route)
         return routes
+
+
+def _penalty_above_any_plan(problem: Problem, layout: _Layout) -> int:
+    arc_cost_bound = max(
+        max(row) * max(1, *(vehicle.cost_per_metre for vehicle in problem.vehicles))
+        for row in (problem.travel.distances + problem.travel.durations)
+    )
+    arcs_bound = layout.node_count + 2 * len(layout.slots)
+    fixed = sum(vehicle.fixed_cost for vehicle in problem.vehicles)
+    return 1 + fixed + arcs_bound * arc_cost_bound
 
 
 def _seconds_left(deadline: float) -> float:
@@ -359,6 +394,105 @@ def _improve(
         params, FirstSolution.ALL_UNPERFORMED, _seconds_left(deadline)
     )
     return fallback.run(search, seed, None) or [[] for _ in layout.slots]
+
+
+def _search_problem(
+    problem: Problem, layout: _Layout, screening: Screening, params: SolveParams
+) -> SearchProblem:
+    """The single-trip model as plain lists for the ruin-and-recreate search."""
+    locations = [layout.location(node) for node in range(layout.node_count)]
+    base = (
+        problem.travel.distances
+        if problem.objective is Objective.DISTANCE
+        else problem.travel.durations
+    )
+    stops = [None if stop is None else problem.stops[stop] for stop in layout.stop_of_node]
+    horizon = max(
+        [vehicle.shift_end for vehicle in problem.vehicles]
+        + [stop.window.end for stop in problem.stops]
+    )
+    trips = []
+    latest = []
+    for slot in layout.slots:
+        vehicle = problem.vehicles[slot.vehicle_index]
+        unit = vehicle.cost_per_metre if problem.objective is Objective.DISTANCE else 1
+        capacity = (vehicle.capacity.boxes, vehicle.capacity.cold_boxes)
+        trips.append(TripSpec(slot.wave, vehicle.shift_end, capacity, unit, vehicle.fixed_cost))
+        latest.append(
+            [
+                horizon
+                if stop is None
+                else min(
+                    stop.window.end,
+                    horizon
+                    if stop.max_time_since_departure is None
+                    else slot.wave + stop.max_time_since_departure,
+                )
+                for stop in stops
+            ]
+        )
+    every_slot = len(layout.slots)
+    allowed = [
+        None
+        if stop is None or len(screening.allowed_slots[stop]) == every_slot
+        else frozenset(screening.allowed_slots[stop])
+        for stop in layout.stop_of_node
+    ]
+    return SearchProblem(
+        cost=[[base[a][b] for b in locations] for a in locations],
+        duration=[[problem.travel.durations[a][b] for b in locations] for a in locations],
+        service=[0 if stop is None else stop.service_duration for stop in stops],
+        ready=[0 if stop is None else stop.window.start for stop in stops],
+        latest=latest,
+        demand=[
+            (0, 0) if stop is None else (stop.demand.boxes, stop.demand.cold_boxes)
+            for stop in stops
+        ],
+        allowed=allowed,
+        trips=trips,
+        unserved_penalty=params.unserved_penalty or _penalty_above_any_plan(problem, layout),
+    )
+
+
+def _ruin_and_recreate(
+    problem: Problem,
+    layout: _Layout,
+    screening: Screening,
+    params: SolveParams,
+    seed: int,
+    deadlines: tuple[float, float],
+    routes: list[list[int]],
+) -> list[list[int]]:
+    """Improve single-trip routes with the ruin-and-recreate loop until the first
+    deadline, then let OR-Tools check the result against the full model and polish
+    it until the second.
+
+    Falls back to ``routes`` when OR-Tools does not accept the result, so every hard
+    rule the model states holds in the returned plan whatever the loop did.
+    """
+    ruin = params.ruin_recreate
+    assert ruin is not None
+    if ruin.iterations is None and params.solution_limit is not None:
+        ruin = replace(ruin, iterations=params.solution_limit)
+    search = RuinRecreate(_search_problem(problem, layout, screening, params), ruin, seed)
+    search.load(routes)
+    search_deadline, deadline = deadlines
+    improved = search.run(search_deadline)
+    served = sum(len(route) for route in improved)
+    if served < sum(len(route) for route in routes):
+        return routes
+    polish_params = params
+    if served < layout.node_count - 1:
+        polish_params = replace(params, require_all_stops=False)
+    model = _Model(problem, layout, screening, polish_params)
+    first = (
+        polish_params.first_solutions[0]
+        if polish_params.first_solutions
+        else FirstSolution.ALL_UNPERFORMED
+    )
+    search_parameters = model.search_parameters(polish_params, first, _seconds_left(deadline))
+    polished = model.run(search_parameters, seed, improved, keep_start_only=True)
+    return routes if polished is None else polished
 
 
 def _plan(

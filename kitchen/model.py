@@ -1,18 +1,22 @@
 """Input types of the planning core: recipes, order lines, departures and kitchen settings.
 
-All are frozen, keyword-only dataclasses so the service can build them from database rows
-and the core can trust them not to change under it. Times must be timezone-aware: a site
-may sit in another time zone than the kitchen.
+All are frozen, keyword-only records so the service can build them from database rows and
+the core can trust them not to change under it. They are ``msgspec.Struct`` rather than
+dataclasses: as cheap to build as a tuple (a plan builds several per home delivery) and not
+tracked by the garbage collector, with the same fields, keywords and JSON shape. Times must
+be timezone-aware: a site may sit in another time zone than the kitchen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
+
+from msgspec import Struct, field
+from msgspec.structs import force_setattr
 
 DEFAULT_SAFETY_LIMIT = timedelta(hours=2)
 DEFAULT_HOT_HELD_SAFETY_LIMIT = timedelta(hours=4)
@@ -79,8 +83,7 @@ def _frozen_mapping(mapping: Mapping) -> Mapping:
     return MappingProxyType(dict(mapping))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Ingredient:
+class Ingredient(Struct, frozen=True, kw_only=True, gc=False):
     """A stock item. Allergens live here so a dish's allergens follow from its recipe.
 
     ``halal`` defaults to False on purpose: an ingredient must be confirmed halal before
@@ -93,8 +96,7 @@ class Ingredient:
     halal: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RecipeLine:
+class RecipeLine(Struct, frozen=True, kw_only=True, gc=False):
     """Quantity of one ingredient for the recipe's ``yield_portions`` portions."""
 
     ingredient: Ingredient
@@ -105,19 +107,17 @@ class RecipeLine:
         quantity = _as_decimal(self.quantity)
         if quantity < 0:
             raise ValueError(f"negative quantity for {self.ingredient.ingredient_id}")
-        object.__setattr__(self, "quantity", quantity)
+        force_setattr(self, "quantity", quantity)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ProcessingStep:
+class ProcessingStep(Struct, frozen=True, kw_only=True, gc=False):
     """A step after cooking, e.g. puréeing for IDDSI level 4; it delays readiness."""
 
     name: str
     duration: timedelta
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VariantChange:
+class VariantChange(Struct, frozen=True, kw_only=True, gc=False):
     """How a diet variant changes the base recipe.
 
     An empty change means the base recipe already suits the variant; a variant with no
@@ -131,8 +131,7 @@ class VariantChange:
     extra_steps: tuple[ProcessingStep, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Recipe:
+class Recipe(Struct, frozen=True, kw_only=True, gc=False):
     """A dish's base recipe and the diet variants it can be cooked in.
 
     ``cook_time`` occupies one unit of ``equipment_kind`` per batch whatever the batch
@@ -151,11 +150,10 @@ class Recipe:
     def __post_init__(self) -> None:
         if self.yield_portions <= 0:
             raise ValueError(f"yield_portions must be positive for {self.dish_id}")
-        object.__setattr__(self, "variants", _frozen_mapping(self.variants))
+        force_setattr(self, "variants", _frozen_mapping(self.variants))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Destination:
+class Destination(Struct, frozen=True, kw_only=True, gc=False):
     """Where portions go: a stop of one departure (van trip).
 
     For a site, ``stop_id`` is the site id; for a home delivery it is the home stop (an
@@ -169,8 +167,7 @@ class Destination:
     stop_sequence: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HomeRecipient:
+class HomeRecipient(Struct, frozen=True, kw_only=True, gc=False):
     """Label data of one home delivery; ``delivery_id`` identifies one label."""
 
     delivery_id: str
@@ -181,8 +178,7 @@ class HomeRecipient:
     texture: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OrderLine:
+class OrderLine(Struct, frozen=True, kw_only=True, gc=False):
     """``portions`` of a menu item (one dish or a set meal) in one variant to one stop.
 
     Site lines should be pre-aggregated (one line per menu item, variant and stop) so
@@ -209,8 +205,7 @@ class OrderLine:
             raise ValueError(f"site drop of {self.menu_item_id} must not have a recipient")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StopTiming:
+class StopTiming(Struct, frozen=True, kw_only=True, gc=False):
     """When the meals of one stop are eaten.
 
     Give ``eating_at`` (a site's serving start) or ``travel_time`` from departure (home
@@ -229,14 +224,15 @@ class StopTiming:
 
     def eating_time(self, departs_at: datetime) -> datetime:
         """The latest of the stated eating time and the arrival."""
-        candidates = [moment for moment in (self.eating_at,) if moment is not None]
-        if self.travel_time is not None:
-            candidates.append(departs_at + self.travel_time)
-        return max(candidates)
+        eating_at = self.eating_at
+        if self.travel_time is None:
+            assert eating_at is not None
+            return eating_at
+        arrival = departs_at + self.travel_time
+        return arrival if eating_at is None or arrival > eating_at else eating_at
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Departure:
+class Departure(Struct, frozen=True, kw_only=True, gc=False):
     """One van trip. ``holding_celsius`` is the temperature its boxes keep food at, if any."""
 
     departure_id: str
@@ -249,8 +245,7 @@ class Departure:
         _require_aware(self.departs_at, f"departs_at of departure {self.departure_id}")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Equipment:
+class Equipment(Struct, frozen=True, kw_only=True, gc=False):
     """Units of one equipment kind (steamer, wok, oven) and what one batch holds."""
 
     units: int
@@ -261,8 +256,7 @@ class Equipment:
             raise ValueError("equipment needs at least one unit and one portion per batch")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class KitchenParams:
+class KitchenParams(Struct, frozen=True, kw_only=True, gc=False):
     """Kitchen settings; every number here is a setting, defaults follow the regulations.
 
     ``safety_limit`` applies from cook end to eating; ``hot_held_safety_limit`` replaces it
@@ -285,7 +279,7 @@ class KitchenParams:
     def __post_init__(self) -> None:
         if self.box_capacity_portions <= 0:
             raise ValueError("box_capacity_portions must be positive")
-        object.__setattr__(self, "equipment", _frozen_mapping(self.equipment))
+        force_setattr(self, "equipment", _frozen_mapping(self.equipment))
 
     def safety_limit_for(self, departure: Departure, served_hot: bool) -> timedelta:
         """The longer limit only for hot food actually held hot on this departure."""

@@ -45,9 +45,19 @@ def pack(
 ) -> tuple[tuple[VanPacking, ...], tuple[HomeDeliveryLabel, ...]]:
     """Packing lists in departure and stop order, and labels special diets first."""
     layouts = _Layouts(recipes, box_capacity)
-    units_by_stop: dict[StopKey, list[PackingUnitKey]] = {}
-    for unit_key in packing_input.contents:
-        units_by_stop.setdefault(unit_key[:2], []).append(unit_key)
+    contents = packing_input.contents
+    stops = packing_input.stops
+    eating_at = packing_input.eating_at
+    recipients = packing_input.recipients
+    units_by_stop: dict[StopKey, list[tuple[_Layout, str | None]]] = {}
+    for unit_key, unit in contents.items():
+        stop_key = unit_key[:2]
+        unit_layout = (layouts.get(unit), unit_key[2])
+        units = units_by_stop.get(stop_key)
+        if units is None:
+            units_by_stop[stop_key] = [unit_layout]
+        else:
+            units.append(unit_layout)
     stops_by_departure: dict[str, list[StopKey]] = {}
     for stop_key in units_by_stop:
         stops_by_departure.setdefault(stop_key[0], []).append(stop_key)
@@ -59,56 +69,73 @@ def pack(
         stops_by_departure, key=lambda d: (departures[d].departs_at, departures[d].van_id, d)
     ):
         departure = departures[departure_id]
+        van_id = departure.van_id
         next_box_number = 1
         stop_packings: list[StopPacking] = []
-        stop_keys = sorted(
-            stops_by_departure[departure_id],
-            key=lambda key: _stop_order(packing_input.stops[key]),
+        ordered = sorted(
+            (_stop_order(stops[stop_key]), stop_key)
+            for stop_key in stops_by_departure[departure_id]
         )
-        for stop_key in stop_keys:
-            destination = packing_input.stops[stop_key]
+        for _, stop_key in ordered:
+            destination = stops[stop_key]
+            stop_id = destination.stop_id
+            stop_sequence = destination.stop_sequence
             boxes: list[Box] = []
-            units = [
-                (layouts.get(packing_input.contents[unit_key]), unit_key)
-                for unit_key in units_by_stop[stop_key]
-            ]
+            units = units_by_stop[stop_key]
             if len(units) > 1:
-                units.sort(key=lambda unit: _unit_order(unit[0], unit[1], packing_input))
-            for layout, (_, _, delivery_id) in units:
-                unit_boxes = [
-                    Box(
-                        box_number=next_box_number + offset,
-                        variant=variant,
-                        delivery_id=delivery_id,
-                        items=items,
+                units.sort(key=lambda unit: _unit_order(unit[0], unit[1], recipients))
+            for layout, delivery_id in units:
+                first_box = next_box_number
+                for variant, items in layout.boxes:
+                    boxes.append(
+                        Box(
+                            box_number=next_box_number,
+                            variant=variant,
+                            delivery_id=delivery_id,
+                            items=items,
+                        )
                     )
-                    for offset, (variant, items) in enumerate(layout.boxes)
-                ]
-                next_box_number += len(unit_boxes)
-                boxes.extend(unit_boxes)
-                if delivery_id is not None:
-                    label = _label(
-                        packing_input.recipients[delivery_id],
-                        destination,
-                        departure,
-                        layout,
-                        unit_boxes,
-                    )
-                    (special_labels if label.is_special else other_labels).append(label)
+                    next_box_number += 1
+                if delivery_id is None:
+                    continue
+                assert destination.kind is DestinationKind.HOME
+                recipient = recipients[delivery_id]
+                texture = recipient.texture
+                diet_notes = recipient.diet_notes
+                label = HomeDeliveryLabel(
+                    delivery_id=delivery_id,
+                    departure_id=departure_id,
+                    van_id=van_id,
+                    stop_id=stop_id,
+                    stop_sequence=stop_sequence,
+                    name=recipient.name,
+                    address=recipient.address,
+                    phone=recipient.phone,
+                    diet_notes=diet_notes,
+                    texture=texture,
+                    variants=layout.variants,
+                    items=layout.label_items,
+                    allergens=layout.allergens,
+                    box_numbers=tuple(range(first_box, next_box_number)),
+                )
+                if layout.has_special_variant or texture or diet_notes:
+                    special_labels.append(label)
+                else:
+                    other_labels.append(label)
             stop_packings.append(
                 StopPacking(
-                    stop_id=destination.stop_id,
+                    stop_id=stop_id,
                     stop_name=destination.stop_name,
                     kind=destination.kind,
-                    stop_sequence=destination.stop_sequence,
-                    eating_at=packing_input.eating_at[stop_key],
+                    stop_sequence=stop_sequence,
+                    eating_at=eating_at[stop_key],
                     boxes=tuple(boxes),
                 )
             )
         vans.append(
             VanPacking(
                 departure_id=departure_id,
-                van_id=departure.van_id,
+                van_id=van_id,
                 departs_at=departure.departs_at,
                 stops=tuple(stop_packings),
             )
@@ -125,21 +152,32 @@ class _Layout:
     variants: tuple[DietVariant, ...]
     allergens: frozenset[str]
     best_rank: int
+    has_special_variant: bool
 
 
 class _Layouts:
-    """Layouts cached by contents: thousands of home deliveries share a few contents."""
+    """Layouts cached by contents: thousands of home deliveries share a few contents.
+
+    Looked up first by the identity of the contents mapping (units of equal contents
+    share one), then by its items, so equal contents given as distinct mappings still
+    share a layout.
+    """
 
     def __init__(self, recipes: Mapping[DishVariant, ResolvedRecipe], box_capacity: int) -> None:
         self._recipes = recipes
         self._box_capacity = box_capacity
         self._cache: dict[tuple, _Layout] = {}
+        self._by_identity: dict[int, tuple[Mapping[DishVariant, int], _Layout]] = {}
 
     def get(self, contents: Mapping[DishVariant, int]) -> _Layout:
+        known = self._by_identity.get(id(contents))
+        if known is not None and known[0] is contents:
+            return known[1]
         signature = tuple(contents.items())
         layout = self._cache.get(signature)
         if layout is None:
             layout = self._cache[signature] = self._build(contents)
+        self._by_identity[id(contents)] = (contents, layout)
         return layout
 
     def _build(self, contents: Mapping[DishVariant, int]) -> _Layout:
@@ -167,23 +205,40 @@ class _Layouts:
             variants=variants,
             allergens=frozenset().union(*(recipes[key].allergens for key in contents)),
             best_rank=VARIANT_RANK[variants[0]],
+            has_special_variant=any(variant.is_special for variant in variants),
         )
 
     def _fill(self, items: list[LabelItem]) -> list[tuple[BoxItem, ...]]:
-        """Split one variant's items into boxes of at most the box capacity."""
+        """Split one variant's items into boxes of at most the box capacity.
+
+        Boxes are filled in item order; the full boxes in the middle of one item are all
+        alike, so they share one tuple.
+        """
+        capacity = self._box_capacity
         boxes: list[tuple[BoxItem, ...]] = []
         box: list[BoxItem] = []
-        space = self._box_capacity
+        space = capacity
         for item in items:
             remaining = item.portions
-            while remaining:
-                if space == 0:
-                    boxes.append(tuple(box))
-                    box, space = [], self._box_capacity
+            if space and remaining:
                 taken = min(remaining, space)
                 box.append(BoxItem(dish_id=item.dish_id, dish_name=item.dish_name, portions=taken))
                 space -= taken
                 remaining -= taken
+            if not remaining:
+                continue
+            boxes.append(tuple(box))
+            full, rest = divmod(remaining, capacity)
+            if not rest:
+                # the last full box stays open, as any box does until more needs packing
+                full, rest = full - 1, capacity
+            if full:
+                full_box = (
+                    BoxItem(dish_id=item.dish_id, dish_name=item.dish_name, portions=capacity),
+                )
+                boxes.extend([full_box] * full)
+            box = [BoxItem(dish_id=item.dish_id, dish_name=item.dish_name, portions=rest)]
+            space = capacity - rest
         boxes.append(tuple(box))
         return boxes
 
@@ -194,34 +249,9 @@ def _stop_order(destination: Destination) -> tuple:
     return (sequence is None, sequence or 0, destination.stop_name, destination.stop_id)
 
 
-def _unit_order(layout: _Layout, unit_key: PackingUnitKey, packing_input: PackingInput) -> tuple:
+def _unit_order(
+    layout: _Layout, delivery_id: str | None, recipients: Mapping[str, HomeRecipient]
+) -> tuple:
     """Within a stop: special-diet contents first, then by recipient name."""
-    delivery_id = unit_key[2]
-    name = "" if delivery_id is None else packing_input.recipients[delivery_id].name
+    name = "" if delivery_id is None else recipients[delivery_id].name
     return (layout.best_rank, name, delivery_id or "")
-
-
-def _label(
-    recipient: HomeRecipient,
-    destination: Destination,
-    departure: Departure,
-    layout: _Layout,
-    boxes: list[Box],
-) -> HomeDeliveryLabel:
-    assert destination.kind is DestinationKind.HOME
-    return HomeDeliveryLabel(
-        delivery_id=recipient.delivery_id,
-        departure_id=departure.departure_id,
-        van_id=departure.van_id,
-        stop_id=destination.stop_id,
-        stop_sequence=destination.stop_sequence,
-        name=recipient.name,
-        address=recipient.address,
-        phone=recipient.phone,
-        diet_notes=recipient.diet_notes,
-        texture=recipient.texture,
-        variants=layout.variants,
-        items=layout.label_items,
-        allergens=layout.allergens,
-        box_numbers=tuple(box.box_number for box in boxes),
-    )

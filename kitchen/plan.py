@@ -3,11 +3,15 @@
 One pass over the order lines aggregates portions per packing unit (departure, stop,
 home delivery) and dish variant; everything else is derived from that aggregate, so the
 cost is linear in order lines and independent of how many bookings each line counts.
+Units with equal contents share them, so per home delivery there is only the work that
+is really its own: its packing unit, its boxes and its label.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
@@ -56,7 +60,7 @@ def plan_production(
     """
     departures_by_id = _index_departures(departures)
     contents, stops, recipients = _aggregate(order_lines)
-    used = {key for unit in contents.values() for key in unit}
+    used = {key for unit in _distinct(contents.values()) for key in unit}
     timings = {
         (departure.departure_id, timing.stop_id): timing
         for departure in departures_by_id.values()
@@ -68,38 +72,10 @@ def plan_production(
         stop_key: timings[stop_key].eating_time(departures_by_id[stop_key[0]].departs_at)
         for stop_key in stops
     }
-    destination_of_stop = {
-        stop_key: _production_destination(destination, departures_by_id)
-        for stop_key, destination in stops.items()
-    }
-
-    stop_totals: dict[tuple[StopKey, DishVariant], int] = {}
-    for (departure_id, stop_id, _), unit in contents.items():
-        for key, portions in unit.items():
-            total_key = ((departure_id, stop_id), key)
-            stop_totals[total_key] = stop_totals.get(total_key, 0) + portions
-
-    dish_totals: dict[DishVariant, int] = {}
-    destination_totals: dict[tuple[tuple[str, str], DishVariant], int] = {}
-    destinations: dict[tuple[str, str], ProductionDestination] = {}
-    departure_demand: dict[DishVariant, dict[str, list]] = {}
-    for (stop_key, key), portions in stop_totals.items():
-        destination = destination_of_stop[stop_key]
-        destination_id = (destination.kind, destination.destination_id)
-        destinations.setdefault(destination_id, destination)
-        dish_totals[key] = dish_totals.get(key, 0) + portions
-        destination_key = (destination_id, key)
-        destination_totals[destination_key] = destination_totals.get(destination_key, 0) + portions
-        departure_id, stop_id = stop_key
-        stop_eating = eating_at[stop_key]
-        demand = departure_demand.setdefault(key, {}).setdefault(
-            departure_id, [0, stop_eating, stop_id]
-        )
-        demand[0] += portions
-        if stop_eating > demand[1]:
-            demand[1], demand[2] = stop_eating, stop_id
+    totals = _totals(contents, stops, eating_at, departures_by_id)
 
     demands_by_cooking: dict[CookingKey, list[DepartureDemand]] = {}
+    departure_demand = totals.departure_demand
     for key in sorted(departure_demand, key=lambda k: (k[0], k[1].display_rank)):
         demands_by_cooking.setdefault(cooking_key(resolved[key], params), []).extend(
             DepartureDemand(
@@ -118,10 +94,11 @@ def plan_production(
         departures_by_id,
         params.box_capacity_portions,
     )
+    dish_totals = totals.dishes
     plan = ProductionPlan(
         total_portions=sum(dish_totals.values()),
         dishes=_dish_lines(dish_totals, resolved),
-        destinations=_destination_lines(destination_totals, destinations, resolved),
+        destinations=_destination_lines(totals.destinations, totals.destination_of, resolved),
         ingredients=scale_ingredients(dish_totals, resolved),
         batches=waves.batches,
         waves=waves.waves,
@@ -206,16 +183,27 @@ def _aggregate(
     dict[StopKey, Destination],
     dict[str, HomeRecipient],
 ]:
-    """The one pass over order lines: portions per packing unit and dish variant."""
+    """The one pass over order lines: portions per packing unit and dish variant.
+
+    Units with equal contents share one (never mutated) contents dict, so everything
+    derived from contents (totals, box layouts, labels) is computed once per distinct
+    contents rather than once per home delivery. A unit given several lines gets its own
+    dict, merged here and then shared with any other unit of equal contents.
+    """
     contents: dict[PackingUnitKey, dict[DishVariant, int]] = {}
     stops: dict[StopKey, Destination] = {}
     recipients: dict[str, HomeRecipient] = {}
     stop_of_delivery: dict[str, StopKey] = {}
+    line_contents: dict[tuple[tuple[str, ...], DietVariant, int], dict[DishVariant, int]] = {}
+    merged: set[PackingUnitKey] = set()
     for line in order_lines:
-        if not line.portions:
+        portions = line.portions
+        if not portions:
             continue
         destination = line.destination
-        stop_key = (destination.departure_id, destination.stop_id)
+        departure_id = destination.departure_id
+        stop_id = destination.stop_id
+        stop_key = (departure_id, stop_id)
         known_stop = stops.setdefault(stop_key, destination)
         if known_stop is not destination and known_stop != destination:
             raise PlanInputError([f"stop {stop_key} is described two different ways"])
@@ -228,15 +216,137 @@ def _aggregate(
                 raise PlanInputError([f"delivery {delivery_id} has two different recipients"])
             if stop_of_delivery.setdefault(delivery_id, stop_key) != stop_key:
                 raise PlanInputError([f"delivery {delivery_id} goes to two different stops"])
-        unit_key = (destination.departure_id, destination.stop_id, delivery_id)
+        shared_key = (line.dish_ids, line.variant, portions)
+        shared = line_contents.get(shared_key)
+        if shared is None:
+            shared = line_contents[shared_key] = _line_contents(*shared_key)
+        unit_key = (departure_id, stop_id, delivery_id)
         unit = contents.get(unit_key)
         if unit is None:
-            unit = contents[unit_key] = {}
-        variant = line.variant
-        for dish_id in line.dish_ids:
-            key = (dish_id, variant)
-            unit[key] = unit.get(key, 0) + line.portions
+            contents[unit_key] = shared
+            continue
+        if unit_key not in merged:
+            merged.add(unit_key)
+            unit = contents[unit_key] = dict(unit)
+        for key, count in shared.items():
+            unit[key] = unit.get(key, 0) + count
+    interned: dict[tuple[tuple[DishVariant, int], ...], dict[DishVariant, int]] = {}
+    for unit_key in merged:
+        unit = contents[unit_key]
+        contents[unit_key] = interned.setdefault(tuple(unit.items()), unit)
     return contents, stops, recipients
+
+
+def _line_contents(
+    dish_ids: tuple[str, ...], variant: DietVariant, portions: int
+) -> dict[DishVariant, int]:
+    unit: dict[DishVariant, int] = {}
+    for dish_id in dish_ids:
+        key = (dish_id, variant)
+        unit[key] = unit.get(key, 0) + portions
+    return unit
+
+
+def _distinct(mappings: Iterable[Mapping]) -> list[Mapping]:
+    """Each mapping object once, in first-seen order (units share contents objects)."""
+    return list({id(mapping): mapping for mapping in mappings}.values())
+
+
+@dataclass(slots=True, kw_only=True)
+class _Totals:
+    """Portions per dish variant, per destination, and per departure for the waves.
+
+    ``departure_demand`` maps a dish variant to, per departure, [portions, latest eating
+    time, the first stop eating that late].
+    """
+
+    dishes: dict[DishVariant, int]
+    destinations: dict[tuple[tuple[str, str], DishVariant], int]
+    destination_of: dict[tuple[str, str], ProductionDestination]
+    departure_demand: dict[DishVariant, dict[str, list]]
+
+
+def _totals(
+    contents: Mapping[PackingUnitKey, Mapping[DishVariant, int]],
+    stops: Mapping[StopKey, Destination],
+    eating_at: Mapping[StopKey, datetime],
+    departures: Mapping[str, Departure],
+) -> _Totals:
+    """Sum the units, grouped first by what they share so the work follows distinct contents.
+
+    Units going to the same destination on the same departure, eaten at the same time and
+    with the same (shared) contents add up identically, so each group is counted once and
+    its contents scaled by its size. Groups keep first-seen order, so the stop reported as
+    eating a dish variant last is the first such stop in order-line order.
+    """
+    destination_of: dict[tuple[str, str], ProductionDestination] = {}
+    home_destination: dict[str, tuple[str, str]] = {}
+    stop_class: dict[StopKey, tuple] = {}
+    classes: dict[tuple, tuple] = {}
+    groups: dict[tuple, list] = {}
+    for unit_key, unit in contents.items():
+        departure_id, stop_id, _ = unit_key
+        stop_key = (departure_id, stop_id)
+        stop = stop_class.get(stop_key)
+        if stop is None:
+            destination = stops[stop_key]
+            if destination.kind is DestinationKind.SITE:
+                destination_id = (DestinationKind.SITE, destination.stop_id)
+                if destination_id not in destination_of:
+                    destination_of[destination_id] = ProductionDestination(
+                        kind=DestinationKind.SITE,
+                        destination_id=destination.stop_id,
+                        name=destination.stop_name,
+                    )
+            else:
+                destination_id = home_destination.get(departure_id)
+                if destination_id is None:
+                    destination_id = home_destination[departure_id] = (
+                        DestinationKind.HOME,
+                        departure_id,
+                    )
+                    destination_of.setdefault(
+                        destination_id,
+                        ProductionDestination(
+                            kind=DestinationKind.HOME,
+                            destination_id=departure_id,
+                            name=departures[departure_id].van_id,
+                        ),
+                    )
+            class_key = (destination_id, departure_id, eating_at[stop_key])
+            stop = stop_class[stop_key] = classes.setdefault(class_key, class_key)
+        group_key = (stop, id(unit))
+        group = groups.get(group_key)
+        if group is None:
+            groups[group_key] = [1, unit, stop, stop_id]
+        else:
+            group[0] += 1
+
+    dishes: dict[DishVariant, int] = {}
+    destinations: dict[tuple[tuple[str, str], DishVariant], int] = {}
+    departure_demand: dict[DishVariant, dict[str, list]] = {}
+    for size, unit, (destination_id, departure_id, eating), stop_id in groups.values():
+        for key, count in unit.items():
+            portions = count * size
+            dishes[key] = dishes.get(key, 0) + portions
+            destination_key = (destination_id, key)
+            destinations[destination_key] = destinations.get(destination_key, 0) + portions
+            by_departure = departure_demand.get(key)
+            if by_departure is None:
+                by_departure = departure_demand[key] = {}
+            demand = by_departure.get(departure_id)
+            if demand is None:
+                by_departure[departure_id] = [portions, eating, stop_id]
+                continue
+            demand[0] += portions
+            if eating > demand[1]:
+                demand[1], demand[2] = eating, stop_id
+    return _Totals(
+        dishes=dishes,
+        destinations=destinations,
+        destination_of=destination_of,
+        departure_demand=departure_demand,
+    )
 
 
 def _validate(
@@ -257,10 +367,11 @@ def _validate(
         problems.extend(variant_problems(recipe, variant))
         if recipe.equipment_kind not in params.equipment:
             problems.append(f"dish {dish_id} needs unknown equipment {recipe.equipment_kind}")
-    for departure_id, stop_id in sorted(stops):
+    unplaced = [stop_key for stop_key in stops if stop_key not in timings]
+    for departure_id, stop_id in sorted(unplaced):
         if departure_id not in departures:
             problems.append(f"no departure {departure_id} for stop {stop_id}")
-        elif (departure_id, stop_id) not in timings:
+        else:
             problems.append(f"departure {departure_id} has no timing for stop {stop_id}")
     _check_ingredient_identity(used, recipes, problems)
     if problems:
@@ -285,24 +396,6 @@ def _check_ingredient_identity(
                     f"ingredient {line.ingredient.ingredient_id} is defined differently "
                     f"in dish {dish_id}"
                 )
-
-
-def _production_destination(
-    destination: Destination, departures: Mapping[str, Departure]
-) -> ProductionDestination:
-    """A site is its own destination; home deliveries are grouped by their van trip."""
-    if destination.kind is DestinationKind.SITE:
-        return ProductionDestination(
-            kind=DestinationKind.SITE,
-            destination_id=destination.stop_id,
-            name=destination.stop_name,
-        )
-    departure = departures[destination.departure_id]
-    return ProductionDestination(
-        kind=DestinationKind.HOME,
-        destination_id=departure.departure_id,
-        name=departure.van_id,
-    )
 
 
 def _dish_lines(

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
+
+from msgspec import Struct
 
 from kitchen.errors import PlanInputError
 from kitchen.model import DietVariant, ProcessingStep, Recipe, RecipeLine
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ResolvedRecipe:
+class ResolvedRecipe(Struct, frozen=True, kw_only=True, gc=False):
     """A recipe as cooked for one variant: what the kitchen actually follows."""
 
     dish_id: str

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+
+from msgspec import Struct
 
 from kitchen.model import DestinationKind, DietVariant, ProcessingStep
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ProductionDestination:
+class ProductionDestination(Struct, frozen=True, kw_only=True, gc=False):
     """A site, or a departure (van trip) for the home deliveries it carries."""
 
     kind: DestinationKind
@@ -18,8 +18,7 @@ class ProductionDestination:
     name: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DishPortions:
+class DishPortions(Struct, frozen=True, kw_only=True, gc=False):
     """One line of the production sheet: a dish in one variant, all destinations."""
 
     dish_id: str
@@ -29,8 +28,7 @@ class DishPortions:
     allergens: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DestinationPortions:
+class DestinationPortions(Struct, frozen=True, kw_only=True, gc=False):
     """Portions of a dish in one variant for one destination."""
 
     destination: ProductionDestination
@@ -40,8 +38,7 @@ class DestinationPortions:
     portions: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DishUse:
+class DishUse(Struct, frozen=True, kw_only=True, gc=False):
     """One dish variant drawing on an ingredient, and how much of it."""
 
     dish_id: str
@@ -49,8 +46,7 @@ class DishUse:
     quantity: Decimal
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class IngredientTotal:
+class IngredientTotal(Struct, frozen=True, kw_only=True, gc=False):
     """What to draw from the store: one ingredient in one unit, summed over all dishes."""
 
     ingredient_id: str
@@ -61,8 +57,7 @@ class IngredientTotal:
     used_by: tuple[DishUse, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BatchAllocation:
+class BatchAllocation(Struct, frozen=True, kw_only=True, gc=False):
     """Portions of a batch, in one variant, that go out on one departure.
 
     ``extra_steps`` (e.g. puréeing) follow cooking for these portions; ``ready_at`` is
@@ -76,8 +71,7 @@ class BatchAllocation:
     ready_at: datetime
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Batch:
+class Batch(Struct, frozen=True, kw_only=True, gc=False):
     """One load of one equipment unit: one dish, cooked at once.
 
     Variants cooked identically (regular rice and rice to be puréed) share a batch;
@@ -103,8 +97,7 @@ class Batch:
     allocations: tuple[BatchAllocation, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CookingWave:
+class CookingWave(Struct, frozen=True, kw_only=True, gc=False):
     """Batches that must be ready for the departures leaving at ``departs_at``."""
 
     wave_number: int
@@ -113,8 +106,7 @@ class CookingWave:
     batch_ids: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SafetyViolation:
+class SafetyViolation(Struct, frozen=True, kw_only=True, gc=False):
     """A batch whose food would be eaten ``excess`` after the food-safety limit."""
 
     batch_id: str
@@ -129,8 +121,7 @@ class SafetyViolation:
     excess: timedelta
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SampleEntry:
+class SampleEntry(Struct, frozen=True, kw_only=True, gc=False):
     """One line of the 留样 log (GB 31654-2021); ``staff`` is signed on paper."""
 
     batch_id: str
@@ -143,8 +134,7 @@ class SampleEntry:
     staff: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BoxItem:
+class BoxItem(Struct, frozen=True, kw_only=True, gc=False):
     """Portions of one dish in a box."""
 
     dish_id: str
@@ -152,8 +142,7 @@ class BoxItem:
     portions: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Box:
+class Box(Struct, frozen=True, kw_only=True, gc=False):
     """An insulated box; it holds one variant only, and one home delivery only.
 
     Variants are never mixed so a halal or allergen-free portion cannot pick up
@@ -171,8 +160,7 @@ class Box:
         return sum(item.portions for item in self.items)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StopPacking:
+class StopPacking(Struct, frozen=True, kw_only=True, gc=False):
     """What to unload at one stop, special-diet boxes first."""
 
     stop_id: str
@@ -188,8 +176,7 @@ class StopPacking:
         return sum(box.portions for box in self.boxes)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VanPacking:
+class VanPacking(Struct, frozen=True, kw_only=True, gc=False):
     """The packing list of one departure, stops in delivery order."""
 
     departure_id: str
@@ -198,8 +185,7 @@ class VanPacking:
     stops: tuple[StopPacking, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LabelItem:
+class LabelItem(Struct, frozen=True, kw_only=True, gc=False):
     """One dish on a home-delivery label."""
 
     dish_id: str
@@ -208,8 +194,7 @@ class LabelItem:
     portions: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HomeDeliveryLabel:
+class HomeDeliveryLabel(Struct, frozen=True, kw_only=True, gc=False):
     """The label of one home delivery; ``variants`` come special-first for the headline."""
 
     delivery_id: str
@@ -233,8 +218,7 @@ class HomeDeliveryLabel:
         return bool(self.texture or self.diet_notes or any(v.is_special for v in self.variants))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ProductionPlan:
+class ProductionPlan(Struct, frozen=True, kw_only=True, gc=False):
     """Everything the kitchen needs for one service, sheets already in display order.
 
     A plan with violations is only ever seen as ``InfeasiblePlanError.draft`` or when

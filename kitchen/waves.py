@@ -181,11 +181,10 @@ def _deadline_order(draft: _DraftBatch) -> tuple[datetime, datetime]:
 
 
 def _latest_free_unit(free_until: list[datetime | None]) -> int:
-    for unit, moment in enumerate(free_until):
-        if moment is None:
-            return unit
-    latest = max(moment for moment in free_until if moment is not None)
-    return free_until.index(latest)
+    """An unused unit first, else the first of those staying free the latest."""
+    if None in free_until:
+        return free_until.index(None)
+    return free_until.index(max(free_until))  # type: ignore[type-var]
 
 
 def _cooking_order(draft: _DraftBatch) -> tuple:

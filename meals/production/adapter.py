@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from kitchen import (
@@ -69,8 +70,7 @@ class MenuItemInfo:
     dish_ids: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SiteCount:
+class SiteCount(NamedTuple):
     """Portions of one menu item in one variant eaten at (or picked up from) one site."""
 
     site_id: int
@@ -79,9 +79,12 @@ class SiteCount:
     portions: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HomeDelivery:
-    """One booking delivered home, with what its label must say."""
+class HomeDelivery(NamedTuple):
+    """One booking delivered home, with what its label must say.
+
+    A plain row (one per home delivery, thousands a day): the service builds it straight
+    from the query's columns, in this order.
+    """
 
     booking_id: int
     site_id: int
@@ -96,7 +99,7 @@ class HomeDelivery:
     halal: bool
     low_salt: bool
     low_sugar: bool
-    allergens: Sequence[str]
+    allergens: Sequence[str] | None
 
 
 def kitchen_params(settings: Settings) -> KitchenParams:
@@ -180,7 +183,10 @@ def stop_demands(
     sites: Mapping[int, SiteInfo],
     service_date: date,
 ) -> list[StopDemand]:
-    """One stop per site with drops and one per home, with its eating time and load."""
+    """One stop per site with drops and one per home, with its eating time and load.
+
+    A home's stop is described by its last delivery (address, site) and carries them all.
+    """
     site_portions: dict[int, int] = {}
     for count in site_counts:
         site_portions[count.site_id] = site_portions.get(count.site_id, 0) + count.portions
@@ -195,19 +201,26 @@ def stop_demands(
         )
         for site_id, portions in site_portions.items()
     ]
-    homes: dict[int, StopDemand] = {}
     eating_by_site = {site_id: site.eating_at(service_date) for site_id, site in sites.items()}
+    homes: dict[int, list] = {}
     for delivery in deliveries:
-        known = homes.get(delivery.senior_id)
-        homes[delivery.senior_id] = StopDemand(
-            stop_id=home_stop_id(delivery.senior_id),
-            kind=DestinationKind.HOME,
-            group=sites[delivery.site_id].code,
-            name=delivery.address,
-            eating_at=eating_by_site[delivery.site_id],
-            portions=1 + (known.portions if known else 0),
+        home = homes.get(delivery.senior_id)
+        if home is None:
+            homes[delivery.senior_id] = [delivery, 1]
+        else:
+            home[0] = delivery
+            home[1] += 1
+    for senior_id, (delivery, portions) in homes.items():
+        stops.append(
+            StopDemand(
+                stop_id=home_stop_id(senior_id),
+                kind=DestinationKind.HOME,
+                group=sites[delivery.site_id].code,
+                name=delivery.address,
+                eating_at=eating_by_site[delivery.site_id],
+                portions=portions,
+            )
         )
-    stops.extend(homes.values())
     return stops
 
 
@@ -245,49 +258,57 @@ def order_lines(
                 stop_sequence=sequence,
             )
     variants = {variant.value: DietVariant(variant.value) for variant in Variant}
+    items = {
+        item_id: (str(item_id), item.name, item.dish_ids) for item_id, item in menu_items.items()
+    }
     lines = [
         OrderLine(
-            menu_item_id=str(count.menu_item_id),
-            menu_item_name=menu_items[count.menu_item_id].name,
-            dish_ids=menu_items[count.menu_item_id].dish_ids,
+            menu_item_id=items[count.menu_item_id][0],
+            menu_item_name=items[count.menu_item_id][1],
+            dish_ids=items[count.menu_item_id][2],
             variant=variants[count.variant],
             destination=destination_of[site_stop_id(count.site_id)],
             portions=count.portions,
         )
         for count in site_counts
     ]
-    lines.extend(
-        OrderLine(
-            menu_item_id=str(delivery.menu_item_id),
-            menu_item_name=menu_items[delivery.menu_item_id].name,
-            dish_ids=menu_items[delivery.menu_item_id].dish_ids,
-            variant=variants[delivery.variant],
-            destination=destination_of[home_stop_id(delivery.senior_id)],
-            portions=1,
-            recipient=recipient(delivery),
+    diets: dict[tuple, tuple[str, str]] = {}
+    for delivery in deliveries:
+        item_id, item_name, dish_ids = items[delivery.menu_item_id]
+        lines.append(
+            OrderLine(
+                menu_item_id=item_id,
+                menu_item_name=item_name,
+                dish_ids=dish_ids,
+                variant=variants[delivery.variant],
+                destination=destination_of[home_stop_id(delivery.senior_id)],
+                portions=1,
+                recipient=recipient(delivery, diets),
+            )
         )
-        for delivery in deliveries
-    )
     return lines
 
 
-def recipient(delivery: HomeDelivery) -> HomeRecipient:
-    """Label data: diet needs spelled out in Chinese so the driver and senior can check."""
-    notes = []
-    if delivery.halal:
-        notes.append(VARIANT_LABELS_ZH[Variant.HALAL])
-    if delivery.low_salt:
-        notes.append(VARIANT_LABELS_ZH[Variant.LOW_SALT])
-    if delivery.low_sugar:
-        notes.append(VARIANT_LABELS_ZH[Variant.LOW_SUGAR])
-    if delivery.allergens:
-        avoided = "、".join(ALLERGEN_NAMES_ZH.get(a, a) for a in delivery.allergens)
-        notes.append(f"忌{avoided}")
-    texture = ""
-    if delivery.iddsi_level != IDDSI_REGULAR:
-        texture_variant = TEXTURE_VARIANT_BY_IDDSI.get(delivery.iddsi_level)
-        label = VARIANT_LABELS_ZH[texture_variant] if texture_variant else ""
-        texture = f"IDDSI {delivery.iddsi_level} {label}".strip()
+def recipient(
+    delivery: HomeDelivery, diets: dict[tuple, tuple[str, str]] | None = None
+) -> HomeRecipient:
+    """Label data: diet needs spelled out in Chinese so the driver and senior can check.
+
+    ``diets`` caches the diet notes and texture by the needs they spell out: thousands of
+    labels share a few dozen combinations.
+    """
+    needs = (
+        delivery.halal,
+        delivery.low_salt,
+        delivery.low_sugar,
+        tuple(delivery.allergens or ()),
+        delivery.iddsi_level,
+    )
+    diet = None if diets is None else diets.get(needs)
+    if diet is None:
+        diet = _diet_notes_and_texture(*needs)
+        if diets is not None:
+            diets[needs] = diet
     address = delivery.address
     if delivery.delivery_notes:
         address = f"{address}{NOTE_SEPARATOR}{delivery.delivery_notes}"
@@ -296,6 +317,27 @@ def recipient(delivery: HomeDelivery) -> HomeRecipient:
         name=delivery.name,
         address=address,
         phone=delivery.phone or "",
-        diet_notes=NOTE_SEPARATOR.join(notes),
-        texture=texture,
+        diet_notes=diet[0],
+        texture=diet[1],
     )
+
+
+def _diet_notes_and_texture(
+    halal: bool, low_salt: bool, low_sugar: bool, allergens: Sequence[str], iddsi_level: int
+) -> tuple[str, str]:
+    notes = []
+    if halal:
+        notes.append(VARIANT_LABELS_ZH[Variant.HALAL])
+    if low_salt:
+        notes.append(VARIANT_LABELS_ZH[Variant.LOW_SALT])
+    if low_sugar:
+        notes.append(VARIANT_LABELS_ZH[Variant.LOW_SUGAR])
+    if allergens:
+        avoided = "、".join(ALLERGEN_NAMES_ZH.get(a, a) for a in allergens)
+        notes.append(f"忌{avoided}")
+    texture = ""
+    if iddsi_level != IDDSI_REGULAR:
+        texture_variant = TEXTURE_VARIANT_BY_IDDSI.get(iddsi_level)
+        label = VARIANT_LABELS_ZH[texture_variant] if texture_variant else ""
+        texture = f"IDDSI {iddsi_level} {label}".strip()
+    return NOTE_SEPARATOR.join(notes), texture

@@ -9,14 +9,14 @@ delivery-day routing issue replaces this with the router's vans, order and trave
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from msgspec import Struct
 
 from kitchen import DestinationKind
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StopDemand:
+class StopDemand(Struct, frozen=True, kw_only=True, gc=False):
     """One stop to serve: a site drop or one home; ``group`` keeps a site's homes together."""
 
     stop_id: str
@@ -27,16 +27,14 @@ class StopDemand:
     portions: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DispatchRules:
+class DispatchRules(Struct, frozen=True, kw_only=True, gc=False):
     departures: tuple[datetime, ...]
     vans: tuple[str, ...]
     site_drop_lead: timedelta
     home_delivery_lead: timedelta
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Trip:
+class Trip(Struct, frozen=True, kw_only=True, gc=False):
     """One van leaving at one wave with its stops in delivery order."""
 
     departure_id: str
@@ -58,12 +56,20 @@ def assign_trips(stops: Sequence[StopDemand], rules: DispatchRules) -> tuple[Tri
         raise ValueError("dispatch needs at least one van and one departure wave")
     waves = sorted(rules.departures)
     groups: dict[tuple[datetime, str, DestinationKind], list[StopDemand]] = {}
+    wave_of: dict[tuple[datetime, DestinationKind], datetime] = {}
     for stop in stops:
-        lead = (
-            rules.home_delivery_lead if stop.kind is DestinationKind.HOME else rules.site_drop_lead
-        )
-        wave = _latest_wave(waves, stop.eating_at - lead)
-        groups.setdefault((wave, stop.group, stop.kind), []).append(stop)
+        kind = stop.kind
+        wave = wave_of.get((stop.eating_at, kind))
+        if wave is None:
+            lead = (
+                rules.home_delivery_lead if kind is DestinationKind.HOME else rules.site_drop_lead
+            )
+            wave = wave_of[(stop.eating_at, kind)] = _latest_wave(waves, stop.eating_at - lead)
+        group = groups.get((wave, stop.group, kind))
+        if group is None:
+            groups[(wave, stop.group, kind)] = [stop]
+        else:
+            group.append(stop)
 
     loads: dict[tuple[datetime, str], int] = {}
     trip_stops: dict[tuple[datetime, str], list[StopDemand]] = {}

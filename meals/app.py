@@ -24,6 +24,8 @@ from meals.accounts.api import AuthController
 from meals.bookings.api import BookingController
 from meals.clock import Clock
 from meals.db import create_engine
+from meals.deliveries.api import DeliveryApi
+from meals.deliveries.pages import DeliveryPages
 from meals.errors import DomainError
 from meals.menus.api import MenuController
 from meals.pages.setup import csrf_config, pages_router, template_config
@@ -88,6 +90,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             BookingController,
             KitchenApi,
             KitchenPages,
+            DeliveryApi,
+            DeliveryPages,
             pages_router(),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],

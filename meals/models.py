@@ -4,6 +4,14 @@ from meals.accounts.models import Account, FamilyBinding, LoginAttempt, StaffSit
 from meals.bookings.models import Booking
 from meals.bookings.ratings import MealRating
 from meals.db import Base
+from meals.deliveries.models import (
+    DeliveryActionRecord,
+    RoutePlanRecord,
+    RouteRun,
+    RouteStop,
+    WebhookAttempt,
+    WelfareAlert,
+)
 from meals.menus.models import Dish, Menu, MenuItem, MenuItemDish
 from meals.production.models import (
     Ingredient,
@@ -23,6 +31,7 @@ __all__ = [
     "Account",
     "Base",
     "Booking",
+    "DeliveryActionRecord",
     "Dish",
     "EmergencyContact",
     "FamilyBinding",
@@ -39,6 +48,9 @@ __all__ = [
     "RecipeVariant",
     "RecipeVariantLine",
     "RecipeVariantStep",
+    "RoutePlanRecord",
+    "RouteRun",
+    "RouteStop",
     "Senior",
     "Site",
     "SiteSlot",
@@ -47,4 +59,6 @@ __all__ = [
     "StandingOrderDate",
     "SubsidyTier",
     "Van",
+    "WebhookAttempt",
+    "WelfareAlert",
 ]

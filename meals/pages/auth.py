@@ -40,6 +40,8 @@ START_PAGE = {
     Role.FAMILY: "/for",
     Role.SITE_STAFF: "/staff",
     Role.ADMIN: "/staff",
+    Role.KITCHEN: "/kitchen",
+    Role.DRIVER: "/driver",
 }
 
 

@@ -1,0 +1,1 @@
+"""Delivery day: route plans, driver runs, delivery confirmation and welfare alerts."""

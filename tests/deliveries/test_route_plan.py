@@ -1,0 +1,281 @@
+"""Route plans on the demo district: every home on one run or unserved with a reason, loads
+within vans, no handover past the food-safety limit, one place per home, re-plan differences."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import math
+from datetime import timedelta
+
+from click.testing import CliRunner
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+
+from meals.bookings.models import Booking
+from meals.cli import main
+from meals.deliveries import adapter, service
+from meals.deliveries.models import PlanSource, RoutePlanRecord, RouteRun, RouteStop, StopKind
+from meals.settings import Settings
+from meals.sites.models import Site, Van
+from meals.words import BookingStatus, Fulfilment, Role, SiteKind, Slot
+from routing import Coordinates
+from tests.conftest import NOW, TODAY
+from tests.meals.helpers import Sessions, login_as
+
+PLAN_LUNCH = {"service_date": TODAY.isoformat(), "slot": "lunch"}
+
+
+async def _plan(db: Sessions, settings: Settings, **kw: object) -> RoutePlanRecord:
+    async with db() as session:
+        return await service.plan_routes(
+            session,
+            settings=settings,
+            service_date=TODAY,
+            slot=Slot.LUNCH,
+            actor=None,
+            now=NOW,
+            **kw,
+        )
+
+
+async def _stops(db: Sessions, plan_id: int) -> list[RouteStop]:
+    async with db() as session:
+        return list(await session.scalars(select(RouteStop).where(RouteStop.plan_id == plan_id)))
+
+
+async def _runs(db: Sessions, plan_id: int) -> list[RouteRun]:
+    async with db() as session:
+        return list(await session.scalars(select(RouteRun).where(RouteRun.plan_id == plan_id)))
+
+
+async def _delivery_bookings(db: Sessions) -> dict[int, int]:
+    """Active home-delivery booking id -> senior id for today's lunch."""
+    async with db() as session:
+        rows = await session.execute(
+            select(Booking.id, Booking.senior_id).where(
+                Booking.service_date == TODAY,
+                Booking.slot == Slot.LUNCH,
+                Booking.fulfilment == Fulfilment.DELIVERY,
+                Booking.status != BookingStatus.CANCELLED,
+            )
+        )
+        return dict(rows.all())
+
+
+async def test_every_home_delivery_is_on_exactly_one_run_or_unserved_with_a_reason(
+    db: Sessions, settings: Settings, lunches: int
+) -> None:
+    bookings = await _delivery_bookings(db)
+    assert len(bookings) >= 10, "the demo district should have home deliveries"
+    plan = await _plan(db, settings)
+    assert plan.source is PlanSource.LIVE_BOOKINGS
+    stops = await _stops(db, plan.id)
+    placed: dict[int, list[RouteStop]] = {}
+    for stop in stops:
+        for booking_id in stop.booking_ids:
+            placed.setdefault(booking_id, []).append(stop)
+    assert set(placed) == set(bookings)
+    for booking_id, holders in placed.items():
+        assert len(holders) == 1, f"booking {booking_id} is in {len(holders)} stops"
+        stop = holders[0]
+        served_by_van = stop.run_id is not None and stop.sequence is not None
+        walked = stop.kind is StopKind.LAST_MILE_HOME and stop.sequence is not None
+        unserved = stop.unserved_reason is not None
+        assert served_by_van + walked + unserved == 1, stop.stop_key
+        if unserved:
+            assert stop.unserved_detail
+    portions = {
+        s.site_id: s.portions - s.last_mile_boxes for s in stops if s.kind is StopKind.SITE_DROP
+    }
+    async with db() as session:
+        site_bookings = (
+            await session.execute(
+                select(Booking.site_id).where(
+                    Booking.service_date == TODAY,
+                    Booking.fulfilment != Fulfilment.DELIVERY,
+                    Booking.status != BookingStatus.CANCELLED,
+                )
+            )
+        ).scalars()
+        expected: dict[int, int] = {}
+        for site_id in site_bookings:
+            expected[site_id] = expected.get(site_id, 0) + 1
+    assert {k: v for k, v in portions.items() if v} == expected
+
+
+async def test_loads_never_exceed_vans_and_no_handover_breaks_the_food_safety_limit(
+    db: Sessions, settings: Settings, lunches: int
+) -> None:
+    plan = await _plan(db, settings)
+    runs = {run.id: run for run in await _runs(db, plan.id)}
+    stops = await _stops(db, plan.id)
+    async with db() as session:
+        capacity = dict((await session.execute(select(Van.code, Van.capacity_boxes))).all())
+    assert runs, "a plan with bookings uses vans"
+    for run in runs.values():
+        on_run = [s for s in stops if s.run_id == run.id]
+        assert run.load_boxes == sum(s.boxes for s in on_run)
+        assert run.load_boxes <= capacity[run.van_code]
+        assert all((s.load_before_boxes or 0) <= capacity[run.van_code] for s in on_run)
+    limit = settings.food_safety_limit - settings.kitchen_packing_lead
+    for stop in stops:
+        if stop.unserved_reason is not None:
+            continue
+        assert stop.since_departure_s is not None and stop.eta is not None
+        assert timedelta(seconds=stop.since_departure_s) <= limit, stop.stop_key
+        if stop.run_id is not None:
+            run = runs[stop.run_id]
+            assert stop.eta - run.departs_at <= limit, stop.stop_key
+    drops = {s.site_id: s for s in stops if s.kind is StopKind.SITE_DROP}
+    for home in (s for s in stops if s.kind is StopKind.LAST_MILE_HOME and s.eta):
+        drop = drops[home.carried_by_site_id]
+        assert home.eta >= drop.eta, "a walk starts after the van has handed the meals over"
+        assert home.eta - runs[drop.run_id].departs_at <= limit, home.stop_key
+    assert plan.longest_in_van_s <= settings.food_safety_limit.total_seconds()
+
+
+async def test_two_echelon_puts_each_home_in_exactly_one_place_within_radius(
+    db: Sessions, settings: Settings, lunches: int
+) -> None:
+    plan = await _plan(db, settings)
+    stops = await _stops(db, plan.id)
+    async with db() as session:
+        points = {
+            site.id: site
+            for site in await session.scalars(select(Site).where(Site.kind == SiteKind.MEAL_POINT))
+        }
+    homes = [s for s in stops if s.senior_id is not None]
+    assert len({h.senior_id for h in homes}) == len(homes), "one stop per senior"
+    walked = [h for h in homes if h.kind is StopKind.LAST_MILE_HOME]
+    assert walked, "some homes in the demo district lie within a meal point's radius"
+    for home in walked:
+        point = points[home.carried_by_site_id]
+        distance = adapter.metres_between(
+            Coordinates(home.latitude, home.longitude), Coordinates(point.latitude, point.longitude)
+        )
+        assert distance <= point.last_mile_radius_m
+        assert home.run_id is None
+    for home in homes:
+        if home.kind is StopKind.HOME:
+            assert home.carried_by_site_id is None
+    drops = {s.site_id: s for s in stops if s.kind is StopKind.SITE_DROP}
+    for site_id, drop in drops.items():
+        riding = [h for h in walked if h.carried_by_site_id == site_id]
+        assert drop.last_mile_boxes == sum(h.boxes for h in riding)
+        own = drop.portions - drop.last_mile_boxes
+        assert drop.boxes == math.ceil(own / settings.kitchen_box_capacity_portions) + len(riding)
+    by_point: dict[int, list[int]] = {}
+    for home in walked:
+        if home.sequence is not None:
+            by_point.setdefault(home.carried_by_site_id, []).append(home.sequence)
+    for sequences in by_point.values():
+        assert sorted(sequences) == list(range(1, len(sequences) + 1))
+
+    flat = await _plan(db, dataclasses.replace(settings, last_mile_enabled=False))
+    assert all(s.kind is not StopKind.LAST_MILE_HOME for s in await _stops(db, flat.id))
+
+
+async def test_replan_without_a_broken_van_shows_what_moved(
+    client: AsyncTestClient, db: Sessions, lunches: int
+) -> None:
+    await login_as(client, db, Role.KITCHEN)
+    first = await client.post("/api/v1/deliveries/plans", json=PLAN_LUNCH)
+    assert first.status_code == 201, first.text
+    before = first.json()
+    assert before["changes"] == []
+    broken = before["runs"][0]["van_code"]
+    again = await client.post(
+        "/api/v1/deliveries/plans", json={**PLAN_LUNCH, "exclude_vans": [broken]}
+    )
+    assert again.status_code == 201, again.text
+    after = again.json()
+    assert broken not in {run["van_code"] for run in after["runs"]}
+    moved = {stop["id"] for stop in before["runs"][0]["stops"]}
+    assert moved and after["changes"], "the broken van's stops moved"
+    assert any(change["before"].startswith(broken) for change in after["changes"])
+    assert not any(change["after"].startswith(broken) for change in after["changes"])
+
+    page = await client.get(f"/dispatch?service_date={TODAY.isoformat()}&slot=lunch")
+    assert page.status_code == 200
+    assert after["changes"][0]["before"] in page.text
+
+
+async def test_frozen_production_run_is_the_source_when_there_is_one(
+    client: AsyncTestClient, db: Sessions, settings: Settings, lunches: int
+) -> None:
+    await login_as(client, db, Role.KITCHEN)
+    frozen = await client.post("/api/v1/kitchen/runs", json=PLAN_LUNCH)
+    assert frozen.status_code == 201, frozen.text
+    plan = await _plan(db, settings)
+    assert plan.source is PlanSource.PRODUCTION_RUN
+    assert plan.production_run_id == frozen.json()["id"]
+    stops = await _stops(db, plan.id)
+    assert {b for s in stops for b in s.booking_ids} == set(await _delivery_bookings(db))
+
+
+async def test_cli_plans_and_prints_the_summary(
+    settings: Settings, db: Sessions, lunches: int, monkeypatch
+) -> None:
+    monkeypatch.setenv("WARMMEAL_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("WARMMEAL_VAR_DIR", str(settings.var_dir))
+    monkeypatch.setenv("WARMMEAL_SECRET_KEY", settings.secret_key)
+    monkeypatch.setenv("WARMMEAL_FROZEN_NOW", NOW.isoformat())
+    monkeypatch.setenv("WARMMEAL_DELIVERY_SOLVER_SECONDS", "1")
+    result = await asyncio.to_thread(
+        CliRunner().invoke, main, ["routes", "plan", "--date", TODAY.isoformat(), "--slot", "lunch"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "vans used" in result.output and "VAN-0" in result.output
+    async with db() as session:
+        assert await service.latest_plan(session, TODAY, Slot.LUNCH) is not None
+
+
+async def test_bad_plan_requests_are_refused_not_crashed(
+    client: AsyncTestClient, db: Sessions
+) -> None:
+    await login_as(client, db, Role.KITCHEN)
+    for body in (
+        {"service_date": "not-a-date"},
+        {"service_date": TODAY.isoformat(), "slot": "breakfast"},
+        {"service_date": TODAY.isoformat(), "exclude_vans": "VAN-01"},
+        {"service_date": TODAY.isoformat(), "surprise": 1},
+    ):
+        response = await client.post("/api/v1/deliveries/plans", json=body)
+        assert response.status_code == 400, (body, response.text)
+    assert (await client.get("/api/v1/deliveries/plans/999999")).status_code == 404
+    bad_form = await client.post("/dispatch/plans", data={"service_date": "x"})
+    assert bad_form.status_code in (400, 403)
+    await login_as(client, db, Role.DRIVER)
+    assert (await client.post("/api/v1/deliveries/plans", json=PLAN_LUNCH)).status_code == 403
+
+
+async def test_a_fleet_too_small_leaves_stops_unserved_with_reasons_shown_in_red(
+    client: AsyncTestClient, db: Sessions, lunches: int
+) -> None:
+    await login_as(client, db, Role.ADMIN)
+    async with db() as session:
+        vans = list(await session.scalars(select(Van.code).order_by(Van.code)))
+    response = await client.post(
+        "/api/v1/deliveries/plans", json={**PLAN_LUNCH, "exclude_vans": vans[1:]}
+    )
+    assert response.status_code == 201, response.text
+    plan = response.json()
+    assert {run["van_code"] for run in plan["runs"]} == {vans[0]}
+    assert plan["unserved"], "one van cannot reach every stop in time"
+    reasons = {stop["unserved_reason"] for stop in plan["unserved"]}
+    assert reasons <= {
+        "fleet_too_small",
+        "window_unreachable",
+        "after_shift_end",
+        "beyond_food_safety_limit",
+        "drop_unserved",
+    }
+    placed = [b for run in plan["runs"] for s in run["stops"] for b in s["booking_ids"]]
+    placed += [b for s in plan["unserved"] for b in s["booking_ids"]]
+    placed += [b for homes in plan["walking"].values() for s in homes for b in s["booking_ids"]]
+    assert sorted(placed) == sorted(await _delivery_bookings(db))
+    page = await client.get(f"/dispatch?service_date={TODAY.isoformat()}&slot=lunch")
+    assert page.status_code == 200
+    assert page.text.count('<li class="unserved">') == len(plan["unserved"])
+    assert "未能安排" in page.text

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
@@ -68,7 +67,7 @@ async def _seed_demo(seed_value: int, seniors: int, booking_days: int, if_empty:
     engine = create_engine(settings)
     sessions = create_sessionmaker(engine)
     now = Clock().now()
-    today = now.astimezone(ZoneInfo(settings.default_timezone)).date()
+    today = settings.district_today(now)
     try:
         async with session_scope(sessions) as session:
             if await demo.is_seeded(session):

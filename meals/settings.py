@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "WARMMEAL_"
@@ -112,6 +113,14 @@ class Settings:
     reference_cache_entries: int = 10_000
     advanced_age_years: int = 80
     frozen_now: datetime | None = None
+
+    @property
+    def district_zone(self) -> ZoneInfo:
+        """The time zone of the central kitchen and of district-wide days (sites keep their own)."""
+        return ZoneInfo(self.default_timezone)
+
+    def district_today(self, now: datetime) -> date:
+        return now.astimezone(self.district_zone).date()
 
     @property
     def is_sqlite(self) -> bool:

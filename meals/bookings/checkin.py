@@ -26,6 +26,7 @@ from meals.bookings.service import (
     get_senior,
     load_meal_context,
     offer_of,
+    priced_booking,
     quote_for,
 )
 from meals.db import begin_write
@@ -168,24 +169,16 @@ async def record_walk_in(
         session, senior=senior, item=meal.item, service_date=service_date, settings=settings
     )
     await _take_portion(session, meal)
-    booking = Booking(
-        senior_id=senior.id,
-        site_id=meal.site.id,
-        menu_id=meal.menu.id,
-        menu_item_id=meal.item.id,
-        service_date=service_date,
-        slot=slot,
+    booking = priced_booking(
+        senior.id,
+        meal,
+        quote,
         fulfilment=Fulfilment.DINE_IN,
         variant=choice.variant,
         status=BookingStatus.SERVED,
         booked_by=BookedBy.STAFF,
         account_id=actor.account_id,
-        list_price_fen=quote.list_price_fen,
-        subsidy_fen=quote.subsidy_fen,
-        price_fen=quote.price_fen,
-        subsidy_breakdown=quote.breakdown_json(),
-        created_at=now,
-        updated_at=now,
+        now=now,
         served_at=now,
     )
     session.add(booking)

@@ -19,7 +19,13 @@ from meals.seniors.models import Senior
 from meals.settings import Settings
 from meals.sites.models import Site, SiteSlot
 from meals.sites.service import booking_deadline
-from meals.subsidies.service import age_on, effective_categories, load_tiers, quote_price
+from meals.subsidies.service import (
+    PriceQuote,
+    age_on,
+    effective_categories,
+    load_tiers,
+    quote_price,
+)
 from meals.words import BookedBy, BookingStatus, Fulfilment, Role, Slot, Variant
 
 
@@ -226,25 +232,17 @@ async def create_booking(
     # A second booking for the same slot, or a concurrent repeat of this request, is caught by
     # the unique indexes when the booking is saved (see _resolve_race).
     await _take_portion(session, meal)
-    booking = Booking(
-        senior_id=senior.id,
-        site_id=meal.site.id,
-        menu_id=meal.menu.id,
-        menu_item_id=meal.item.id,
-        service_date=meal.menu.service_date,
-        slot=meal.menu.slot,
+    booking = priced_booking(
+        senior.id,
+        meal,
+        quote,
         fulfilment=request.fulfilment,
         variant=choice.variant,
         status=BookingStatus.BOOKED,
         booked_by=BOOKED_BY_ROLE.get(actor.role, BookedBy.STAFF),
         account_id=actor.account_id,
+        now=now,
         idempotency_key=idempotency_key,
-        list_price_fen=quote.list_price_fen,
-        subsidy_fen=quote.subsidy_fen,
-        price_fen=quote.price_fen,
-        subsidy_breakdown=quote.breakdown_json(),
-        created_at=now,
-        updated_at=now,
     )
     session.add(booking)
     service_date, slot = meal.menu.service_date, meal.menu.slot
@@ -254,6 +252,42 @@ async def create_booking(
         await session.rollback()
         return await _resolve_race(session, actor, request, service_date, slot, idempotency_key)
     return BookingOutcome(booking, created=True, notices=choice.notices)
+
+
+def priced_booking(
+    senior_id: int,
+    meal: MealContext,
+    quote: PriceQuote,
+    *,
+    fulfilment: Fulfilment,
+    variant: Variant,
+    status: BookingStatus,
+    booked_by: BookedBy,
+    account_id: int,
+    now: datetime,
+    **extra: object,
+) -> Booking:
+    """A new booking row for a set meal, with its price breakdown frozen from `quote`."""
+    return Booking(
+        senior_id=senior_id,
+        site_id=meal.site.id,
+        menu_id=meal.menu.id,
+        menu_item_id=meal.item.id,
+        service_date=meal.menu.service_date,
+        slot=meal.menu.slot,
+        fulfilment=fulfilment,
+        variant=variant,
+        status=status,
+        booked_by=booked_by,
+        account_id=account_id,
+        list_price_fen=quote.list_price_fen,
+        subsidy_fen=quote.subsidy_fen,
+        price_fen=quote.price_fen,
+        subsidy_breakdown=quote.breakdown_json(),
+        created_at=now,
+        updated_at=now,
+        **extra,
+    )
 
 
 async def _take_portion(session: AsyncSession, meal: MealContext) -> None:

@@ -88,7 +88,7 @@ class DeliveryPages(Controller):
         service_date: FromQuery[date | None] = None,
         slot: FromQuery[Slot] = Slot.LUNCH,
     ) -> Template:
-        day = service_date or service.kitchen_today(settings, now)
+        day = service_date or settings.district_today(now)
         return await _dispatch_page(request, db_session, settings, service_date=day, slot=slot)
 
     @post("/dispatch/plans", guards=[allow(*DISPATCH_ROLES)], summary="Plan or re-plan")
@@ -178,7 +178,7 @@ class DeliveryPages(Controller):
         actor: CurrentActor,
         now: Now,
     ) -> Template:
-        day = service.kitchen_today(settings, now)
+        day = settings.district_today(now)
         runs = []
         for run, stops in await confirm.runs_for_driver(
             db_session, actor=actor, day=day, slots=tuple(Slot)
@@ -204,7 +204,7 @@ class DeliveryPages(Controller):
         now: Now,
         site_id: OptionalQueryId = None,
     ) -> Template:
-        day = service.kitchen_today(settings, now)
+        day = settings.district_today(now)
         if site_id is None:
             site_id = min(actor.site_ids) if actor.site_ids else None
         if site_id is not None and not actor.is_admin and site_id not in actor.site_ids:
@@ -266,9 +266,7 @@ class DeliveryPages(Controller):
     ) -> Response:
         escalated = await alerts.escalate_overdue(db_session, now=now, settings=settings)
         items = await alerts.list_alerts(db_session, actor)
-        page = render(
-            request, "deliveries/alerts.html", items=items, zone=service.kitchen_zone(settings)
-        )
+        page = render(request, "deliveries/alerts.html", items=items, zone=settings.district_zone)
         page.background = webhook_tasks(request, settings, escalated, alerts.ESCALATED)
         return page
 

@@ -67,12 +67,8 @@ class StopChange:
     after: str
 
 
-def kitchen_zone(settings: Settings) -> ZoneInfo:
-    return ZoneInfo(settings.default_timezone)
-
-
 def kitchen_midnight(settings: Settings, service_date: date) -> datetime:
-    return datetime.combine(service_date, time(0), tzinfo=kitchen_zone(settings))
+    return datetime.combine(service_date, time(0), tzinfo=settings.district_zone)
 
 
 def seconds_to_moment(settings: Settings, service_date: date, seconds: int) -> datetime:
@@ -450,7 +446,7 @@ async def plan_diff(
     previous = await session.get(RoutePlanRecord, plan.previous_plan_id)
     if previous is None:
         return []
-    zone = kitchen_zone(settings)
+    zone = settings.district_zone
     before_stops = await plan_stops(session, previous)
     after_stops = await plan_stops(session, plan)
     both = [*await plan_runs(session, previous), *await plan_runs(session, plan)]
@@ -468,7 +464,3 @@ async def plan_diff(
             stop = after.get(key) or before[key]
             changes.append(StopChange(stop_key=key, name=names[stop.id], before=old, after=new))
     return changes
-
-
-def kitchen_today(settings: Settings, now: datetime) -> date:
-    return now.astimezone(kitchen_zone(settings)).date()

@@ -91,7 +91,7 @@ def _clock(moment: datetime | None, zone: ZoneInfo) -> str:
 async def stop_views(
     session: AsyncSession, stops: Sequence[RouteStop], settings: Settings
 ) -> list[StopView]:
-    zone = service.kitchen_zone(settings)
+    zone = settings.district_zone
     site_ids = {s.site_id for s in stops if s.site_id}
     senior_ids = {s.senior_id for s in stops if s.senior_id}
     sites = (
@@ -141,7 +141,7 @@ async def stop_views(
 
 
 def run_view(run: RouteRun, stops: Sequence[StopView], settings: Settings) -> RunView:
-    zone = service.kitchen_zone(settings)
+    zone = settings.district_zone
     return RunView(
         id=run.id,
         van_code=run.van_code,
@@ -174,7 +174,7 @@ async def plan_view(session: AsyncSession, plan: RoutePlanRecord, settings: Sett
         if walking
         else {}
     )
-    zone = service.kitchen_zone(settings)
+    zone = settings.district_zone
     etas = [s.eta for s in stops if s.eta is not None]
     return PlanView(
         plan=plan,

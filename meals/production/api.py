@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -91,10 +90,6 @@ class DiffView(msgspec.Struct):
     lines: list[DiffLineView]
 
 
-def _kitchen_today(settings: Settings, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(settings.default_timezone)).date()
-
-
 def _header(run: ProductionRun, settings: Settings) -> sheets.SheetHeader:
     return sheets.SheetHeader(
         service_date=run.service_date,
@@ -127,9 +122,7 @@ async def _overview(
             "slot_zh": sheets.SLOT_NAMES_ZH[slot],
             "slots": [(s.value, f"{sheets.SLOT_NAMES_ZH[s]} {s.value}") for s in Slot],
             "run": run,
-            "frozen_at": run.frozen_at.astimezone(ZoneInfo(settings.default_timezone)).strftime(
-                "%Y-%m-%d %H:%M"
-            )
+            "frozen_at": run.frozen_at.astimezone(settings.district_zone).strftime("%Y-%m-%d %H:%M")
             if run
             else "",
             "runs": runs,
@@ -158,7 +151,7 @@ class KitchenPages(Controller):
         service_date: FromQuery[date | None] = None,
         slot: FromQuery[Slot] = Slot.LUNCH,
     ) -> Template:
-        day = service_date or _kitchen_today(settings, now)
+        day = service_date or settings.district_today(now)
         run = await service.latest_run(db_session, day, slot)
         return await _overview(request, db_session, settings, service_date=day, slot=slot, run=run)
 

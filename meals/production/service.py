@@ -14,7 +14,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 
 import msgspec
 from sqlalchemy import String, Text, cast, func, select, type_coerce
@@ -263,7 +262,7 @@ def departure_waves(settings: Settings, service_date: date, slot: Slot) -> tuple
         if slot is Slot.LUNCH
         else settings.kitchen_dinner_departures
     )
-    zone = ZoneInfo(settings.default_timezone)
+    zone = settings.district_zone
     return tuple(datetime.combine(service_date, moment, tzinfo=zone) for moment in times)
 
 

@@ -1,7 +1,8 @@
 """The yardstick for booking throughput: a minimal Litestar + SQLAlchemy endpoint inserting one row.
 
 Served by uvicorn exactly as `warmmeal serve` is (uvloop, httptools, same workers),
-against the same database, so `bench/booking_load.py` can print both in one run.
+against the same database, so `bench/booking_load.py` can print both in one run. The bench
+creates the table before starting it (workers creating it at once would race).
 """
 
 from __future__ import annotations
@@ -50,16 +51,11 @@ async def insert_row(data: JSONBody[Row], state: State) -> dict[str, int]:
 def create_app() -> Litestar:
     engine = create_async_engine(os.environ["BASELINE_DATABASE_URL"], pool_size=10)
 
-    async def create_table() -> None:
-        async with engine.begin() as connection:
-            await connection.run_sync(metadata.create_all)
-
     async def dispose() -> None:
         await engine.dispose()
 
     return Litestar(
         [insert_row],
-        on_startup=[create_table],
         on_shutdown=[dispose],
         state=State({"engine": engine}),
     )

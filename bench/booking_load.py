@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
-import statistics
+import shutil
+import subprocess
 import sys
 import tempfile
-import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import zip_longest
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -32,8 +35,13 @@ from sqlalchemy.engine import make_url
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.baseline_insert_app import rows as baseline_rows  # noqa: E402
 from meals import migrate  # noqa: E402
+from meals.bookings.diet import choose_variant  # noqa: E402
+from meals.bookings.models import Booking  # noqa: E402
+from meals.bookings.service import diet_of, offer_of  # noqa: E402
 from meals.db import create_engine, create_sessionmaker, session_scope  # noqa: E402
+from meals.errors import Conflict  # noqa: E402
 from meals.menus.models import Menu, MenuItem  # noqa: E402
 from meals.seniors.models import Senior  # noqa: E402
 from meals.settings import Settings  # noqa: E402
@@ -46,11 +54,16 @@ SECRET = "cd" * 32
 DISTRICT_TZ = ZoneInfo("Asia/Shanghai")
 BENCH_DB = "warmmeal_bench"
 WARMUP_REQUESTS = 200
-PERCENTILE_99 = 99
+WRK_TIMEOUT_SECONDS = 10
 
 
 async def _prepare(url: str, seniors: int, now: datetime) -> list[tuple[int, int]]:
-    """Seed the district; return (senior, set meal) pairs, one per senior per future day."""
+    """Seed the district; return bookable (senior, set meal) pairs for the coming days.
+
+    Each site's menu gets at most as many bookings as it has free seats and portions, and
+    the pairs are interleaved across sites and days, as a morning's bookings would be: every
+    measured booking passes every rule and writes a row.
+    """
     settings = Settings(database_url=url, secret_key=SECRET)
     await asyncio.to_thread(migrate.upgrade, settings)
     engine = create_engine(settings)
@@ -58,29 +71,78 @@ async def _prepare(url: str, seniors: int, now: datetime) -> list[tuple[int, int
     async with session_scope(create_sessionmaker(engine)) as session:
         await demo.seed_demo(session, seed=11, seniors=seniors, today=today, now=now, menu_days=7)
     async with create_sessionmaker(engine)() as session:
-        people = (await session.execute(select(Senior.id, Senior.home_site_id, Senior.halal))).all()
-        items = (
+        people = list(await session.scalars(select(Senior).order_by(Senior.id)))
+        menus = (
             await session.execute(
-                select(Menu.site_id, Menu.service_date, MenuItem.code, MenuItem.id)
-                .join(MenuItem)
+                select(
+                    Menu.id, Menu.site_id, Menu.service_date, Menu.seat_capacity - Menu.seats_booked
+                )
                 .where(Menu.slot == Slot.LUNCH, Menu.service_date > today)
+                .order_by(Menu.service_date, Menu.site_id)
             )
         ).all()
+        untouched = list(await session.scalars(select(MenuItem).where(MenuItem.booked_count == 0)))
+        booked = set(
+            (
+                await session.execute(
+                    select(Booking.senior_id, Booking.service_date).where(
+                        Booking.slot == Slot.LUNCH, Booking.service_date > today
+                    )
+                )
+            ).all()
+        )
+    async with engine.begin() as connection:
+        await connection.run_sync(baseline_rows.metadata.create_all)
     await engine.dispose()
-    menu = {(site, day, code): item for site, day, code, item in items}
-    days = sorted({day for _, day, _, _ in items})
-    return [
-        (senior, menu[(site, day, "B" if halal else "A")])
-        for day in days
-        for senior, site, halal in people
-        if (site, day, "A") in menu
-    ]
+    await _vacuum(url)
+    items: dict[int, list[MenuItem]] = {}
+    for item in untouched:
+        items.setdefault(item.menu_id, []).append(item)
+    residents: dict[int, list[Senior]] = {}
+    for senior in people:
+        residents.setdefault(senior.home_site_id, []).append(senior)
+    per_menu = []
+    for menu, site, day, free_seats in menus:
+        choices = [
+            (senior.id, item)
+            for senior in residents.get(site, [])
+            if (senior.id, day) not in booked
+            and (item := _bookable_item(senior, items.get(menu, []))) is not None
+        ]
+        per_menu.append(choices[:free_seats])
+    return [pair for wave in zip_longest(*per_menu) for pair in wave if pair is not None]
+
+
+def _bookable_item(senior: Senior, items: list[MenuItem]) -> int | None:
+    """The first set meal the senior's diet allows (what the booking page would offer)."""
+    for item in sorted(items, key=lambda item: item.code):
+        try:
+            choose_variant(diet_of(senior), offer_of(item))
+        except Conflict:
+            continue
+        return item.id
+    return None
+
+
+async def _vacuum(url: str) -> None:
+    """Fresh statistics and no pending autovacuum, so neither server is measured against it."""
+    if make_url(url).get_backend_name() != "postgresql":
+        return
+    connection = await asyncpg.connect(
+        make_url(url).set(drivername="postgresql").render_as_string(False)
+    )
+    await connection.execute("VACUUM ANALYZE")
+    await connection.close()
+
+
+def _driver_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(False)
 
 
 def _fresh_database(backend: str, pg_url: str, folder: Path) -> str:
     if backend == "sqlite":
         return f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}"
-    dsn = make_url(pg_url).set(drivername="postgresql").render_as_string(False)
+    dsn = _driver_dsn(pg_url)
 
     async def recreate() -> None:
         connection = await asyncpg.connect(dsn)
@@ -117,65 +179,84 @@ def _baseline_server(url: str, folder: Path, workers: int):
     return running_process(args, env, folder / "baseline.log", port, ready_path="/")
 
 
-async def _drive(
-    base: str, requests: list[dict | None], concurrency: int, path: str, *, login: bool = True
-):
-    """Send every request over `concurrency` keep-alive connections; return latencies and time.
+def _login_cookie(base: str) -> str:
+    """The session cookie of the demo admin, as a Cookie header value for wrk."""
+    with httpx.Client(base_url=base) as client:
+        response = client.post(
+            "/api/v1/auth/login", json={"login": "admin", "password": DEMO_PASSWORDS["admin"]}
+        )
+        response.raise_for_status()
+        return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
 
-    One client per connection: a single httpx pool shared by many connections spends more CPU
-    on its own locking than the server spends answering, and would measure the client.
+
+@dataclass(frozen=True)
+class LoadResult:
+    name: str
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    failures: dict[str, int]
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+    def line(self) -> str:
+        return (
+            f"{self.name:<22} {self.requests:>7} req  {self.per_second:>8.0f} req/s  "
+            f"p50 {self.p50_ms:6.1f} ms  p99 {self.p99_ms:6.1f} ms  failures {self.failures}"
+        )
+
+
+def _drive(
+    name: str,
+    url: str,
+    bodies: list[dict] | None,
+    args: argparse.Namespace,
+    folder: Path,
+    *,
+    cookie: str | None = None,
+    seconds: int | None = None,
+) -> LoadResult:
+    """Run wrk against `url`, POSTing each of `bodies` at most once (GETs when None).
+
+    wrk is a C load generator: on a 2-core machine a Python client spends about as much CPU
+    as the server it measures, and the figures would be the client's.
     """
-    latencies: list[float] = []
-    statuses: dict[int | str, int] = {}
-    queue: asyncio.Queue = asyncio.Queue()
-    for body in requests:
-        queue.put_nowait(body)
-    clients = [
-        httpx.AsyncClient(base_url=base, limits=httpx.Limits(max_connections=1), timeout=30)
-        for _ in range(concurrency)
+    bodies_file = "-"
+    if bodies is not None:
+        bodies_path = folder / ("".join(c if c.isalnum() else "_" for c in name) + ".jsonl")
+        bodies_path.write_text("".join(json.dumps(body) + "\n" for body in bodies))
+        bodies_file = str(bodies_path)
+    command = [
+        args.wrk,
+        f"--threads={args.threads}",
+        f"--connections={args.concurrency}",
+        f"--duration={seconds or args.seconds}s",
+        f"--timeout={WRK_TIMEOUT_SECONDS}s",
+        f"--script={REPO / 'bench' / 'wrk_load.lua'}",
     ]
-    try:
-        if login:
-            for client in clients:
-                session = await client.post(
-                    "/api/v1/auth/login",
-                    json={"login": "admin", "password": DEMO_PASSWORDS["admin"]},
-                )
-                session.raise_for_status()
-
-        async def worker(client: httpx.AsyncClient) -> None:
-            while not queue.empty():
-                body = queue.get_nowait()
-                started = time.perf_counter()
-                try:
-                    if body is None:
-                        response = await client.get(path)
-                    else:
-                        response = await client.post(path, json=body)
-                    outcome: int | str = response.status_code
-                except httpx.TransportError as error:
-                    outcome = type(error).__name__
-                latencies.append(time.perf_counter() - started)
-                statuses[outcome] = statuses.get(outcome, 0) + 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(client) for client in clients))
-        elapsed = time.perf_counter() - started
-    finally:
-        for client in clients:
-            await client.aclose()
-    return latencies, elapsed, statuses
-
-
-def _report(
-    name: str, latencies: list[float], elapsed: float, statuses: dict[int | str, int]
-) -> None:
-    ordered = sorted(latencies)
-    p50 = statistics.median(ordered) * 1000
-    p99 = ordered[min(len(ordered) - 1, len(ordered) * PERCENTILE_99 // 100)] * 1000
-    print(
-        f"{name:<22} {len(latencies):>7} req  {len(latencies) / elapsed:>8.0f} req/s  "
-        f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  outcomes {statuses}"
+    if cookie:
+        command.append(f"--header=Cookie: {cookie}")
+    command += [url, "--", bodies_file, str(args.threads)]
+    finished = subprocess.run(command, capture_output=True, text=True)
+    if finished.returncode or "WRK " not in finished.stdout:
+        sys.exit(f"wrk failed for {name}:\n{finished.stdout}{finished.stderr}")
+    output = finished.stdout
+    summary = dict(field.split("=") for field in output.split("WRK ", 1)[1].split())
+    failures = {
+        key: int(summary[key])
+        for key in ("non2xx", "connect", "read", "write", "timeout")
+        if int(summary[key])
+    }
+    return LoadResult(
+        name,
+        requests=int(summary["requests"]),
+        seconds=int(summary["duration_us"]) / 1e6,
+        p50_ms=int(summary["p50_us"]) / 1000,
+        p99_ms=int(summary["p99_us"]) / 1000,
+        failures=failures,
     )
 
 
@@ -184,11 +265,15 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--pg-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--seniors", type=int, default=3000)
-    parser.add_argument("--requests", type=int, default=6000)
+    parser.add_argument("--seniors", type=int, default=10000)
+    parser.add_argument("--seconds", type=int, default=15, help="Length of each measured run.")
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads.")
+    parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
     parser.add_argument("--keep-logs", help="Folder for the database and server logs (kept).")
     args = parser.parse_args()
+    if not shutil.which(args.wrk):
+        parser.error("wrk is not installed: apt-get install wrk (Debian's package)")
 
     now = datetime.now(DISTRICT_TZ).replace(hour=6, minute=0, second=0, microsecond=0)
     with tempfile.TemporaryDirectory() as folder_name:
@@ -196,33 +281,36 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         url = _fresh_database(args.backend, args.pg_url, folder)
         pairs = asyncio.run(_prepare(url, args.seniors, now - timedelta(minutes=1)))
+        warmup, measured = pairs[:WARMUP_REQUESTS], pairs[WARMUP_REQUESTS:]
         bookings = [
             {"senior_id": senior, "menu_item_id": item, "fulfilment": "dine_in"}
-            for senior, item in pairs[WARMUP_REQUESTS : WARMUP_REQUESTS + args.requests]
-        ]
-        warmup = [
-            {"senior_id": senior, "menu_item_id": item} for senior, item in pairs[:WARMUP_REQUESTS]
+            for senior, item in measured
         ]
         print(
             f"backend {args.backend}, {args.workers} workers, {args.concurrency} connections, "
-            f"{args.seniors} seniors"
+            f"{args.seniors} seniors, {len(bookings)} distinct bookings available, "
+            f"{args.seconds:g} s per run, load from wrk"
         )
-        baseline_rows = [{"senior_id": s, "menu_item_id": i} for s, i in pairs[: len(bookings)]]
+        rows = [{"senior_id": senior, "menu_item_id": item} for senior, item in pairs]
         with _baseline_server(url, folder, args.workers) as base:
-            _report(
-                "baseline insert",
-                *asyncio.run(_drive(base, baseline_rows, args.concurrency, "/insert", login=False)),
-            )
+            _drive("warm-up", f"{base}/insert", rows[:WARMUP_REQUESTS], args, folder, seconds=2)
+            print(_drive("baseline insert", f"{base}/insert", rows, args, folder).line())
         with running_server(url, folder, now=now, secret=SECRET, workers=args.workers) as base:
-            asyncio.run(_drive(base, warmup, args.concurrency, "/api/v1/bookings"))
-            _report(
-                "GET /health",
-                *asyncio.run(_drive(base, [None] * len(bookings), args.concurrency, "/health")),
+            cookie = _login_cookie(base)
+            warm = [{"senior_id": s, "menu_item_id": i} for s, i in warmup]
+            _drive(
+                "warm-up", f"{base}/api/v1/bookings", warm, args, folder, cookie=cookie, seconds=2
             )
-            _report(
+            print(_drive("GET /health", f"{base}/health", None, args, folder).line())
+            result = _drive(
                 "POST /api/v1/bookings",
-                *asyncio.run(_drive(base, bookings, args.concurrency, "/api/v1/bookings")),
+                f"{base}/api/v1/bookings",
+                bookings,
+                args,
+                folder,
+                cookie=cookie,
             )
+            print(result.line())
 
 
 if __name__ == "__main__":

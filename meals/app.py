@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 
 from advanced_alchemy.extensions.litestar import (
@@ -12,7 +13,6 @@ from advanced_alchemy.extensions.litestar import (
 from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Response
@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from meals.accounts.api import AuthController
+from meals.accounts.sessions import RenewingCookieConfig
 from meals.bookings.api import BookingController
 from meals.clock import Clock
 from meals.db import create_engine
@@ -68,9 +69,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         before_send_handler=None,
         create_all=False,
     )
-    session_config = CookieBackendConfig(
+    session_config = RenewingCookieConfig(
         secret=hashlib.sha256(settings.secret_key.encode()).digest()[:SESSION_SECRET_BYTES],
         max_age=int(settings.session_max_age.total_seconds()),
+        renew_after=int(settings.session_renew_after.total_seconds()),
         secure=settings.secure_cookies,
         samesite="lax",
         httponly=True,
@@ -121,3 +123,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ),
         debug=settings.debug,
     )
+
+
+def create_served_app() -> Litestar:
+    """The service as `warmmeal serve` runs it (one per worker process).
+
+    Once started, everything built so far (app, mappers, caches) is frozen out of the garbage
+    collector's sight, so its full collections stay short and do not stall requests.
+    """
+    app = create_app()
+    app.on_startup.append(_freeze_startup_objects)
+    return app
+
+
+def _freeze_startup_objects() -> None:
+    gc.collect()
+    gc.freeze()

@@ -211,7 +211,7 @@ def serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     uvicorn.run(
-        "meals.app:create_app",
+        "meals.app:create_served_app",
         factory=True,
         host=host,
         port=port,

@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from advanced_alchemy.base import convention
 from cachetools import TTLCache
-from sqlalchemy import Engine, MetaData, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, Executable, MetaData, event
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.util import greenlet_spawn
 
 from meals.settings import Settings
 
@@ -107,6 +109,67 @@ async def begin_write(session: AsyncSession) -> None:
     if session.in_transaction():
         await session.commit()
     await session.connection(execution_options={WRITE_INTENT: True})
+
+
+def writes_in_one_statement(session: AsyncSession) -> bool:
+    """Whether the database runs several writes as one statement (PostgreSQL's writing CTEs)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
+    """A pooled PostgreSQL connection's own asyncpg connection, outside any transaction.
+
+    For statements that are atomic on their own (see `DriverStatement`). A connection left
+    mid-operation (a cancelled request) is discarded, not returned to the pool.
+    """
+    pooled = await engine.raw_connection()
+    try:
+        yield pooled.driver_connection
+    except BaseException as error:
+        if not isinstance(error, asyncpg.PostgresError):  # else the connection is fine
+            pooled.invalidate()
+        raise
+    finally:
+        await greenlet_spawn(pooled.close)
+
+
+class DriverStatement:
+    """A SQLAlchemy statement compiled once and run straight on the driver connection.
+
+    SQLAlchemy still writes the SQL and converts the values; only its per-execution work is
+    skipped. Used where that work costs more than the database does (taking a booking).
+    """
+
+    def __init__(self, statement: Executable) -> None:
+        self._statement = statement
+        self._compiled: dict[str, tuple[str, list[tuple[str, Any, Any]]]] = {}
+
+    def _for(self, dialect: Dialect) -> tuple[str, list[tuple[str, Any, Any]]]:
+        if dialect.name not in self._compiled:
+            compiled = self._statement.compile(dialect=dialect)
+            binds = compiled.binds
+            self._compiled[dialect.name] = (
+                str(compiled),
+                [
+                    (name, compiled.params.get(name), binds[name].type.bind_processor(dialect))
+                    for name in compiled.positiontup or ()
+                ],
+            )
+        return self._compiled[dialect.name]
+
+    def arguments(self, dialect: Dialect, values: dict[str, Any]) -> tuple[str, list[Any]]:
+        """The SQL and its positional arguments for `values` (missing ones take their default)."""
+        sql, parameters = self._for(dialect)
+        arguments = []
+        for name, default, process in parameters:
+            value = values.get(name, default)
+            arguments.append(process(value) if process is not None and value is not None else value)
+        return sql, arguments
+
+    async def fetchrow(self, engine: AsyncEngine, driver: Any, values: dict[str, Any]) -> Any:
+        sql, arguments = self.arguments(engine.dialect, values)
+        return await driver.fetchrow(sql, *arguments)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

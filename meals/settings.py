@@ -65,11 +65,15 @@ class Settings:
     debug: bool = False
     default_timezone: str = "Asia/Shanghai"
     sqlite_busy_timeout_ms: int = 10_000
-    db_pool_size: int = 10
+    # Above the requests a worker has in flight, or overflow connections are opened and closed
+    # on every request.
+    db_pool_size: int = 20
     db_max_overflow: int = 20
     login_max_failures: int = 5
     login_failure_window: timedelta = timedelta(minutes=15)
     session_max_age: timedelta = timedelta(days=30)
+    # An unchanged session cookie is re-sent (its expiry slid forward) once this old.
+    session_renew_after: timedelta = timedelta(hours=1)
     secure_cookies: bool = False
     food_safety_limit: timedelta = timedelta(hours=2)
     hot_holding_limit: timedelta = timedelta(hours=4)
@@ -145,6 +149,9 @@ class Settings:
             values["delivery_osrm_url"] = env[f"{ENV_PREFIX}OSRM_URL"]
         if env.get(f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"):
             values["delivery_solver_seconds"] = float(env[f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"])
+        for name in ("db_pool_size", "db_max_overflow"):
+            if env.get(f"{ENV_PREFIX}{name.upper()}"):
+                values[name] = int(env[f"{ENV_PREFIX}{name.upper()}"])
         if f"{ENV_PREFIX}SECRET_KEY" in env:
             values["secret_key"] = env[f"{ENV_PREFIX}SECRET_KEY"]
         values.update(overrides)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -44,11 +44,14 @@ BOOKERS = (Role.SENIOR, Role.FAMILY, Role.SITE_STAFF, Role.ADMIN)
 STAFF_AND_ADMIN = (Role.SITE_STAFF, Role.ADMIN)
 
 
-def allow(*roles: Role) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
-    """A guard admitting only logged-in accounts with one of `roles` (stated on every route)."""
+def allow(*roles: Role) -> Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]:
+    """A guard admitting only logged-in accounts with one of `roles` (stated on every route).
+
+    A coroutine, because Litestar runs a plain-function guard in a worker thread.
+    """
     allowed = frozenset(roles)
 
-    def guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
         session = connection.scope.get("session") or {}
         role = session.get(SESSION_ROLE)
         if role is None:

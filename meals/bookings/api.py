@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 import msgspec
 from litestar import Controller, Response, get, post
+from litestar.datastructures import State
 from litestar.params import FromQuery, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -25,6 +26,8 @@ from meals.web import (
     QueryId,
     RecordId,
     allow,
+    provide_now,
+    provide_settings,
 )
 from meals.words import BookedBy, BookingStatus, Fulfilment, Slot, Variant
 
@@ -89,8 +92,9 @@ class BookingView(msgspec.Struct):
                 SubsidyLineView(line["source"], line["name"], line["amount_fen"])
                 for line in booking.subsidy_breakdown
             ],
-            created_at=booking.created_at,
-            cancelled_at=booking.cancelled_at,
+            # In UTC, as read back from the database, whatever zone the clock gave.
+            created_at=booking.created_at.astimezone(UTC),
+            cancelled_at=booking.cancelled_at and booking.cancelled_at.astimezone(UTC),
             notices=list(notices),
         )
 
@@ -120,18 +124,19 @@ class BookingController(Controller):
         data: JSONBody[BookingCreate],
         db_session: DbSession,
         actor: CurrentActor,
-        now: Now,
-        settings: AppSettings,
+        state: State,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[BookingView]:
+        # The clock and settings come off the app state here, not as dependencies: Litestar
+        # resolves sibling dependencies in a task group, which costs more than a booking's rules.
         outcome = await service.create_booking(
             db_session,
             actor=actor,
             request=service.BookingRequest(
                 data.senior_id, data.menu_item_id, data.fulfilment, data.variant
             ),
-            now=now,
-            settings=settings,
+            now=provide_now(state),
+            settings=provide_settings(state),
             idempotency_key=idempotency_key,
         )
         return Response(

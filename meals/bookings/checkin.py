@@ -11,7 +11,6 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals import cards
@@ -21,7 +20,6 @@ from meals.bookings.models import Booking
 from meals.bookings.service import (
     _active_booking_id,
     _already_booked,
-    _take_portion,
     diet_of,
     get_senior,
     load_meal_context,
@@ -29,6 +27,7 @@ from meals.bookings.service import (
     priced_booking,
     quote_for,
 )
+from meals.bookings.writes import DuplicateBooking, booking_writes
 from meals.db import begin_write
 from meals.errors import Conflict, Forbidden, NotFound
 from meals.seniors.models import Senior
@@ -154,38 +153,38 @@ async def record_walk_in(
     The booking cutoff exists so the kitchen knows what to cook; a walk-in takes a portion
     that was cooked anyway, so it is allowed after cutoff but never beyond capacity.
     """
-    await begin_write(session)
-    senior = await get_senior(session, senior_id)
-    meal = await load_meal_context(session, menu_item_id)
-    _ensure_counter_staff(actor, meal.site.id)
-    if meal.menu.published_at > now or meal.menu.service_date != local_today(meal.site, now):
-        raise Conflict("Walk-ins are only for today's menu.", code="walk_in_not_today")
-    service_date, slot = meal.menu.service_date, meal.menu.slot
-    duplicate = await _active_booking_id(session, senior.id, service_date, slot)
-    if duplicate is not None:
-        raise _already_booked(duplicate, service_date, slot)
-    choice = choose_variant(diet_of(senior), offer_of(meal.item))
-    quote = await quote_for(
-        session, senior=senior, item=meal.item, service_date=service_date, settings=settings
-    )
-    await _take_portion(session, meal)
-    booking = priced_booking(
-        senior.id,
-        meal,
-        quote,
-        fulfilment=Fulfilment.DINE_IN,
-        variant=choice.variant,
-        status=BookingStatus.SERVED,
-        booked_by=BookedBy.STAFF,
-        account_id=actor.account_id,
-        now=now,
-        served_at=now,
-    )
-    session.add(booking)
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
+    async with booking_writes(session) as writes:
+        senior = await get_senior(session, senior_id)
+        meal = await load_meal_context(session, menu_item_id)
+        _ensure_counter_staff(actor, meal.site.id)
+        if meal.menu.published_at > now or meal.menu.service_date != local_today(meal.site, now):
+            raise Conflict("Walk-ins are only for today's menu.", code="walk_in_not_today")
+        service_date, slot = meal.menu.service_date, meal.menu.slot
         duplicate = await _active_booking_id(session, senior.id, service_date, slot)
-        raise _already_booked(duplicate or 0, service_date, slot) from None
-    return CheckIn(booking, senior, walk_in=True)
+        if duplicate is not None:
+            raise _already_booked(duplicate, service_date, slot)
+        choice = choose_variant(diet_of(senior), offer_of(meal.item))
+        quote = await quote_for(
+            session, senior=senior, item=meal.item, service_date=service_date, settings=settings
+        )
+        booking = priced_booking(
+            senior.id,
+            meal,
+            quote,
+            fulfilment=Fulfilment.DINE_IN,
+            variant=choice.variant,
+            status=BookingStatus.SERVED,
+            booked_by=BookedBy.STAFF,
+            account_id=actor.account_id,
+            now=now,
+            served_at=now,
+        )
+        try:
+            await writes.save(booking, meal)
+        except DuplicateBooking:
+            pass
+        else:
+            return CheckIn(booking, senior, walk_in=True)
+    # Booked at the same moment by someone else.
+    duplicate = await _active_booking_id(session, senior_id, service_date, slot)
+    raise _already_booked(duplicate or 0, service_date, slot)

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Select, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.service import Actor
 from meals.bookings.diet import DietProfile, MealOffer, choose_variant
 from meals.bookings.models import Booking
+from meals.bookings.writes import BookingSenior, DuplicateBooking, booking_writes
 from meals.db import begin_write, reference_cache
 from meals.errors import Conflict, Forbidden, Invalid, NotFound
 from meals.menus.models import Menu, MenuItem
@@ -96,7 +96,7 @@ async def get_senior(session: AsyncSession, senior_id: int) -> Senior:
     return senior
 
 
-def diet_of(senior: Senior) -> DietProfile:
+def diet_of(senior: Senior | BookingSenior) -> DietProfile:
     return DietProfile(
         halal=senior.halal,
         low_salt=senior.low_salt,
@@ -127,7 +127,7 @@ def _check_open(meal: MealContext, now: datetime, action: str) -> None:
         )
 
 
-def _check_fulfilment(senior: Senior, site: Site, fulfilment: Fulfilment) -> None:
+def _check_fulfilment(senior: Senior | BookingSenior, site: Site, fulfilment: Fulfilment) -> None:
     if fulfilment is not Fulfilment.DELIVERY:
         return
     if not site.offers_delivery:
@@ -151,8 +151,13 @@ def _check_fulfilment(senior: Senior, site: Site, fulfilment: Fulfilment) -> Non
 
 
 async def quote_for(
-    session: AsyncSession, *, senior: Senior, item: MenuItem, service_date: date, settings: Settings
-):
+    session: AsyncSession,
+    *,
+    senior: Senior | BookingSenior,
+    item: MenuItem,
+    service_date: date,
+    settings: Settings,
+) -> PriceQuote:
     """The price this senior pays for this set meal on that date, with each subsidy."""
     age = age_on(senior.birth_date, service_date)
     categories = effective_categories(senior.categories, age, settings.advanced_age_years)
@@ -208,50 +213,51 @@ async def create_booking(
     idempotency_key: str | None = None,
 ) -> BookingOutcome:
     """Take one booking, or refuse it with the reason; a refusal leaves the database unchanged."""
-    await begin_write(session)
     if idempotency_key:
         existing = await _by_idempotency_key(session, actor.account_id, idempotency_key)
         if existing is not None:
             return _replay(existing, request)
-    senior = await get_senior(session, request.senior_id)
-    meal = await load_meal_context(session, request.menu_item_id)
-    if not actor.may_book(senior.id, senior.home_site_id, meal.site.id):
-        raise Forbidden("You may not book meals for this senior here.", code="out_of_scope")
-    if meal.menu.published_at > now:
-        raise Conflict("This menu is not published yet.", code="not_published")
-    _check_open(meal, now, "Booking")
-    _check_fulfilment(senior, meal.site, request.fulfilment)
-    choice = choose_variant(diet_of(senior), offer_of(meal.item), request.variant)
-    quote = await quote_for(
-        session,
-        senior=senior,
-        item=meal.item,
-        service_date=meal.menu.service_date,
-        settings=settings,
-    )
-    # A second booking for the same slot, or a concurrent repeat of this request, is caught by
-    # the unique indexes when the booking is saved (see _resolve_race).
-    await _take_portion(session, meal)
-    booking = priced_booking(
-        senior.id,
-        meal,
-        quote,
-        fulfilment=request.fulfilment,
-        variant=choice.variant,
-        status=BookingStatus.BOOKED,
-        booked_by=BOOKED_BY_ROLE.get(actor.role, BookedBy.STAFF),
-        account_id=actor.account_id,
-        now=now,
-        idempotency_key=idempotency_key,
-    )
-    session.add(booking)
-    service_date, slot = meal.menu.service_date, meal.menu.slot
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        return await _resolve_race(session, actor, request, service_date, slot, idempotency_key)
-    return BookingOutcome(booking, created=True, notices=choice.notices)
+    async with booking_writes(session) as writes:
+        senior = await writes.senior(request.senior_id)
+        if senior is None:
+            raise NotFound("There is no senior {senior_id}.", senior_id=request.senior_id)
+        meal = await load_meal_context(session, request.menu_item_id)
+        if not actor.may_book(senior.id, senior.home_site_id, meal.site.id):
+            raise Forbidden("You may not book meals for this senior here.", code="out_of_scope")
+        if meal.menu.published_at > now:
+            raise Conflict("This menu is not published yet.", code="not_published")
+        _check_open(meal, now, "Booking")
+        _check_fulfilment(senior, meal.site, request.fulfilment)
+        choice = choose_variant(diet_of(senior), offer_of(meal.item), request.variant)
+        quote = await quote_for(
+            session,
+            senior=senior,
+            item=meal.item,
+            service_date=meal.menu.service_date,
+            settings=settings,
+        )
+        booking = priced_booking(
+            senior.id,
+            meal,
+            quote,
+            fulfilment=request.fulfilment,
+            variant=choice.variant,
+            status=BookingStatus.BOOKED,
+            booked_by=BOOKED_BY_ROLE.get(actor.role, BookedBy.STAFF),
+            account_id=actor.account_id,
+            now=now,
+            idempotency_key=idempotency_key,
+        )
+        try:
+            await writes.save(booking, meal)
+        except DuplicateBooking:
+            duplicate_of = meal
+        else:
+            return BookingOutcome(booking, created=True, notices=choice.notices)
+    # A second booking for the same slot, or a concurrent repeat of this request, was refused
+    # by the unique indexes: answer as if the other one had come first.
+    service_date, slot = duplicate_of.menu.service_date, duplicate_of.menu.slot
+    return await _resolve_race(session, actor, request, service_date, slot, idempotency_key)
 
 
 def priced_booking(
@@ -288,37 +294,6 @@ def priced_booking(
         updated_at=now,
         **extra,
     )
-
-
-async def _take_portion(session: AsyncSession, meal: MealContext) -> None:
-    """Count one portion and one seat atomically; the WHERE guard is what prevents oversell."""
-    taken = await session.execute(
-        update(MenuItem)
-        .where(MenuItem.id == meal.item.id, MenuItem.booked_count < MenuItem.capacity)
-        .values(booked_count=MenuItem.booked_count + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount == 0:
-        raise Conflict(
-            "{meal} on {day} is sold out; choose another set meal.",
-            code="sold_out",
-            meal=meal.item.name,
-            day=meal.menu.service_date.isoformat(),
-        )
-    seated = await session.execute(
-        update(Menu)
-        .where(Menu.id == meal.menu.id, Menu.seats_booked < Menu.seat_capacity)
-        .values(seats_booked=Menu.seats_booked + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if seated.rowcount == 0:
-        raise Conflict(
-            "{site} is fully booked for {slot} on {day}.",
-            code="site_full",
-            site=meal.site.name,
-            slot=meal.menu.slot.value,
-            day=meal.menu.service_date.isoformat(),
-        )
 
 
 async def _resolve_race(

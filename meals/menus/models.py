@@ -7,9 +7,15 @@ from datetime import date, datetime
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.naming import conv
 
 from meals.db import Base
 from meals.words import Slot, enum_column
+
+# Named in full: a booking that would overfill a slot or a set meal is refused by these checks,
+# and the refusal is recognised by the name the database reports.
+SEATS_CHECK = "ck_menus_seats"
+PORTIONS_CHECK = "ck_menu_items_portions"
 
 
 class Dish(Base):
@@ -29,7 +35,9 @@ class Menu(Base):
     __tablename__ = "menus"
     __table_args__ = (
         UniqueConstraint("site_id", "service_date", "slot"),
-        CheckConstraint("seats_booked >= 0 AND seats_booked <= seat_capacity", name="seats"),
+        CheckConstraint(
+            "seats_booked >= 0 AND seats_booked <= seat_capacity", name=conv(SEATS_CHECK)
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -51,7 +59,9 @@ class MenuItem(Base):
     __tablename__ = "menu_items"
     __table_args__ = (
         UniqueConstraint("menu_id", "code"),
-        CheckConstraint("booked_count >= 0 AND booked_count <= capacity", name="portions"),
+        CheckConstraint(
+            "booked_count >= 0 AND booked_count <= capacity", name=conv(PORTIONS_CHECK)
+        ),
         CheckConstraint("list_price_fen >= 0", name="price"),
     )
 

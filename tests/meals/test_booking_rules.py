@@ -74,6 +74,10 @@ async def test_senior_books_own_meal_and_sees_price_after_subsidy(client, db):
     }
     assert body["booked_by"] == "self"
     assert await counters(db, ref) == (1, 1)
+    # What was saved is what was answered: the frozen breakdown, the kinds, the times.
+    saved = await client.get(f"/api/v1/bookings/{body['id']}")
+    assert saved.status_code == 200
+    assert saved.json() == body | {"notices": []}
 
 
 async def test_booking_after_cutoff_is_refused_and_changes_nothing(client, db, clock):
@@ -145,6 +149,8 @@ async def test_site_slot_full_refuses_even_with_portions_left(client, db):
 
     assert full.status_code == 409 and full.json()["code"] == "site_full"
     assert await count_bookings(db) == 1
+    # The refused booking took no portion either: the counts move together or not at all.
+    assert await counters(db, ref_b) == (1, 1)
 
 
 async def test_one_booking_per_senior_and_slot_until_cancelled(client, db):

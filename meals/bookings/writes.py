@@ -1,0 +1,204 @@
+"""Where a booking touches the database: reading the senior, and counting + saving it at once.
+
+Every booking, walk-in and standing-order date goes through `booking_writes`, so the
+rules that keep counts right live in one place:
+
+- a portion and a seat are counted and the booking inserted all together or not at all;
+- the counters' CHECK constraints refuse oversell (a full set meal or slot), and the unique
+  indexes refuse a second booking for the same slot or a repeated Idempotency-Key.
+
+PostgreSQL does the three writes as one statement, autocommitted on the driver connection:
+one round trip, row locks held only while it runs, and none of SQLAlchemy's per-execution
+work on the busiest path of the service. SQLite runs them in a transaction that took the
+write lock at BEGIN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, fields
+from datetime import date
+from typing import TYPE_CHECKING, Any, Protocol
+
+import asyncpg
+from sqlalchemy import Insert, bindparam, exists, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from meals.bookings.models import Booking
+from meals.db import DriverStatement, begin_write, driver_connection, writes_in_one_statement
+from meals.errors import Conflict
+from meals.menus.models import PORTIONS_CHECK, SEATS_CHECK, Menu, MenuItem
+from meals.seniors.models import Senior
+
+if TYPE_CHECKING:
+    from meals.bookings.service import MealContext
+
+
+@dataclass(frozen=True)
+class BookingSenior:
+    """What the booking rules read about a senior: scope, diet, delivery and price inputs."""
+
+    id: int
+    name: str
+    home_site_id: int
+    birth_date: date
+    categories: list[str]
+    halal: bool
+    low_salt: bool
+    low_sugar: bool
+    iddsi_level: int
+    allergens: list[str]
+    delivery_eligible: bool
+    latitude: float | None
+    longitude: float | None
+
+
+class DuplicateBooking(Exception):
+    """A unique index refused the booking: the slot is taken or the request was a repeat."""
+
+
+class BookingWrites(Protocol):
+    async def senior(self, senior_id: int) -> BookingSenior | None: ...
+
+    async def save(self, booking: Booking, meal: MealContext) -> Booking:
+        """Count a portion and a seat and insert `booking` (setting its id), or refuse.
+
+        Raises Conflict when the set meal or the slot is full, DuplicateBooking when a unique
+        index refuses it; either way nothing was written.
+        """
+        ...
+
+
+@asynccontextmanager
+async def booking_writes(session: AsyncSession) -> AsyncIterator[BookingWrites]:
+    """The booking writes for this session's database; commits any transaction already open."""
+    if writes_in_one_statement(session):
+        if session.in_transaction():
+            await session.commit()
+        engine = session.bind
+        assert isinstance(engine, AsyncEngine)
+        async with driver_connection(engine) as driver:
+            yield _DriverWrites(engine, driver)
+    else:
+        await begin_write(session)
+        yield _SessionWrites(session)
+
+
+_BOOKING_SENIOR = select(*(getattr(Senior, field.name) for field in fields(BookingSenior))).where(
+    Senior.id == bindparam("senior_id")
+)
+_BOOKING_FIELDS = tuple(column for column in Booking.__table__.columns if not column.primary_key)
+
+
+def _one_statement_booking() -> Insert:
+    """PostgreSQL: count a portion, then a seat, then insert the booking, as one statement.
+
+    Each step selects from the one before, which fixes the order rows are locked in (set meal,
+    then menu, as cancelling does). The counters' CHECK constraints, not WHERE guards, refuse
+    oversell, so a full slot fails the whole statement: nothing is half-written.
+    """
+    portion = (
+        update(MenuItem)
+        .where(MenuItem.id == bindparam("taken_item_id"))
+        .values(booked_count=MenuItem.booked_count + 1)
+        .returning(MenuItem.id)
+        .cte("taken_portion")
+    )
+    seat = (
+        update(Menu)
+        .where(Menu.id == bindparam("taken_menu_id"), exists(portion.select()))
+        .values(seats_booked=Menu.seats_booked + 1)
+        .returning(Menu.id)
+        .cte("taken_seat")
+    )
+    # Prefixed, or the UPDATEs above would take same-named values as columns to set.
+    row = select(*(bindparam(f"new_{field.key}", type_=field.type) for field in _BOOKING_FIELDS))
+    return (
+        insert(Booking)
+        .from_select([field.key for field in _BOOKING_FIELDS], row.where(exists(seat.select())))
+        .returning(Booking.id)
+    )
+
+
+_SENIOR_ON_DRIVER = DriverStatement(_BOOKING_SENIOR)
+_BOOKING_ON_DRIVER = DriverStatement(_one_statement_booking())
+
+
+def _values(booking: Booking) -> dict[str, Any]:
+    return {field.key: getattr(booking, field.key) for field in _BOOKING_FIELDS}
+
+
+class _DriverWrites:
+    def __init__(self, engine: AsyncEngine, driver: Any) -> None:
+        self._engine = engine
+        self._driver = driver
+
+    async def senior(self, senior_id: int) -> BookingSenior | None:
+        row = await _SENIOR_ON_DRIVER.fetchrow(self._engine, self._driver, {"senior_id": senior_id})
+        return None if row is None else BookingSenior(*row)
+
+    async def save(self, booking: Booking, meal: MealContext) -> Booking:
+        values = {f"new_{key}": value for key, value in _values(booking).items()}
+        values.update(taken_item_id=meal.item.id, taken_menu_id=meal.menu.id)
+        try:
+            row = await _BOOKING_ON_DRIVER.fetchrow(self._engine, self._driver, values)
+        except asyncpg.UniqueViolationError:
+            raise DuplicateBooking from None
+        except asyncpg.CheckViolationError as error:
+            raise full_refusal(str(error.constraint_name), meal) or error from None
+        booking.id = row[0]
+        return booking
+
+
+class _SessionWrites:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def senior(self, senior_id: int) -> BookingSenior | None:
+        row = (await self._session.execute(_BOOKING_SENIOR, {"senior_id": senior_id})).first()
+        return None if row is None else BookingSenior(*row)
+
+    async def save(self, booking: Booking, meal: MealContext) -> Booking:
+        connection = await self._session.connection()
+        try:
+            await connection.execute(
+                update(MenuItem)
+                .where(MenuItem.id == meal.item.id)
+                .values(booked_count=MenuItem.booked_count + 1)
+            )
+            await connection.execute(
+                update(Menu)
+                .where(Menu.id == meal.menu.id)
+                .values(seats_booked=Menu.seats_booked + 1)
+            )
+            saved = await connection.execute(
+                insert(Booking).returning(Booking.id), _values(booking)
+            )
+            booking.id = saved.scalar_one()
+            await self._session.commit()
+        except IntegrityError as error:
+            await self._session.rollback()
+            raise full_refusal(str(error.orig), meal) or DuplicateBooking() from None
+        return booking
+
+
+def full_refusal(database_message: str, meal: MealContext) -> Conflict | None:
+    """The refusal for a counter check the database reported, if it was one."""
+    if PORTIONS_CHECK in database_message:
+        return Conflict(
+            "{meal} on {day} is sold out; choose another set meal.",
+            code="sold_out",
+            meal=meal.item.name,
+            day=meal.menu.service_date.isoformat(),
+        )
+    if SEATS_CHECK in database_message:
+        return Conflict(
+            "{site} is fully booked for {slot} on {day}.",
+            code="site_full",
+            site=meal.site.name,
+            slot=meal.menu.slot.value,
+            day=meal.menu.service_date.isoformat(),
+        )
+    return None

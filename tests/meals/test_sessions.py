@@ -1,0 +1,44 @@
+"""The session cookie is re-sent only when the session changed or is due for renewal."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from litestar.testing import AsyncTestClient
+
+from meals.app import create_app
+from seed.data import DEMO_PASSWORDS
+from tests.meals.helpers import login
+
+
+async def test_an_unchanged_session_is_not_sent_again_until_logout(client):
+    await login(client, "admin", DEMO_PASSWORDS["admin"])
+    assert "session" in client.cookies
+
+    again = await client.get("/api/v1/auth/me")
+    assert again.status_code == 200
+    assert again.json()["role"] == "admin"
+    assert "set-cookie" not in again.headers
+
+    out = await client.post("/api/v1/auth/logout")
+    assert out.status_code == 204
+    assert "session=null" in out.headers["set-cookie"]
+    refused = await client.get("/api/v1/auth/me")
+    assert refused.status_code == 401
+
+
+async def test_a_session_due_for_renewal_is_sent_again_and_keeps_working(settings, clock):
+    app = create_app(replace(settings, session_renew_after=timedelta(0)), clock=clock)
+    async with AsyncTestClient(app=app) as client:
+        await login(client, "admin", DEMO_PASSWORDS["admin"])
+        first = client.cookies["session"]
+
+        renewed = await client.get("/api/v1/auth/me")
+        assert renewed.status_code == 200
+        assert renewed.headers["set-cookie"].startswith("session=")
+        assert client.cookies["session"] != first
+
+        still = await client.get("/api/v1/auth/me")
+        assert still.status_code == 200
+        assert still.json()["role"] == "admin"

@@ -9,8 +9,8 @@ rules that keep counts right live in one place:
 
 PostgreSQL does the three writes as one statement, autocommitted on the driver connection:
 one round trip, row locks held only while it runs, and none of SQLAlchemy's per-execution
-work on the busiest path of the service. SQLite runs them in a transaction that took the
-write lock at BEGIN.
+work on the busiest path of the service. SQLite runs them in a transaction that takes the
+write lock at BEGIN, after the reads, so other workers wait only for the writes themselves.
 """
 
 from __future__ import annotations
@@ -82,7 +82,6 @@ async def booking_writes(session: AsyncSession) -> AsyncIterator[BookingWrites]:
         async with driver_connection(engine) as driver:
             yield _DriverWrites(engine, driver)
     else:
-        await begin_write(session)
         yield _SessionWrites(session)
 
 
@@ -161,6 +160,9 @@ class _SessionWrites:
         return None if row is None else BookingSenior(*row)
 
     async def save(self, booking: Booking, meal: MealContext) -> Booking:
+        # The write lock is taken here, not before the reads: the checks and unique indexes
+        # make the writes safe on their own, and the other workers wait only for these three.
+        await begin_write(self._session)
         connection = await self._session.connection()
         try:
             await connection.execute(

@@ -128,7 +128,7 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
         yield pooled.driver_connection
     except BaseException as error:
         if not isinstance(error, asyncpg.PostgresError):  # else the connection is fine
-            pooled.invalidate()
+            await greenlet_spawn(pooled.invalidate)
         raise
     finally:
         await greenlet_spawn(pooled.close)

@@ -1,11 +1,15 @@
 """Booking load benchmark: POST /api/v1/bookings against a running server, beside GET /health.
 
-Creates a fresh demo district (SQLite file or a PostgreSQL database), starts
-`warmmeal serve --workers N` in a subprocess, and drives it from this process over
-127.0.0.1 with a fixed number of concurrent connections. Every POST books a real
-senior at their home site for a real set meal before the cutoff, so each request
-runs every booking rule and writes one booking.
+Creates a fresh demo district (SQLite file or a PostgreSQL database), then measures, one
+after the other and with the same load: a minimal Litestar + SQLAlchemy endpoint inserting
+one row (bench/baseline_insert_app.py, the yardstick), `GET /health`, and booking, each
+served by uvicorn with N workers. The load comes from wrk (Debian's package; a C load
+generator, so the 2 cores go to the server) in a second process over 127.0.0.1, with a fixed
+number of keep-alive connections for a fixed time. Every POST books a different senior at
+their home site for a set meal their diet allows, before the cutoff, within the free seats:
+each request passes every booking rule and writes one booking.
 
+    apt-get install wrk
     .venv/bin/python bench/booking_load.py --backend sqlite
     .venv/bin/python bench/booking_load.py --backend postgresql \
         --pg-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
@@ -197,16 +201,63 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     failures: dict[str, int]
+    cpu_seconds: dict[str, float]
 
     @property
     def per_second(self) -> float:
         return self.requests / self.seconds
 
     def line(self) -> str:
+        cpu = ", ".join(
+            f"{kind} {seconds / self.requests * 1e6:.0f} µs"
+            for kind, seconds in sorted(self.cpu_seconds.items())
+        )
         return (
             f"{self.name:<22} {self.requests:>7} req  {self.per_second:>8.0f} req/s  "
-            f"p50 {self.p50_ms:6.1f} ms  p99 {self.p99_ms:6.1f} ms  failures {self.failures}"
+            f"p50 {self.p50_ms:6.1f} ms  p99 {self.p99_ms:6.1f} ms  failures {self.failures}\n"
+            f"{'':<22} CPU per request: {cpu}"
         )
+
+
+def _cpu_by_kind() -> dict[int, tuple[str, float]]:
+    """CPU seconds so far of each server process (this script's descendants) and of PostgreSQL.
+
+    Read from /proc (Linux): where the 2 cores go is what explains a difference in throughput.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    seconds: dict[int, float] = {}
+    commands: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            commands[int(entry.name)] = (entry / "cmdline").read_bytes().split(b"\0")[0].decode()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        parents[int(entry.name)] = int(fields[1])
+        seconds[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+
+    def kind(pid: int) -> str | None:
+        if commands[pid].startswith("postgres"):
+            return "database"
+        ancestor = parents.get(pid)
+        while ancestor:
+            if ancestor == os.getpid():
+                return None if Path(commands[pid]).name == "wrk" else "server"
+            ancestor = parents.get(ancestor)
+        return None
+
+    return {pid: (found, seconds[pid]) for pid in seconds if (found := kind(pid))}
+
+
+def _cpu_used(before: dict[int, tuple[str, float]]) -> dict[str, float]:
+    used: dict[str, float] = {}
+    for pid, (kind, seconds) in _cpu_by_kind().items():
+        used[kind] = used.get(kind, 0.0) + seconds - before.get(pid, (kind, 0.0))[1]
+    return used
 
 
 def _drive(
@@ -240,7 +291,9 @@ def _drive(
     if cookie:
         command.append(f"--header=Cookie: {cookie}")
     command += [url, "--", bodies_file, str(args.threads)]
+    cpu_before = _cpu_by_kind()
     finished = subprocess.run(command, capture_output=True, text=True)
+    cpu_seconds = _cpu_used(cpu_before)
     if finished.returncode or "WRK " not in finished.stdout:
         sys.exit(f"wrk failed for {name}:\n{finished.stdout}{finished.stderr}")
     output = finished.stdout
@@ -257,6 +310,7 @@ def _drive(
         p50_ms=int(summary["p50_us"]) / 1000,
         p99_ms=int(summary["p99_us"]) / 1000,
         failures=failures,
+        cpu_seconds=cpu_seconds,
     )
 
 

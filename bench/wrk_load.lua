@@ -1,6 +1,7 @@
 -- wrk script for bench/booking_load.py: each request takes the next line of a bodies file.
--- Usage: wrk ... -s bench/wrk_load.lua URL -- BODIES_FILE
--- An empty bodies file argument ("-") sends GET requests to the URL's path instead.
+-- Usage: wrk --threads=T ... -s bench/wrk_load.lua URL -- BODIES_FILE T
+-- A bodies file of "-" sends GET requests to the URL's path instead.
+-- done() prints one "WRK key=value ..." line that bench/booking_load.py reads.
 -- Each thread sends its own share of the lines (line n goes to thread n mod threads), so no
 -- body is sent twice; when a thread runs out it wraps around (the server then answers 409,
 -- which the summary counts as a non-2xx outcome).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -141,13 +141,14 @@ class DriverStatement:
     skipped. Used where that work costs more than the database does (taking a booking).
     """
 
-    def __init__(self, statement: Executable) -> None:
-        self._statement = statement
+    def __init__(self, build: Callable[[], Executable]) -> None:
+        # Built on first use, once every model is mapped (a foreign key's type is known then).
+        self._build = build
         self._compiled: dict[str, tuple[str, list[tuple[str, Any, Any]]]] = {}
 
     def _for(self, dialect: Dialect) -> tuple[str, list[tuple[str, Any, Any]]]:
         if dialect.name not in self._compiled:
-            compiled = self._statement.compile(dialect=dialect)
+            compiled = self._build().compile(dialect=dialect)
             binds = compiled.binds
             self._compiled[dialect.name] = (
                 str(compiled),

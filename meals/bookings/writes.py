@@ -88,7 +88,22 @@ async def booking_writes(session: AsyncSession) -> AsyncIterator[BookingWrites]:
 _BOOKING_SENIOR = select(*(getattr(Senior, field.name) for field in fields(BookingSenior))).where(
     Senior.id == bindparam("senior_id")
 )
-_BOOKING_FIELDS = tuple(column for column in Booking.__table__.columns if not column.primary_key)
+_BOOKING_FIELDS = tuple(
+    column.key for column in Booking.__table__.columns if not column.primary_key
+)
+
+
+_TAKE_PORTION = (
+    update(MenuItem)
+    .where(MenuItem.id == bindparam("taken_item_id"))
+    .values(booked_count=MenuItem.booked_count + 1)
+)
+_TAKE_SEAT = (
+    update(Menu)
+    .where(Menu.id == bindparam("taken_menu_id"))
+    .values(seats_booked=Menu.seats_booked + 1)
+)
+_INSERT_BOOKING = insert(Booking).returning(Booking.id)
 
 
 def _one_statement_booking() -> Insert:
@@ -98,35 +113,24 @@ def _one_statement_booking() -> Insert:
     then menu, as cancelling does). The counters' CHECK constraints, not WHERE guards, refuse
     oversell, so a full slot fails the whole statement: nothing is half-written.
     """
-    portion = (
-        update(MenuItem)
-        .where(MenuItem.id == bindparam("taken_item_id"))
-        .values(booked_count=MenuItem.booked_count + 1)
-        .returning(MenuItem.id)
-        .cte("taken_portion")
-    )
-    seat = (
-        update(Menu)
-        .where(Menu.id == bindparam("taken_menu_id"), exists(portion.select()))
-        .values(seats_booked=Menu.seats_booked + 1)
-        .returning(Menu.id)
-        .cte("taken_seat")
-    )
+    portion = _TAKE_PORTION.returning(MenuItem.id).cte("taken_portion")
+    seat = _TAKE_SEAT.where(exists(portion.select())).returning(Menu.id).cte("taken_seat")
     # Prefixed, or the UPDATEs above would take same-named values as columns to set.
-    row = select(*(bindparam(f"new_{field.key}", type_=field.type) for field in _BOOKING_FIELDS))
+    columns = Booking.__table__.columns
+    row = select(*(bindparam(f"new_{key}", type_=columns[key].type) for key in _BOOKING_FIELDS))
     return (
         insert(Booking)
-        .from_select([field.key for field in _BOOKING_FIELDS], row.where(exists(seat.select())))
+        .from_select(list(_BOOKING_FIELDS), row.where(exists(seat.select())))
         .returning(Booking.id)
     )
 
 
-_SENIOR_ON_DRIVER = DriverStatement(_BOOKING_SENIOR)
-_BOOKING_ON_DRIVER = DriverStatement(_one_statement_booking())
+_SENIOR_ON_DRIVER = DriverStatement(lambda: _BOOKING_SENIOR)
+_BOOKING_ON_DRIVER = DriverStatement(_one_statement_booking)
 
 
 def _values(booking: Booking) -> dict[str, Any]:
-    return {field.key: getattr(booking, field.key) for field in _BOOKING_FIELDS}
+    return {key: getattr(booking, key) for key in _BOOKING_FIELDS}
 
 
 class _DriverWrites:
@@ -165,19 +169,9 @@ class _SessionWrites:
         await begin_write(self._session)
         connection = await self._session.connection()
         try:
-            await connection.execute(
-                update(MenuItem)
-                .where(MenuItem.id == meal.item.id)
-                .values(booked_count=MenuItem.booked_count + 1)
-            )
-            await connection.execute(
-                update(Menu)
-                .where(Menu.id == meal.menu.id)
-                .values(seats_booked=Menu.seats_booked + 1)
-            )
-            saved = await connection.execute(
-                insert(Booking).returning(Booking.id), _values(booking)
-            )
+            await connection.execute(_TAKE_PORTION, {"taken_item_id": meal.item.id})
+            await connection.execute(_TAKE_SEAT, {"taken_menu_id": meal.menu.id})
+            saved = await connection.execute(_INSERT_BOOKING, _values(booking))
             booking.id = saved.scalar_one()
             await self._session.commit()
         except IntegrityError as error:

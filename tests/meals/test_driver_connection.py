@@ -21,7 +21,9 @@ async def engine(settings):
     await engine.dispose()
 
 
-FIRST_SENIOR = DriverStatement(select(Senior.id, Senior.categories).order_by(Senior.id).limit(1))
+FIRST_SENIOR = DriverStatement(
+    lambda: select(Senior.id, Senior.categories).order_by(Senior.id).limit(1)
+)
 
 
 async def test_a_statement_runs_outside_any_transaction_with_sqlalchemy_types(engine):

@@ -1,0 +1,32 @@
+"""Settings come from WARMMEAL_* variables, read when asked, with defaults that run the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from meals.settings import Settings
+
+
+def test_settings_from_the_environment(tmp_path: Path):
+    settings = Settings.from_env(
+        {
+            "WARMMEAL_VAR_DIR": str(tmp_path),
+            "WARMMEAL_DATABASE_URL": "postgresql+asyncpg://u@db:5432/warmmeal",
+            "WARMMEAL_SECRET_KEY": "s" * 64,
+            "WARMMEAL_DB_POOL_SIZE": "32",
+            "WARMMEAL_DB_MAX_OVERFLOW": "0",
+        }
+    )
+
+    assert settings.database_url == "postgresql+asyncpg://u@db:5432/warmmeal"
+    assert (settings.db_pool_size, settings.db_max_overflow) == (32, 0)
+    assert settings.secret_key == "s" * 64
+
+
+def test_defaults_run_the_embedded_demo(tmp_path: Path):
+    settings = Settings.from_env({"WARMMEAL_VAR_DIR": str(tmp_path)})
+
+    assert settings.is_sqlite and str(tmp_path) in settings.database_url
+    assert settings.db_pool_size > 0
+    # The secret is made once and kept, so every worker and restart reads the same one.
+    assert Settings.from_env({"WARMMEAL_VAR_DIR": str(tmp_path)}).secret_key == settings.secret_key

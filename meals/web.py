@@ -86,13 +86,19 @@ def domain_error_handler(_request: Request, exc: DomainError) -> Response[dict[s
     )
 
 
+def is_unstorable_value(exc: DBAPIError) -> bool:
+    """The database refused a value itself (SQLSTATE class 22, e.g. NUL in text): the
+    caller's input to correct, not a fault of the service."""
+    sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
+    return isinstance(exc, DataError) or sqlstate.startswith(DATA_EXCEPTION_CLASS)
+
+
 def data_error_handler(request: Request, exc: DBAPIError) -> Response[dict[str, Any]]:
     """A value the database cannot store (SQLSTATE class 22, e.g. NUL in text) is a 400.
 
     Any other database failure stays a 500, logged with its traceback.
     """
-    sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
-    if isinstance(exc, DataError) or sqlstate.startswith(DATA_EXCEPTION_CLASS):
+    if is_unstorable_value(exc):
         return Response(
             {
                 "status_code": HTTP_400_BAD_REQUEST,

@@ -10,12 +10,13 @@ from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from sqlalchemy.exc import DBAPIError
 
 from meals.errors import DomainError
 from meals.pages.auth import AuthPages
 from meals.pages.senior import SeniorPages
 from meals.pages.staff import StaffPages
-from meals.pages.web import page_domain_error, page_http_error
+from meals.pages.web import page_data_error, page_domain_error, page_http_error
 from meals.settings import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -33,7 +34,11 @@ def pages_router() -> Router:
             StaffPages,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
-        exception_handlers={DomainError: page_domain_error, HTTPException: page_http_error},
+        exception_handlers={
+            DomainError: page_domain_error,
+            HTTPException: page_http_error,
+            DBAPIError: page_data_error,
+        },
         include_in_schema=False,
     )
 

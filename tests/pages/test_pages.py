@@ -90,6 +90,18 @@ async def test_wrong_pin_is_refused_with_a_chinese_sentence(client, db):
     assert "bad_credentials" not in response.text
 
 
+async def test_a_character_the_database_cannot_store_gets_a_page_not_json(client, settings):
+    response = await page_login(client, "adm\u0000in", "x")
+
+    assert response.headers["content-type"].startswith("text/html")
+    if settings.is_sqlite:  # SQLite stores NUL: the login is simply wrong
+        assert response.status_code == 401
+        assert "手机号、账号或密码不对。" in visible_text(response.text)
+    else:
+        assert response.status_code == 400
+        assert "无法保存的字符" in visible_text(response.text)
+
+
 async def test_senior_books_from_the_menu_sees_price_after_subsidy_and_cancels(client, db):
     site = await canteen(db)
     senior = await _log_in_senior(client, db, site.id)

@@ -101,6 +101,8 @@ class Settings:
     delivery_site_service: timedelta = timedelta(minutes=10)
     delivery_home_service: timedelta = timedelta(minutes=3)
     delivery_reload: timedelta = timedelta(minutes=15)
+    # A re-plan lists a stop whose arrival moved at least this much, even on the same van.
+    delivery_eta_shift_reported: timedelta = timedelta(minutes=10)
     last_mile_enabled: bool = True
     last_mile_speed_metres_per_second: float = 1.2
     last_mile_detour_factor: float = 1.3

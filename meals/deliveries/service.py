@@ -427,6 +427,12 @@ async def stop_names(session: AsyncSession, stops: Sequence[RouteStop]) -> dict[
     }
 
 
+def _eta_shifted(before: RouteStop | None, after: RouteStop | None, settings: Settings) -> bool:
+    if before is None or after is None or before.eta is None or after.eta is None:
+        return False
+    return abs(after.eta - before.eta) >= settings.delivery_eta_shift_reported
+
+
 def _placement(stop: RouteStop, runs: dict[int, RouteRun], zone: ZoneInfo) -> str:
     if stop.unserved_reason:
         return f"unserved: {stop.unserved_reason}"
@@ -440,7 +446,8 @@ def _placement(stop: RouteStop, runs: dict[int, RouteRun], zone: ZoneInfo) -> st
 async def plan_diff(
     session: AsyncSession, plan: RoutePlanRecord, settings: Settings
 ) -> list[StopChange]:
-    """Stops whose van, trip, position or served state differ from the previous plan."""
+    """Stops whose van, trip, position or served state differ from the previous plan, or
+    whose arrival moved by `delivery_eta_shift_reported` or more (a senior waits on it)."""
     if plan.previous_plan_id is None:
         return []
     previous = await session.get(RoutePlanRecord, plan.previous_plan_id)
@@ -460,7 +467,7 @@ async def plan_diff(
         new = _placement(after[key], runs, zone) if key in after else "—"
         old_place = old.rsplit(" ", 1)[0] if key in before else old
         new_place = new.rsplit(" ", 1)[0] if key in after else new
-        if old_place != new_place:
+        if old_place != new_place or _eta_shifted(before.get(key), after.get(key), settings):
             stop = after.get(key) or before[key]
             changes.append(StopChange(stop_key=key, name=names[stop.id], before=old, after=new))
     return changes

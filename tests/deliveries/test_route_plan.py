@@ -201,6 +201,38 @@ async def test_replan_without_a_broken_van_shows_what_moved(
     assert after["changes"][0]["before"] in page.text
 
 
+async def test_replan_lists_a_stop_whose_arrival_moved_even_on_the_same_van(
+    client: AsyncTestClient, db: Sessions, settings: Settings, lunches: int
+) -> None:
+    await login_as(client, db, Role.KITCHEN)
+    first = await client.post("/api/v1/deliveries/plans", json=PLAN_LUNCH)
+    again = await client.post("/api/v1/deliveries/plans", json=PLAN_LUNCH)
+    assert first.status_code == again.status_code == 201, again.text
+    plan_id = again.json()["id"]
+    already_moved = {change["stop_key"] for change in again.json()["changes"]}
+    stops = await _stops(db, plan_id)
+    placed = sorted(
+        (s for s in stops if s.eta is not None and s.stop_key not in already_moved),
+        key=lambda s: s.id,
+    )
+    late, slightly_late = placed[0], placed[1]
+    shift = settings.delivery_eta_shift_reported
+    async with db() as session:
+        for stop, by in ((late, shift), (slightly_late, shift - timedelta(minutes=1))):
+            moved = await session.get(RouteStop, stop.id)
+            moved.eta = moved.eta + by
+        await session.commit()
+
+    shown = await client.get(f"/api/v1/deliveries/plans/{plan_id}")
+
+    assert shown.status_code == 200
+    changed = {change["stop_key"]: change for change in shown.json()["changes"]}
+    assert late.stop_key in changed and slightly_late.stop_key not in changed
+    before, after = changed[late.stop_key]["before"], changed[late.stop_key]["after"]
+    assert before.rsplit(" ", 1)[0] == after.rsplit(" ", 1)[0]  # same van, trip and place
+    assert before.rsplit(" ", 1)[1] != after.rsplit(" ", 1)[1]  # a later arrival
+
+
 async def test_frozen_production_run_is_the_source_when_there_is_one(
     client: AsyncTestClient, db: Sessions, settings: Settings, lunches: int
 ) -> None:

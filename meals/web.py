@@ -13,7 +13,11 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import PathParameter, QueryParameter
-from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_409_CONFLICT,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+)
 from msgspec import Meta
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +40,7 @@ CurrentActor = NamedDependency[Actor]
 Now = NamedDependency[datetime]
 AppSettings = NamedDependency[Settings]
 DATA_EXCEPTION_CLASS = "22"  # SQLSTATE class: data exception
+TRANSACTION_ROLLBACK_CLASS = "40"  # SQLSTATE class: deadlock, serialization failure
 SESSION_ACCOUNT = "account_id"
 SESSION_ROLE = "role"
 
@@ -93,11 +98,28 @@ def is_unstorable_value(exc: DBAPIError) -> bool:
     return isinstance(exc, DataError) or sqlstate.startswith(DATA_EXCEPTION_CLASS)
 
 
+def is_transient_conflict(exc: DBAPIError) -> bool:
+    """The database undid the work because of a simultaneous change (deadlock, serialization):
+    nothing was saved, and the same request will most likely succeed if sent again."""
+    return str(getattr(exc.orig, "sqlstate", "") or "").startswith(TRANSACTION_ROLLBACK_CLASS)
+
+
 def data_error_handler(request: Request, exc: DBAPIError) -> Response[dict[str, Any]]:
-    """A value the database cannot store (SQLSTATE class 22, e.g. NUL in text) is a 400.
+    """A value the database cannot store (SQLSTATE class 22, e.g. NUL in text) is a 400; a
+    change undone because of a simultaneous one (class 40) is a 409 to retry.
 
     Any other database failure stays a 500, logged with its traceback.
     """
+    if is_transient_conflict(exc):
+        return Response(
+            {
+                "status_code": HTTP_409_CONFLICT,
+                "code": "retry",
+                "detail": "Someone changed the same data at the same moment and nothing was "
+                "saved; please try again.",
+            },
+            status_code=HTTP_409_CONFLICT,
+        )
     if is_unstorable_value(exc):
         return Response(
             {

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meals.accounts.service import Actor
 from meals.bookings.diet import DietProfile, MealOffer, choose_variant
 from meals.bookings.models import Booking
-from meals.bookings.writes import BookingSenior, DuplicateBooking, booking_writes
+from meals.bookings.writes import BookingSenior, DuplicateBooking, booking_writes, try_again
 from meals.db import begin_write, reference_cache
 from meals.errors import Conflict, Forbidden, Invalid, NotFound
 from meals.menus.models import Menu, MenuItem
@@ -312,7 +312,7 @@ async def _resolve_race(
     duplicate = await _active_booking_id(session, request.senior_id, service_date, slot)
     if duplicate is not None:
         raise _already_booked(duplicate, service_date, slot)
-    raise Conflict("The booking could not be saved; please try again.", code="retry")
+    raise try_again()
 
 
 def _visible_to(actor: Actor) -> Select | None:

@@ -151,6 +151,8 @@ class _DriverWrites:
             raise DuplicateBooking from None
         except asyncpg.CheckViolationError as error:
             raise full_refusal(str(error.constraint_name), meal) or error from None
+        except asyncpg.TransactionRollbackError:  # e.g. a deadlock with a simultaneous cancel
+            raise try_again() from None
         booking.id = row[0]
         return booking
 
@@ -178,6 +180,11 @@ class _SessionWrites:
             await self._session.rollback()
             raise full_refusal(str(error.orig), meal) or DuplicateBooking() from None
         return booking
+
+
+def try_again() -> Conflict:
+    """Nothing was saved because of a simultaneous change; the same request can be repeated."""
+    return Conflict("The booking could not be saved; please try again.", code="retry")
 
 
 def full_refusal(database_message: str, meal: MealContext) -> Conflict | None:

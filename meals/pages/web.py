@@ -17,6 +17,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import (
     HTTP_303_SEE_OTHER,
     HTTP_400_BAD_REQUEST,
+    HTTP_409_CONFLICT,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
 from sqlalchemy.exc import DBAPIError
@@ -24,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from meals.errors import DomainError
 from meals.pages import labels
 from meals.pages.i18n import LOCALE_COOKIE, LOCALES, N_, Language, pick_locale
-from meals.web import SESSION_ROLE, is_unstorable_value
+from meals.web import SESSION_ROLE, is_transient_conflict, is_unstorable_value
 
 FLASH_KEY = "flash"
 ACTING_SENIOR = "acting_senior_id"
@@ -40,6 +41,10 @@ MESSAGE_BY_STATUS = {
 }
 CSRF_MESSAGE = N_("This form has expired. Please go back, reload the page and try again.")
 FALLBACK_MESSAGE = N_("Something went wrong. Please go back and try again.")
+SIMULTANEOUS_CHANGE_MESSAGE = N_(
+    "Someone changed the same thing at the same moment, so nothing was saved. "
+    "Please go back and try again."
+)
 UNSTORABLE_MESSAGE = N_(
     "Something in the form contains a character that cannot be saved (such as an invisible "
     "control character). Please go back, correct it and try again."
@@ -133,8 +138,11 @@ def page_http_error(request: Request, exc: HTTPException) -> Response[Any]:
 
 
 def page_data_error(request: Request, exc: DBAPIError) -> Response[Any]:
-    """A value the database cannot store, as a page; any other database failure stays a 500."""
+    """A simultaneous change or a value the database cannot store, as a page; any other
+    database failure stays a 500."""
     language = language_of(request)
+    if is_transient_conflict(exc):
+        return error_page(request, language.gettext(SIMULTANEOUS_CHANGE_MESSAGE), HTTP_409_CONFLICT)
     if is_unstorable_value(exc):
         return error_page(request, language.gettext(UNSTORABLE_MESSAGE), HTTP_400_BAD_REQUEST)
     request.logger.exception("database error")

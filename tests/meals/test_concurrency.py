@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import httpx
+import pytest
 from sqlalchemy import select, update
+from sqlalchemy.engine import make_url
 
 from meals.bookings.models import Booking
 from meals.seniors.models import Senior
-from meals.words import Role
+from meals.words import BookingStatus, Role
 from tests.conftest import NOW, TEST_SECRET, TODAY
 from tests.meals.helpers import (
     PLAIN_DIET,
@@ -94,3 +97,97 @@ async def test_concurrent_requests_across_two_worker_processes(db, database_url,
     assert sorted(r.status_code for r in retried) == [200] * 5 + [201]
     assert len({r.json()["id"] for r in retried}) == 1
     assert await count_bookings(db, Booking.senior_id == retrying) == 1
+
+
+async def _blocker(database_url: str) -> asyncpg.Connection:
+    """A second PostgreSQL session that takes locks by hand; it waits long before deadlock
+    detection, so the service's request is the one PostgreSQL undoes."""
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    connection = await asyncpg.connect(dsn)
+    await connection.execute("SET deadlock_timeout = '10s'")
+    return connection
+
+
+async def _deadlocked(database_url, tmp_path, first_lock, request, second_lock):
+    """Send `request` to a served app while another session holds `first_lock`; once the
+    request waits, that session asks for `second_lock`: a cycle. Returns the response."""
+    with running_server(database_url, tmp_path, now=NOW, secret=TEST_SECRET) as base:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            login = await http.post(
+                "/api/v1/auth/login", json={"login": "admin", "password": "warmmeal-admin"}
+            )
+            assert login.status_code == 200
+            other = await _blocker(database_url)
+            try:
+                transaction = other.transaction()
+                await transaction.start()
+                await other.execute(*first_lock)
+                sent = asyncio.create_task(request(http))
+                await asyncio.sleep(REQUEST_WAITS_SECONDS)
+                await other.execute(*second_lock)  # waits until PostgreSQL undoes the request
+                response = await sent
+                await transaction.rollback()
+            finally:
+                await other.close()
+            return response
+
+
+REQUEST_WAITS_SECONDS = 0.5
+
+
+async def test_a_booking_deadlocked_by_a_simultaneous_cancel_is_a_409_to_retry(
+    client, db, settings, database_url, tmp_path
+):
+    if settings.is_sqlite:
+        pytest.skip("SQLite writers queue for one lock: no deadlock to undo")
+    site = await canteen(db)
+    ref = await meal(db, site.id, TODAY)
+    (senior,) = await _plain_seniors(db, 1)
+    booking = {"senior_id": senior, "menu_item_id": ref.item_id}
+    await login_as(client, db, Role.ADMIN)
+    first = await client.post("/api/v1/bookings", json=booking)
+    assert first.status_code == 201
+
+    # Someone cancels the first booking (its row locked); the senior books again (taking the
+    # set meal and the menu, then waiting on that row); the cancel then needs the set meal.
+    response = await _deadlocked(
+        database_url,
+        tmp_path,
+        ("UPDATE bookings SET status = 'cancelled' WHERE id = $1", first.json()["id"]),
+        lambda http: http.post("/api/v1/bookings", json=booking),
+        ("UPDATE menu_items SET booked_count = booked_count - 1 WHERE id = $1", ref.item_id),
+    )
+
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "retry"
+    assert await counters(db, ref) == (1, 1)
+    assert await count_bookings(db, Booking.senior_id == senior) == 1
+
+
+async def test_a_cancel_deadlocked_by_a_simultaneous_change_is_a_409_to_retry(
+    client, db, settings, database_url, tmp_path
+):
+    if settings.is_sqlite:
+        pytest.skip("SQLite writers queue for one lock: no deadlock to undo")
+    site = await canteen(db)
+    ref = await meal(db, site.id, TODAY)
+    (senior,) = await _plain_seniors(db, 1)
+    await login_as(client, db, Role.ADMIN)
+    booked = await client.post(
+        "/api/v1/bookings", json={"senior_id": senior, "menu_item_id": ref.item_id}
+    )
+    booking_id = booked.json()["id"]
+
+    response = await _deadlocked(
+        database_url,
+        tmp_path,
+        ("UPDATE menu_items SET booked_count = booked_count WHERE id = $1", ref.item_id),
+        lambda http: http.post(f"/api/v1/bookings/{booking_id}/cancel"),
+        ("UPDATE bookings SET updated_at = updated_at WHERE id = $1", booking_id),
+    )
+
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "retry"
+    async with db() as session:
+        assert (await session.get(Booking, booking_id)).status is BookingStatus.BOOKED
+    assert await counters(db, ref) == (1, 1)

@@ -395,6 +395,13 @@ async def cancel_booking(
         )
     meal = await load_meal_context(session, booking.menu_item_id)
     _check_open(meal, now, "Cancelling")
+    # Lock the set meal and the menu before the booking, the order a new booking takes them
+    # in: a cancel and a re-booking of the same slot at the same moment then queue, not
+    # deadlock.
+    await session.execute(
+        select(MenuItem.id).where(MenuItem.id == booking.menu_item_id).with_for_update()
+    )
+    await session.execute(select(Menu.id).where(Menu.id == booking.menu_id).with_for_update())
     changed = await session.execute(
         update(Booking)
         .where(Booking.id == booking.id, Booking.status == BookingStatus.BOOKED)

@@ -178,12 +178,14 @@ async def test_a_cancel_deadlocked_by_a_simultaneous_change_is_a_409_to_retry(
     )
     booking_id = booked.json()["id"]
 
+    # Another writer holds the menu; the cancel takes the set meal and waits for the menu;
+    # the other writer then needs the set meal.
     response = await _deadlocked(
         database_url,
         tmp_path,
-        ("UPDATE menu_items SET booked_count = booked_count WHERE id = $1", ref.item_id),
+        ("UPDATE menus SET seats_booked = seats_booked WHERE id = $1", ref.menu_id),
         lambda http: http.post(f"/api/v1/bookings/{booking_id}/cancel"),
-        ("UPDATE bookings SET updated_at = updated_at WHERE id = $1", booking_id),
+        ("UPDATE menu_items SET booked_count = booked_count WHERE id = $1", ref.item_id),
     )
 
     assert response.status_code == 409, response.text

@@ -72,6 +72,8 @@ class Settings:
     login_max_failures: int = 5
     login_failure_window: timedelta = timedelta(minutes=15)
     session_max_age: timedelta = timedelta(days=30)
+    # Rendered sheets (PDF) kept in var/sheets, newest first, so a re-print is instant.
+    pdf_cache_files: int = 200
     # An unchanged session cookie is re-sent (its expiry slid forward) once this old.
     session_renew_after: timedelta = timedelta(hours=1)
     secure_cookies: bool = False
@@ -127,6 +129,10 @@ class Settings:
 
     def district_today(self, now: datetime) -> date:
         return now.astimezone(self.district_zone).date()
+
+    @property
+    def pdf_cache_dir(self) -> Path:
+        return self.var_dir / "sheets"
 
     @property
     def is_sqlite(self) -> bool:

@@ -17,11 +17,12 @@ from litestar.params import FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
-from meals.deliveries import alerts, confirm, service, sheet, views
+from meals.deliveries import alerts, confirm, service, views
 from meals.deliveries.api import DISPATCH_ROLES, VAN_CODE_MAX, webhook_tasks
 from meals.deliveries.models import FailureReason, RouteRun, RouteStop
 from meals.errors import DomainError, Forbidden, NotFound
 from meals.pages.web import flash, language_of, page_domain_error, page_http_error, render
+from meals.pdf import render_pdf
 from meals.settings import Settings
 from meals.sites.models import Site, Van
 from meals.web import (
@@ -158,7 +159,9 @@ class DeliveryPages(Controller):
         html = request.app.template_engine.get_template(page.template_name).render(
             **page.context, request=request, csrf_input=""
         )
-        pdf = await asyncio.to_thread(sheet.render_pdf, html)
+        pdf = await asyncio.to_thread(
+            render_pdf, html, settings.pdf_cache_dir, settings.pdf_cache_files
+        )
         name = (
             f"route-{plan.service_date.isoformat()}-{plan.slot.value}"
             f"-{run.van_code}-{run.trip_number}.pdf"

@@ -66,10 +66,3 @@ def route_map(kitchen: MapPoint, stops: Sequence[MapPoint]) -> RouteMap:
 
     placed = [place(p, x, y) for p, x, y in zip(everything, xs, ys, strict=True)]
     return RouteMap(MAP_WIDTH, MAP_HEIGHT, placed[0], tuple(placed[1:]))
-
-
-def render_pdf(html: str) -> bytes:
-    """A4 PDF of the sheet HTML; slow (WeasyPrint), so call it off the event loop."""
-    from weasyprint import HTML
-
-    return HTML(string=html).write_pdf()

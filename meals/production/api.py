@@ -17,6 +17,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED, HTTP_303_SEE_OTHER, HTTP_409_CONFLICT
 
 from kitchen import Sheet
+from meals.pdf import render_pdf
 from meals.production import service, sheets
 from meals.production.models import ProductionRun
 from meals.production.sheets import SheetFormat
@@ -233,7 +234,9 @@ class KitchenPages(Controller):
         )
         if sheet_format is SheetFormat.HTML:
             return Response(html, media_type="text/html; charset=utf-8")
-        pdf = await asyncio.to_thread(sheets.render_pdf, html)
+        pdf = await asyncio.to_thread(
+            render_pdf, html, settings.pdf_cache_dir, settings.pdf_cache_files
+        )
         return Response(
             pdf,
             media_type="application/pdf",

@@ -27,6 +27,7 @@ from kitchen import (
     Sheet,
     sheet_csv,
 )
+from meals.pdf import render_pdf
 from meals.production.adapter import ALLERGEN_NAMES_ZH
 from meals.settings import Settings
 from meals.words import VARIANT_LABELS_ZH, Slot, Variant
@@ -180,13 +181,6 @@ def sheet_context(
 
 def render_html(engine: Environment, context: dict[str, Any]) -> str:
     return engine.get_template(SHEET_TEMPLATE).render(context)
-
-
-def render_pdf(html: str) -> bytes:
-    """A4 PDF of the sheet HTML; slow (WeasyPrint), so call it off the event loop."""
-    from weasyprint import HTML
-
-    return HTML(string=html).write_pdf()
 
 
 def render_csv(plan: ProductionPlan, sheet: Sheet) -> str:

@@ -132,3 +132,20 @@ async def test_cli_plans_in_every_format(
     assert "Run #" in html
     pdf = pdf_text(await run("pdf", "production"))
     assert str(as_json["total_portions"]) in pdf
+
+
+@SQLITE_ONLY
+async def test_a_sheet_printed_again_comes_from_the_kept_pdf(
+    client: AsyncTestClient, frozen_run: int, settings: Settings
+) -> None:
+    url = f"/kitchen/runs/{frozen_run}/production?format=pdf"
+    first = await client.get(url)
+    kept = list(settings.pdf_cache_dir.glob("*.pdf"))
+    again = await client.get(url)
+    other = await client.get(f"/kitchen/runs/{frozen_run}/samples?format=pdf")
+
+    assert first.status_code == again.status_code == other.status_code == 200
+    assert len(kept) == 1 and kept[0].read_bytes() == first.content
+    assert again.content == first.content
+    assert "留样记录" in pdf_text(other.content) and other.content != first.content
+    assert len(list(settings.pdf_cache_dir.glob("*.pdf"))) == 2

@@ -11,6 +11,9 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -22,15 +25,42 @@ def render_pdf(html: str, cache_dir: Path | None = None, keep: int = 0) -> bytes
     if cache_dir is None:
         return _render(html)
     cached = cache_dir / f"{hashlib.sha256(html.encode()).hexdigest()}.pdf"
-    try:
-        content = cached.read_bytes()
-    except FileNotFoundError:
+    with _in_flight(cached) as first:
+        if not first or cached.exists():
+            try:
+                content = cached.read_bytes()
+            except FileNotFoundError:  # the other render failed or was pruned: do it here
+                pass
+            else:
+                os.utime(cached)  # recently used: kept longest
+                return content
         content = _render(html)
         _write_atomically(cached, content)
         _prune(cache_dir, keep)
-    else:
-        os.utime(cached)  # recently used: kept longest
-    return content
+        return content
+
+
+_renders: dict[Path, threading.Event] = {}
+_renders_lock = threading.Lock()
+
+
+@contextmanager
+def _in_flight(target: Path) -> Iterator[bool]:
+    """Whether this thread renders `target`; a second asker (a cook opening the sheet while
+    it is being readied after a freeze) waits for that render instead of doing it again."""
+    with _renders_lock:
+        running = _renders.get(target)
+        if running is None:
+            _renders[target] = threading.Event()
+    if running is not None:
+        running.wait()
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        with _renders_lock:
+            _renders.pop(target).set()
 
 
 def _render(html: str) -> bytes:

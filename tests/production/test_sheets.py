@@ -17,6 +17,7 @@ from meals.settings import Settings
 from meals.words import VARIANT_LABELS_ZH, Role, Slot, Variant
 from tests.conftest import NOW, TODAY
 from tests.meals.helpers import Sessions, login_as
+from tests.pages.helpers import submit
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 PDF_MAGIC = b"%PDF"
@@ -149,3 +150,25 @@ async def test_a_sheet_printed_again_comes_from_the_kept_pdf(
     assert again.content == first.content
     assert "留样记录" in pdf_text(other.content) and other.content != first.content
     assert len(list(settings.pdf_cache_dir.glob("*.pdf"))) == 2
+
+
+@SQLITE_ONLY
+async def test_freezing_on_the_kitchen_page_readies_every_sheet_to_print(
+    client: AsyncTestClient, db: Sessions, lunch_booked: list[int], settings: Settings
+) -> None:
+    await login_as(client, db, Role.KITCHEN)
+    page = f"/kitchen/?service_date={TODAY.isoformat()}&slot=lunch"
+
+    frozen = await submit(
+        client, page, "/kitchen/runs", {"service_date": TODAY.isoformat(), "slot": "lunch"}
+    )
+
+    assert frozen.status_code == 303, frozen.text[-600:]
+    run_id = int(frozen.headers["location"].rsplit("/", 1)[1])
+    ready = {path.read_bytes() for path in settings.pdf_cache_dir.glob("*.pdf")}
+    assert len(ready) == len(Sheet)
+    for sheet in Sheet:
+        printed = await client.get(f"/kitchen/runs/{run_id}/{sheet.value}?format=pdf")
+        assert printed.status_code == 200
+        assert printed.content in ready, sheet
+    assert len(list(settings.pdf_cache_dir.glob("*.pdf"))) == len(Sheet)

@@ -22,6 +22,7 @@ from meals.words import BookingStatus, Fulfilment, Role, SiteKind, Slot
 from routing import Coordinates
 from tests.conftest import NOW, TODAY
 from tests.meals.helpers import Sessions, login_as
+from tests.pages.helpers import submit
 
 PLAN_LUNCH = {"service_date": TODAY.isoformat(), "slot": "lunch"}
 
@@ -231,6 +232,29 @@ async def test_replan_lists_a_stop_whose_arrival_moved_even_on_the_same_van(
     before, after = changed[late.stop_key]["before"], changed[late.stop_key]["after"]
     assert before.rsplit(" ", 1)[0] == after.rsplit(" ", 1)[0]  # same van, trip and place
     assert before.rsplit(" ", 1)[1] != after.rsplit(" ", 1)[1]  # a later arrival
+
+
+async def test_the_dispatcher_plans_and_replans_from_the_page_without_a_broken_van(
+    client: AsyncTestClient, db: Sessions, lunches: int
+) -> None:
+    await login_as(client, db, Role.KITCHEN)
+    page = f"/dispatch?service_date={TODAY.isoformat()}&slot=lunch"
+    form = {"service_date": TODAY.isoformat(), "slot": "lunch"}
+
+    planned = await submit(client, page, "/dispatch/plans", form)
+    async with db() as session:
+        first = await session.scalar(select(RoutePlanRecord).order_by(RoutePlanRecord.id.desc()))
+    broken = (await _runs(db, first.id))[0].van_code
+    replanned = await submit(client, page, "/dispatch/plans", {**form, "exclude": broken})
+
+    assert planned.status_code == replanned.status_code == 303
+    assert replanned.headers["location"] == page
+    async with db() as session:
+        latest = await session.scalar(select(RoutePlanRecord).order_by(RoutePlanRecord.id.desc()))
+    assert latest.previous_plan_id == first.id
+    assert broken not in {run.van_code for run in await _runs(db, latest.id)}
+    shown = await client.get(page)
+    assert shown.status_code == 200 and broken in shown.text  # the re-plan's changes name it
 
 
 async def test_frozen_production_run_is_the_source_when_there_is_one(

@@ -210,3 +210,23 @@ async def test_standing_order_page_saves_weekdays_and_shows_a_bad_date_as_a_sent
     page = visible_text((await client.get("/standing")).text)
     assert "每周订餐已保存：新订 1 顿，取消 0 顿。" in page
     assert set(await _booked_days(db, senior.id)) == {TODAY + timedelta(days=1)}
+
+
+async def test_ending_the_standing_order_on_its_page_cancels_what_it_booked(client, db):
+    from tests.pages.test_pages import _log_in_senior
+
+    site = await canteen(db)
+    senior = await _log_in_senior(client, db, site.id)
+    fields = {"slot": "lunch", "item_code": "A", "fulfilment": "dine_in", "day_1": "true"}
+    saved = await submit(client, "/standing", "/standing", fields)
+    assert saved.status_code == 303
+    tomorrow = TODAY + timedelta(days=1)
+    assert await _booked_days(db, senior.id) == {tomorrow: BookingStatus.BOOKED}
+
+    ended = await submit(client, "/standing", "/standing/end", {"slot": "lunch"})
+
+    assert ended.status_code == 303
+    assert ended.headers["location"] == "/standing"
+    page = visible_text((await client.get("/standing")).text)
+    assert "已停止每周订餐，取消了 1 个未来的订餐。" in page
+    assert await _booked_days(db, senior.id) == {tomorrow: BookingStatus.CANCELLED}

@@ -25,18 +25,15 @@ def render_pdf(html: str, cache_dir: Path | None = None, keep: int = 0) -> bytes
     if cache_dir is None:
         return _render(html)
     cached = cache_dir / f"{hashlib.sha256(html.encode()).hexdigest()}.pdf"
-    with _in_flight(cached) as first:
-        if not first or cached.exists():
-            try:
-                content = cached.read_bytes()
-            except FileNotFoundError:  # the other render failed or was pruned: do it here
-                pass
-            else:
-                os.utime(cached)  # recently used: kept longest
-                return content
-        content = _render(html)
-        _write_atomically(cached, content)
-        _prune(cache_dir, keep)
+    with _one_render_at_a_time(cached):
+        try:
+            content = cached.read_bytes()
+        except FileNotFoundError:
+            content = _render(html)
+            _write_atomically(cached, content)
+            _prune(cache_dir, keep)
+        else:
+            os.utime(cached)  # recently used: kept longest
         return content
 
 
@@ -45,19 +42,19 @@ _renders_lock = threading.Lock()
 
 
 @contextmanager
-def _in_flight(target: Path) -> Iterator[bool]:
-    """Whether this thread renders `target`; a second asker (a cook opening the sheet while
-    it is being readied after a freeze) waits for that render instead of doing it again."""
+def _one_render_at_a_time(target: Path) -> Iterator[None]:
+    """A second asker for `target` (a cook opening a sheet while it is being readied after a
+    freeze) waits for the render under way, then finds the file, instead of rendering again."""
     with _renders_lock:
         running = _renders.get(target)
         if running is None:
             _renders[target] = threading.Event()
     if running is not None:
         running.wait()
-        yield False
+        yield
         return
     try:
-        yield True
+        yield
     finally:
         with _renders_lock:
             _renders.pop(target).set()

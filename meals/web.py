@@ -94,14 +94,17 @@ def domain_error_handler(_request: Request, exc: DomainError) -> Response[dict[s
 def is_unstorable_value(exc: DBAPIError) -> bool:
     """The database refused a value itself (SQLSTATE class 22, e.g. NUL in text): the
     caller's input to correct, not a fault of the service."""
-    sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
-    return isinstance(exc, DataError) or sqlstate.startswith(DATA_EXCEPTION_CLASS)
+    return isinstance(exc, DataError) or _sqlstate(exc).startswith(DATA_EXCEPTION_CLASS)
 
 
 def is_transient_conflict(exc: DBAPIError) -> bool:
     """The database undid the work because of a simultaneous change (deadlock, serialization):
     nothing was saved, and the same request will most likely succeed if sent again."""
-    return str(getattr(exc.orig, "sqlstate", "") or "").startswith(TRANSACTION_ROLLBACK_CLASS)
+    return _sqlstate(exc).startswith(TRANSACTION_ROLLBACK_CLASS)
+
+
+def _sqlstate(exc: DBAPIError) -> str:
+    return str(getattr(exc.orig, "sqlstate", "") or "")
 
 
 def data_error_handler(request: Request, exc: DBAPIError) -> Response[dict[str, Any]]:

@@ -181,10 +181,7 @@ async def record_walk_in(
         )
         try:
             await writes.save(booking, meal)
-        except DuplicateBooking:
-            pass
-        else:
-            return CheckIn(booking, senior, walk_in=True)
-    # Booked at the same moment by someone else.
-    duplicate = await _active_booking_id(session, senior_id, service_date, slot)
-    raise _already_booked(duplicate or 0, service_date, slot)
+        except DuplicateBooking:  # booked at the same moment by someone else
+            duplicate = await _active_booking_id(session, senior.id, service_date, slot)
+            raise _already_booked(duplicate or 0, service_date, slot) from None
+    return CheckIn(booking, senior, walk_in=True)

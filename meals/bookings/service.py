@@ -251,13 +251,11 @@ async def create_booking(
         try:
             await writes.save(booking, meal)
         except DuplicateBooking:
-            duplicate_of = meal
-        else:
-            return BookingOutcome(booking, created=True, notices=choice.notices)
-    # A second booking for the same slot, or a concurrent repeat of this request, was refused
-    # by the unique indexes: answer as if the other one had come first.
-    service_date, slot = duplicate_of.menu.service_date, duplicate_of.menu.slot
-    return await _resolve_race(session, actor, request, service_date, slot, idempotency_key)
+            # A second booking for the same slot, or a concurrent repeat of this request, was
+            # refused by the unique indexes: answer as if the other one had come first.
+            service_date, slot = meal.menu.service_date, meal.menu.slot
+            return await _resolve_race(session, actor, request, service_date, slot, idempotency_key)
+    return BookingOutcome(booking, created=True, notices=choice.notices)
 
 
 def priced_booking(

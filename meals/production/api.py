@@ -18,7 +18,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, URLEn
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED, HTTP_303_SEE_OTHER, HTTP_409_CONFLICT
 
-from kitchen import ProductionPlan, Sheet
+from kitchen import Sheet
 from meals.pdf import render_pdf
 from meals.production import service, sheets
 from meals.production.models import ProductionRun
@@ -110,16 +110,6 @@ def _header(run: ProductionRun, settings: Settings) -> sheets.SheetHeader:
     )
 
 
-def _sheet_html(
-    engine: Environment,
-    plan: ProductionPlan,
-    header: sheets.SheetHeader,
-    sheet: Sheet,
-    nav: str = "",
-) -> str:
-    return sheets.render_html(engine, sheets.sheet_context(plan, header, [sheet], nav=nav))
-
-
 def _print_ready(engine: Environment, run: ProductionRun, settings: Settings) -> BackgroundTask:
     """Render every sheet's PDF of a just-frozen run after the answer is sent, so the kitchen's
     first print of each sheet is as quick as a re-print (see meals.pdf)."""
@@ -127,7 +117,7 @@ def _print_ready(engine: Environment, run: ProductionRun, settings: Settings) ->
 
     def render_all() -> None:
         for sheet in Sheet:
-            html = _sheet_html(engine, plan, header, sheet)
+            html = sheets.sheet_html(engine, plan, header, [sheet])
             render_pdf(html, settings.pdf_cache_dir, settings.pdf_cache_files)
 
     async def in_a_thread() -> None:
@@ -267,11 +257,11 @@ class KitchenPages(Controller):
                 f'<a href="/kitchen/runs/{run.id}">← 返回 Back</a>'
                 f'<a href="?format=pdf">PDF</a><a href="?format=csv">CSV</a>'
             )
-            html = _sheet_html(engine, plan, header, sheet, nav=nav)
+            html = sheets.sheet_html(engine, plan, header, [sheet], nav=nav)
             return Response(html, media_type="text/html; charset=utf-8")
         pdf = await asyncio.to_thread(
             render_pdf,
-            _sheet_html(engine, plan, header, sheet),
+            sheets.sheet_html(engine, plan, header, [sheet]),
             settings.pdf_cache_dir,
             settings.pdf_cache_files,
         )

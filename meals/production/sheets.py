@@ -183,6 +183,17 @@ def render_html(engine: Environment, context: dict[str, Any]) -> str:
     return engine.get_template(SHEET_TEMPLATE).render(context)
 
 
+def sheet_html(
+    engine: Environment,
+    plan: ProductionPlan,
+    header: SheetHeader,
+    chosen: Sequence[Sheet],
+    nav: str = "",
+) -> str:
+    """The printable HTML of the `chosen` sheets of a plan."""
+    return render_html(engine, sheet_context(plan, header, list(chosen), nav=nav))
+
+
 def render_csv(plan: ProductionPlan, sheet: Sheet) -> str:
     return sheet_csv(plan, sheet)
 
@@ -213,7 +224,7 @@ def export(
         return msgspec.json.format(msgspec.json.encode(plan))
     if sheet_format == SheetFormat.CSV:
         return render_csv(plan, sheet or Sheet.PRODUCTION).encode()
-    html = render_html(engine, sheet_context(plan, header, [sheet] if sheet else list(SHEETS)))
+    html = sheet_html(engine, plan, header, [sheet] if sheet else list(SHEETS))
     if sheet_format == SheetFormat.PDF:
         return render_pdf(html)
     return html.encode()

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from meals.bookings.models import Booking
 from meals.seniors.models import Senior
 from meals.words import BookingStatus, Role
-from tests.conftest import NOW, TEST_SECRET, TODAY
+from tests.conftest import NOW, TEST_SECRET, TODAY, _asyncpg_dsn
 from tests.meals.helpers import (
     PLAIN_DIET,
     canteen,
@@ -102,8 +102,7 @@ async def test_concurrent_requests_across_two_worker_processes(db, database_url,
 async def _blocker(database_url: str) -> asyncpg.Connection:
     """A second PostgreSQL session that takes locks by hand; it waits long before deadlock
     detection, so the service's request is the one PostgreSQL undoes."""
-    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(False)
-    connection = await asyncpg.connect(dsn)
+    connection = await asyncpg.connect(_asyncpg_dsn(database_url, make_url(database_url).database))
     await connection.execute("SET deadlock_timeout = '10s'")
     return connection
 

@@ -12,7 +12,7 @@ from litestar.params import FromQuery, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from meals.bookings import service
-from meals.bookings.models import Booking
+from meals.bookings.models import Booking, NewBooking
 from meals.web import (
     BOOKERS,
     AppSettings,
@@ -73,7 +73,7 @@ class BookingView(msgspec.Struct):
     notices: list[str] = msgspec.field(default_factory=list)
 
     @classmethod
-    def of(cls, booking: Booking, notices: tuple[str, ...] = ()) -> BookingView:
+    def of(cls, booking: Booking | NewBooking, notices: tuple[str, ...] = ()) -> BookingView:
         return cls(
             id=booking.id,
             senior_id=booking.senior_id,

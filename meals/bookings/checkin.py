@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meals import cards
 from meals.accounts.service import Actor
 from meals.bookings.diet import choose_variant
-from meals.bookings.models import Booking
+from meals.bookings.models import Booking, NewBooking
 from meals.bookings.service import (
     _active_booking_id,
     _already_booked,
@@ -38,7 +38,7 @@ from meals.words import BookedBy, BookingStatus, Fulfilment, Role, Slot
 
 @dataclass(frozen=True)
 class CheckIn:
-    booking: Booking
+    booking: Booking | NewBooking
     senior: Senior
     walk_in: bool = False
 

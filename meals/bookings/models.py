@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from advanced_alchemy.types import DateTimeUTC
@@ -53,3 +54,35 @@ class Booking(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTimeUTC)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
     served_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+
+
+@dataclass(slots=True)
+class NewBooking:
+    """A booking being taken: the row's values, without the ORM's bookkeeping.
+
+    Taking a booking only inserts a row and answers with it; building a mapped `Booking`
+    for that cost more than the booking's rules. Same attribute names as `Booking`, so a
+    view or a page reads either; a test keeps the two in step.
+    """
+
+    senior_id: int
+    site_id: int
+    menu_id: int
+    menu_item_id: int
+    service_date: date
+    slot: Slot
+    fulfilment: Fulfilment
+    variant: Variant
+    status: BookingStatus
+    booked_by: BookedBy
+    account_id: int | None
+    list_price_fen: int
+    subsidy_fen: int
+    price_fen: int
+    subsidy_breakdown: list[dict]
+    created_at: datetime
+    updated_at: datetime
+    idempotency_key: str | None = None
+    cancelled_at: datetime | None = None
+    served_at: datetime | None = None
+    id: int = field(default=0)

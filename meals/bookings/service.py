@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.service import Actor
 from meals.bookings.diet import DietProfile, MealOffer, choose_variant
-from meals.bookings.models import Booking
+from meals.bookings.models import Booking, NewBooking
 from meals.bookings.writes import BookingSenior, DuplicateBooking, booking_writes, try_again
 from meals.db import begin_write, reference_cache
 from meals.errors import Conflict, Forbidden, Invalid, NotFound
@@ -39,7 +39,7 @@ class BookingRequest:
 
 @dataclass(frozen=True)
 class BookingOutcome:
-    booking: Booking
+    booking: Booking | NewBooking
     created: bool
     notices: tuple[str, ...] = ()
 
@@ -269,10 +269,11 @@ def priced_booking(
     booked_by: BookedBy,
     account_id: int,
     now: datetime,
-    **extra: object,
-) -> Booking:
+    idempotency_key: str | None = None,
+    served_at: datetime | None = None,
+) -> NewBooking:
     """A new booking row for a set meal, with its price breakdown frozen from `quote`."""
-    return Booking(
+    return NewBooking(
         senior_id=senior_id,
         site_id=meal.site.id,
         menu_id=meal.menu.id,
@@ -290,7 +291,8 @@ def priced_booking(
         subsidy_breakdown=quote.breakdown_json(),
         created_at=now,
         updated_at=now,
-        **extra,
+        idempotency_key=idempotency_key,
+        served_at=served_at,
     )
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import Insert, bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from meals.bookings.models import Booking
+from meals.bookings.models import Booking, NewBooking
 from meals.db import DriverStatement, begin_write, driver_connection, writes_in_one_statement
 from meals.errors import Conflict
 from meals.menus.models import PORTIONS_CHECK, SEATS_CHECK, Menu, MenuItem
@@ -62,7 +62,7 @@ class DuplicateBooking(Exception):
 class BookingWrites(Protocol):
     async def senior(self, senior_id: int) -> BookingSenior | None: ...
 
-    async def save(self, booking: Booking, meal: MealContext) -> Booking:
+    async def save(self, booking: NewBooking, meal: MealContext) -> NewBooking:
         """Count a portion and a seat and insert `booking` (setting its id), or refuse.
 
         Raises Conflict when the set meal or the slot is full, DuplicateBooking when a unique
@@ -129,7 +129,7 @@ _SENIOR_ON_DRIVER = DriverStatement(lambda: _BOOKING_SENIOR)
 _BOOKING_ON_DRIVER = DriverStatement(_one_statement_booking)
 
 
-def _values(booking: Booking) -> dict[str, Any]:
+def _values(booking: NewBooking) -> dict[str, Any]:
     return {key: getattr(booking, key) for key in _BOOKING_FIELDS}
 
 
@@ -142,7 +142,7 @@ class _DriverWrites:
         row = await _SENIOR_ON_DRIVER.fetchrow(self._engine, self._driver, {"senior_id": senior_id})
         return None if row is None else BookingSenior(*row)
 
-    async def save(self, booking: Booking, meal: MealContext) -> Booking:
+    async def save(self, booking: NewBooking, meal: MealContext) -> NewBooking:
         values = {f"new_{key}": value for key, value in _values(booking).items()}
         values.update(taken_item_id=meal.item.id, taken_menu_id=meal.menu.id)
         try:
@@ -165,7 +165,7 @@ class _SessionWrites:
         row = (await self._session.execute(_BOOKING_SENIOR, {"senior_id": senior_id})).first()
         return None if row is None else BookingSenior(*row)
 
-    async def save(self, booking: Booking, meal: MealContext) -> Booking:
+    async def save(self, booking: NewBooking, meal: MealContext) -> NewBooking:
         # The write lock is taken here, not before the reads: the checks and unique indexes
         # make the writes safe on their own, and the other workers wait only for these three.
         await begin_write(self._session)

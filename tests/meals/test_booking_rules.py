@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from meals.bookings.models import Booking
+from meals.bookings.models import Booking, NewBooking
 from meals.menus.models import MenuItem
 from meals.seniors.models import Senior
 from meals.sites.models import Site, SiteSlot
@@ -306,3 +307,10 @@ async def test_quote_matches_the_booking_price(client, db):
     assert quote.status_code == 200
     assert quote.json()["price_fen"] == booking.json()["price_fen"]
     assert quote.json()["subsidies"] == booking.json()["subsidies"]
+
+
+def test_a_booking_being_taken_carries_every_column_of_the_booking_table() -> None:
+    """New bookings are inserted from `NewBooking`: a column it lacked would never be written."""
+    assert {field.name for field in fields(NewBooking)} == {
+        column.key for column in Booking.__table__.columns
+    }

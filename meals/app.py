@@ -24,7 +24,7 @@ from meals.accounts.api import AuthController
 from meals.accounts.sessions import RenewingCookieConfig
 from meals.bookings.api import BookingController
 from meals.clock import Clock
-from meals.db import create_engine
+from meals.db import create_engine, create_sessionmaker
 from meals.deliveries.api import DeliveryApi
 from meals.deliveries.pages import DeliveryPages
 from meals.errors import DomainError
@@ -119,7 +119,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             ),
         ),
         state=State(
-            {"settings": settings, "clock": clock or Clock(settings.frozen_now), "engine": engine}
+            {
+                "settings": settings,
+                "clock": clock or Clock(settings.frozen_now),
+                "engine": engine,
+                "sessionmaker": create_sessionmaker(engine),
+            }
         ),
         debug=settings.debug,
     )

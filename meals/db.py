@@ -6,7 +6,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import msgspec
@@ -187,6 +187,53 @@ class DriverStatement:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class _SessionOnDemand:
+    """Stands in for an AsyncSession and creates the real one only when something uses it.
+
+    Knows its engine without one, which is all that reading the reference cache needs.
+    """
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+        self._session: AsyncSession | None = None
+
+    @property
+    def bind(self) -> AsyncEngine:
+        return self._sessionmaker.kw["bind"]
+
+    def get_bind(self) -> Engine:
+        return self.bind.sync_engine
+
+    def in_transaction(self) -> bool:
+        return self._session is not None and self._session.in_transaction()
+
+    def __getattr__(self, name: str) -> Any:
+        if self._session is None:
+            self._session = self._sessionmaker()
+        return getattr(self._session, name)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+@asynccontextmanager
+async def session_on_demand(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """A session created only if used, closed at the end.
+
+    For the busiest requests (who is calling, taking a booking), which mostly read the
+    reference cache and write through the driver: creating and closing an ORM session for
+    each of them cost more than their rules.
+    """
+    lazy = _SessionOnDemand(sessionmaker)
+    try:
+        yield cast(AsyncSession, lazy)
+    finally:
+        await lazy.close()
 
 
 @asynccontextmanager

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.service import Actor, load_actor
+from meals.db import session_on_demand
 from meals.errors import DomainError
 from meals.settings import Settings
 from meals.words import Role
@@ -68,11 +69,13 @@ def allow(*roles: Role) -> Callable[[ASGIConnection, BaseRouteHandler], Awaitabl
     return guard
 
 
-async def provide_actor(request: Request, db_session: DbSession) -> Actor:
+async def provide_actor(request: Request, state: State) -> Actor:
+    """The logged-in account's actor, from the reference cache when it is there (no session)."""
     account_id = request.session.get(SESSION_ACCOUNT) if request.session else None
     if account_id is None:
         raise NotAuthorizedException("Please log in first.")
-    return await load_actor(db_session, account_id=int(account_id))
+    async with session_on_demand(state.sessionmaker) as session:
+        return await load_actor(session, account_id=int(account_id))
 
 
 def provide_now(state: State) -> datetime:

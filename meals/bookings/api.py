@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from meals.bookings import service
 from meals.bookings.models import Booking, NewBooking
+from meals.db import session_on_demand
 from meals.web import (
     BOOKERS,
     AppSettings,
@@ -122,23 +123,24 @@ class BookingController(Controller):
     async def create(
         self,
         data: JSONBody[BookingCreate],
-        db_session: DbSession,
         actor: CurrentActor,
         state: State,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[BookingView]:
         # The clock and settings come off the app state here, not as dependencies: Litestar
         # resolves sibling dependencies in a task group, which costs more than a booking's rules.
-        outcome = await service.create_booking(
-            db_session,
-            actor=actor,
-            request=service.BookingRequest(
-                data.senior_id, data.menu_item_id, data.fulfilment, data.variant
-            ),
-            now=provide_now(state),
-            settings=provide_settings(state),
-            idempotency_key=idempotency_key,
-        )
+        # The session is created only if a rule needs it (a reference-cache miss, a replay).
+        async with session_on_demand(state.sessionmaker) as session:
+            outcome = await service.create_booking(
+                session,
+                actor=actor,
+                request=service.BookingRequest(
+                    data.senior_id, data.menu_item_id, data.fulfilment, data.variant
+                ),
+                now=provide_now(state),
+                settings=provide_settings(state),
+                idempotency_key=idempotency_key,
+            )
         return Response(
             BookingView.of(outcome.booking, outcome.notices),
             status_code=HTTP_201_CREATED if outcome.created else HTTP_200_OK,

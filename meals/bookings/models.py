@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meals.db import Base
 from meals.words import BookedBy, BookingStatus, Fulfilment, Slot, Variant, enum_column
 
 ACTIVE_BOOKING = text("status <> 'cancelled'")
+WITH_IDEMPOTENCY_KEY = text("idempotency_key IS NOT NULL")
 
 
 class Booking(Base):
@@ -27,14 +28,25 @@ class Booking(Base):
             sqlite_where=ACTIVE_BOOKING,
             postgresql_where=ACTIVE_BOOKING,
         ),
-        UniqueConstraint("account_id", "idempotency_key"),
+        # Partial: most bookings carry no key, and need no entry in this index.
+        Index(
+            "uq_bookings_account_id",
+            "account_id",
+            "idempotency_key",
+            unique=True,
+            sqlite_where=WITH_IDEMPOTENCY_KEY,
+            postgresql_where=WITH_IDEMPOTENCY_KEY,
+        ),
         Index("ix_bookings_site_date_slot", "site_id", "service_date", "slot"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     senior_id: Mapped[int] = mapped_column(ForeignKey("seniors.id"), index=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
-    menu_id: Mapped[int] = mapped_column(ForeignKey("menus.id"))
+    # The set meal's menu and site, copied for the kitchen's and the counters' queries. No
+    # foreign keys of their own: a booking's statement takes them from the set meal's menu
+    # row, and the set meal's key already keeps that menu and site from being deleted.
+    site_id: Mapped[int] = mapped_column(Integer)
+    menu_id: Mapped[int] = mapped_column(Integer)
     menu_item_id: Mapped[int] = mapped_column(ForeignKey("menu_items.id"), index=True)
     service_date: Mapped[date] = mapped_column(Date)
     slot: Mapped[Slot] = mapped_column(enum_column(Slot))

@@ -22,7 +22,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 import asyncpg
-from sqlalchemy import Insert, bindparam, exists, insert, select, update
+from sqlalchemy import Insert, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -106,23 +106,37 @@ _TAKE_SEAT = (
 _INSERT_BOOKING = insert(Booking).returning(Booking.id)
 
 
+# Taken from the set meal's menu row by the one-statement booking, so they always agree with it.
+_FROM_MENU = {"menu_id": "id", "site_id": "site_id", "service_date": "service_date", "slot": "slot"}
+
+
 def _one_statement_booking() -> Insert:
     """PostgreSQL: count a portion, then a seat, then insert the booking, as one statement.
 
     Each step selects from the one before, which fixes the order rows are locked in (set meal,
-    then menu, as cancelling does). The counters' CHECK constraints, not WHERE guards, refuse
-    oversell, so a full slot fails the whole statement: nothing is half-written.
+    then its menu, as cancelling does), and the booking's menu, site, date and slot come from
+    that menu row. The counters' CHECK constraints, not WHERE guards, refuse oversell, so a full
+    slot fails the whole statement: nothing is half-written.
     """
-    portion = _TAKE_PORTION.returning(MenuItem.id).cte("taken_portion")
-    seat = _TAKE_SEAT.where(exists(portion.select())).returning(Menu.id).cte("taken_seat")
+    portion = _TAKE_PORTION.returning(MenuItem.menu_id).cte("taken_portion")
+    seat = (
+        update(Menu)
+        .where(Menu.id == select(portion.c.menu_id).scalar_subquery())
+        .values(seats_booked=Menu.seats_booked + 1)
+        .returning(*(getattr(Menu, column) for column in _FROM_MENU.values()))
+        .cte("taken_seat")
+    )
     # Prefixed, or the UPDATEs above would take same-named values as columns to set.
     columns = Booking.__table__.columns
-    row = select(*(bindparam(f"new_{key}", type_=columns[key].type) for key in _BOOKING_FIELDS))
-    return (
-        insert(Booking)
-        .from_select(list(_BOOKING_FIELDS), row.where(exists(seat.select())))
-        .returning(Booking.id)
+    row = select(
+        *(
+            seat.c[_FROM_MENU[key]]
+            if key in _FROM_MENU
+            else bindparam(f"new_{key}", type_=columns[key].type)
+            for key in _BOOKING_FIELDS
+        )
     )
+    return insert(Booking).from_select(list(_BOOKING_FIELDS), row).returning(Booking.id)
 
 
 _SENIOR_ON_DRIVER = DriverStatement(lambda: _BOOKING_SENIOR)
@@ -144,7 +158,7 @@ class _DriverWrites:
 
     async def save(self, booking: NewBooking, meal: MealContext) -> NewBooking:
         values = {f"new_{key}": value for key, value in _values(booking).items()}
-        values.update(taken_item_id=meal.item.id, taken_menu_id=meal.menu.id)
+        values["taken_item_id"] = meal.item.id
         try:
             row = await _BOOKING_ON_DRIVER.fetchrow(self._engine, self._driver, values)
         except asyncpg.UniqueViolationError:
@@ -153,6 +167,8 @@ class _DriverWrites:
             raise full_refusal(str(error.constraint_name), meal) or error from None
         except asyncpg.TransactionRollbackError:  # e.g. a deadlock with a simultaneous cancel
             raise try_again() from None
+        if row is None:  # the set meal went away since it was read
+            raise try_again()
         booking.id = row[0]
         return booking
 

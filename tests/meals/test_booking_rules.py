@@ -6,10 +6,12 @@ from dataclasses import fields
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from meals.bookings.models import Booking, NewBooking
-from meals.menus.models import MenuItem
+from meals.menus.models import Menu, MenuItem
 from meals.seniors.models import Senior
 from meals.sites.models import Site, SiteSlot
 from meals.words import BookingStatus, Role, SiteKind, Slot
@@ -314,3 +316,48 @@ def test_a_booking_being_taken_carries_every_column_of_the_booking_table() -> No
     assert {field.name for field in fields(NewBooking)} == {
         column.key for column in Booking.__table__.columns
     }
+
+
+async def test_a_saved_booking_carries_its_set_meals_menu_site_date_and_slot(client, db):
+    site = await canteen(db)
+    senior = await _plain_senior(db, site.id)
+    ref = await meal(db, site.id, TOMORROW)
+    await _staff_client(client, db, site.id)
+
+    response = await _book(client, senior.id, ref.item_id)
+
+    assert response.status_code == 201, response.text
+    async with db() as s:
+        saved = await s.get(Booking, response.json()["id"])
+        menu = await s.get(Menu, ref.menu_id)
+    assert (saved.menu_id, saved.site_id, saved.service_date, saved.slot) == (
+        menu.id,
+        menu.site_id,
+        menu.service_date,
+        menu.slot,
+    )
+    assert (saved.site_id, saved.service_date) == (site.id, TOMORROW)
+
+
+async def test_a_menu_or_site_with_bookings_cannot_be_deleted(client, db):
+    """The booking's own copy of its menu and site has no foreign key: the set meal's keeps them."""
+    site = await canteen(db)
+    senior = await _plain_senior(db, site.id)
+    ref = await meal(db, site.id, TOMORROW)
+    await _staff_client(client, db, site.id)
+    unbooked = await meal(db, (await canteen(db, 1)).id, TOMORROW)
+    async with db() as s:  # a menu nobody booked can go
+        await s.execute(delete(Menu).where(Menu.id == unbooked.menu_id))
+        await s.commit()
+    assert (await _book(client, senior.id, ref.item_id)).status_code == 201
+
+    for doomed in (
+        delete(Menu).where(Menu.id == ref.menu_id),
+        delete(Site).where(Site.id == site.id),
+    ):
+        async with db() as s:
+            with pytest.raises(IntegrityError):
+                await s.execute(doomed)
+                await s.commit()
+    assert await count_bookings(db) == 1
+    assert await counters(db, ref) == (1, 1)

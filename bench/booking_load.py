@@ -314,13 +314,31 @@ def _drive(
     )
 
 
+def _summary(name: str, runs: list[LoadResult]) -> str:
+    """All rounds of one server together: throughput and the worst round's p99."""
+    requests = sum(run.requests for run in runs)
+    seconds = sum(run.seconds for run in runs)
+    return (
+        f"{name:<22} {requests:>7} req  {requests / seconds:>8.0f} req/s  "
+        f"p99 {max(run.p99_ms for run in runs):6.1f} ms (worst round)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--pg-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--seniors", type=int, default=10000)
-    parser.add_argument("--seconds", type=int, default=15, help="Length of each measured run.")
+    parser.add_argument("--seniors", type=int, default=20000)
+    parser.add_argument("--seconds", type=int, default=10, help="Length of each measured run.")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=4,
+        help="Rounds of baseline insert then booking, one after the other: on a shared machine "
+        "the speed drifts by more than the difference being measured, so the two are compared "
+        "round by round.",
+    )
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads.")
     parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
@@ -343,28 +361,52 @@ def main() -> None:
         print(
             f"backend {args.backend}, {args.workers} workers, {args.concurrency} connections, "
             f"{args.seniors} seniors, {len(bookings)} distinct bookings available, "
-            f"{args.seconds:g} s per run, load from wrk"
+            f"{args.rounds} rounds of {args.seconds:g} s per server, load from wrk"
         )
         rows = [{"senior_id": senior, "menu_item_id": item} for senior, item in pairs]
-        with _baseline_server(url, folder, args.workers) as base:
-            _drive("warm-up", f"{base}/insert", rows[:WARMUP_REQUESTS], args, folder, seconds=2)
-            print(_drive("baseline insert", f"{base}/insert", rows, args, folder).line())
-        with running_server(url, folder, now=now, secret=SECRET, workers=args.workers) as base:
+        warm = [{"senior_id": s, "menu_item_id": i} for s, i in warmup]
+        with (
+            _baseline_server(url, folder, args.workers) as baseline,
+            running_server(url, folder, now=now, secret=SECRET, workers=args.workers) as base,
+        ):
             cookie = _login_cookie(base)
-            warm = [{"senior_id": s, "menu_item_id": i} for s, i in warmup]
+            _drive("warm-up", f"{baseline}/insert", rows[:WARMUP_REQUESTS], args, folder, seconds=2)
             _drive(
                 "warm-up", f"{base}/api/v1/bookings", warm, args, folder, cookie=cookie, seconds=2
             )
             print(_drive("GET /health", f"{base}/health", None, args, folder).line())
-            result = _drive(
-                "POST /api/v1/bookings",
-                f"{base}/api/v1/bookings",
-                bookings,
-                args,
-                folder,
-                cookie=cookie,
+            inserts: list[LoadResult] = []
+            booked: list[LoadResult] = []
+            sent = 0
+            for round_number in range(1, args.rounds + 1):
+                insert = _drive("baseline insert", f"{baseline}/insert", rows, args, folder)
+                booking = _drive(
+                    "POST /api/v1/bookings",
+                    f"{base}/api/v1/bookings",
+                    bookings[sent:],
+                    args,
+                    folder,
+                    cookie=cookie,
+                )
+                # Requests still in flight when wrk stopped were sent but not counted.
+                sent += booking.requests + args.concurrency
+                inserts.append(insert)
+                booked.append(booking)
+                print(
+                    f"round {round_number}: booking at {booking.per_second / insert.per_second:.0%}"
+                )
+                print(insert.line())
+                print(booking.line())
+            ratios = sorted(
+                b.per_second / i.per_second for b, i in zip(booked, inserts, strict=True)
             )
-            print(result.line())
+            print("all rounds:")
+            print(_summary("baseline insert", inserts))
+            print(_summary("POST /api/v1/bookings", booked))
+            print(
+                f"booking throughput / baseline insert: median {ratios[len(ratios) // 2]:.0%} "
+                f"(rounds {ratios[0]:.0%}–{ratios[-1]:.0%})"
+            )
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from typing import Any, cast
 import asyncpg
 import msgspec
 from advanced_alchemy.base import convention
-from cachetools import TTLCache
+from cachetools import LRUCache, TTLCache
 from sqlalchemy import Engine, Executable, MetaData, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
@@ -28,6 +28,7 @@ from meals.settings import Settings
 
 WRITE_INTENT = "warmmeal_write_intent"
 _REFERENCE_CACHES: weakref.WeakKeyDictionary[Engine, TTLCache] = weakref.WeakKeyDictionary()
+_PROFILE_CACHES: weakref.WeakKeyDictionary[Engine, LRUCache] = weakref.WeakKeyDictionary()
 
 
 class Base(DeclarativeBase):
@@ -43,6 +44,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         _REFERENCE_CACHES[engine.sync_engine] = TTLCache(
             maxsize=settings.reference_cache_entries, ttl=settings.reference_cache_seconds
         )
+    if settings.profile_cache_entries > 0:
+        _PROFILE_CACHES[engine.sync_engine] = LRUCache(maxsize=settings.profile_cache_entries)
     return engine
 
 
@@ -52,6 +55,15 @@ def reference_cache(session: AsyncSession) -> TTLCache | None:
     Entries live `reference_cache_seconds`; counters that guard capacity are never cached.
     """
     return _REFERENCE_CACHES.get(session.get_bind())
+
+
+def profile_cache(engine: AsyncEngine) -> LRUCache | None:
+    """Per-engine memory of rows that carry a version their writer re-checks (seniors' profiles).
+
+    Never trusted on its own: a write made from a remembered row names the version it saw and
+    does nothing if the row has changed since, so the caller reads it again and starts over.
+    """
+    return _PROFILE_CACHES.get(engine.sync_engine)
 
 
 def _json_text(value: Any) -> str:

@@ -119,6 +119,7 @@ class Settings:
     page_size_max: int = 500
     reference_cache_seconds: float = 30.0
     reference_cache_entries: int = 10_000
+    profile_cache_entries: int = 100_000
     advanced_age_years: int = 80
     frozen_now: datetime | None = None
 

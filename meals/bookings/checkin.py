@@ -27,7 +27,7 @@ from meals.bookings.service import (
     priced_booking,
     quote_for,
 )
-from meals.bookings.writes import DuplicateBooking, booking_writes
+from meals.bookings.writes import DuplicateBooking, StaleProfile, booking_writes, try_again
 from meals.db import begin_write
 from meals.errors import Conflict, Forbidden, NotFound
 from meals.seniors.models import Senior
@@ -180,8 +180,10 @@ async def record_walk_in(
             served_at=now,
         )
         try:
-            await writes.save(booking, meal)
+            await writes.save(booking, meal, senior.profile_version)
         except DuplicateBooking:  # booked at the same moment by someone else
             duplicate = await _active_booking_id(session, senior.id, service_date, slot)
             raise _already_booked(duplicate or 0, service_date, slot) from None
+        except StaleProfile:  # the senior's record was changed at the same moment
+            raise try_again() from None
     return CheckIn(booking, senior, walk_in=True)

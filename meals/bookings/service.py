@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,9 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meals.accounts.service import Actor
 from meals.bookings.diet import DietProfile, MealOffer, choose_variant
 from meals.bookings.models import Booking, NewBooking
-from meals.bookings.writes import BookingSenior, DuplicateBooking, booking_writes, try_again
+from meals.bookings.writes import (
+    BookingSenior,
+    BookingWrites,
+    DuplicateBooking,
+    StaleProfile,
+    booking_writes,
+    try_again,
+)
 from meals.db import begin_write, reference_cache
-from meals.errors import Conflict, Forbidden, Invalid, NotFound
+from meals.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from meals.menus.models import Menu, MenuItem
 from meals.seniors.models import Senior
 from meals.settings import Settings
@@ -218,43 +226,79 @@ async def create_booking(
         if existing is not None:
             return _replay(existing, request)
     async with booking_writes(session) as writes:
-        senior = await writes.senior(request.senior_id)
-        if senior is None:
-            raise NotFound("There is no senior {senior_id}.", senior_id=request.senior_id)
-        meal = await load_meal_context(session, request.menu_item_id)
-        if not actor.may_book(senior.id, senior.home_site_id, meal.site.id):
-            raise Forbidden("You may not book meals for this senior here.", code="out_of_scope")
-        if meal.menu.published_at > now:
-            raise Conflict("This menu is not published yet.", code="not_published")
-        _check_open(meal, now, "Booking")
-        _check_fulfilment(senior, meal.site, request.fulfilment)
-        choice = choose_variant(diet_of(senior), offer_of(meal.item), request.variant)
-        quote = await quote_for(
+        take = partial(
+            _take,
             session,
-            senior=senior,
-            item=meal.item,
-            service_date=meal.menu.service_date,
-            settings=settings,
-        )
-        booking = priced_booking(
-            senior.id,
-            meal,
-            quote,
-            fulfilment=request.fulfilment,
-            variant=choice.variant,
-            status=BookingStatus.BOOKED,
-            booked_by=BOOKED_BY_ROLE.get(actor.role, BookedBy.STAFF),
-            account_id=actor.account_id,
+            writes,
+            actor=actor,
+            request=request,
             now=now,
+            settings=settings,
             idempotency_key=idempotency_key,
         )
+        senior = await writes.senior(request.senior_id)
         try:
-            await writes.save(booking, meal)
-        except DuplicateBooking:
-            # A second booking for the same slot, or a concurrent repeat of this request, was
-            # refused by the unique indexes: answer as if the other one had come first.
-            service_date, slot = meal.menu.service_date, meal.menu.slot
-            return await _resolve_race(session, actor, request, service_date, slot, idempotency_key)
+            return await take(senior)
+        except (DomainError, StaleProfile):
+            if not writes.remembered:
+                raise
+        # Checked on a remembered profile that was refused or has changed since: decide again
+        # on the senior as they are now.
+        senior = await writes.senior(request.senior_id, fresh=True)
+        try:
+            return await take(senior)
+        except StaleProfile:  # changed again in between
+            raise try_again() from None
+
+
+async def _take(
+    session: AsyncSession,
+    writes: BookingWrites,
+    senior: BookingSenior | None,
+    *,
+    actor: Actor,
+    request: BookingRequest,
+    now: datetime,
+    settings: Settings,
+    idempotency_key: str | None,
+) -> BookingOutcome:
+    """Check every rule for this senior as read, price, and save (or refuse)."""
+    if senior is None:
+        raise NotFound("There is no senior {senior_id}.", senior_id=request.senior_id)
+    meal = await load_meal_context(session, request.menu_item_id)
+    if not actor.may_book(senior.id, senior.home_site_id, meal.site.id):
+        raise Forbidden("You may not book meals for this senior here.", code="out_of_scope")
+    if meal.menu.published_at > now:
+        raise Conflict("This menu is not published yet.", code="not_published")
+    _check_open(meal, now, "Booking")
+    _check_fulfilment(senior, meal.site, request.fulfilment)
+    choice = choose_variant(diet_of(senior), offer_of(meal.item), request.variant)
+    quote = await quote_for(
+        session,
+        senior=senior,
+        item=meal.item,
+        service_date=meal.menu.service_date,
+        settings=settings,
+    )
+    booking = priced_booking(
+        senior.id,
+        meal,
+        quote,
+        fulfilment=request.fulfilment,
+        variant=choice.variant,
+        status=BookingStatus.BOOKED,
+        booked_by=BOOKED_BY_ROLE.get(actor.role, BookedBy.STAFF),
+        account_id=actor.account_id,
+        now=now,
+        idempotency_key=idempotency_key,
+    )
+    try:
+        await writes.save(booking, meal, senior.profile_version)
+    except DuplicateBooking:
+        # A second booking for the same slot, or a concurrent repeat of this request, was
+        # refused by the unique indexes: answer as if the other one had come first.
+        service_date, slot = meal.menu.service_date, meal.menu.slot
+        return await _resolve_race(session, actor, request, service_date, slot, idempotency_key)
     return BookingOutcome(booking, created=True, notices=choice.notices)
 
 

@@ -22,12 +22,18 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 import asyncpg
-from sqlalchemy import Insert, bindparam, insert, select, update
+from sqlalchemy import Insert, bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from meals.bookings.models import Booking, NewBooking
-from meals.db import DriverStatement, begin_write, driver_connection, writes_in_one_statement
+from meals.db import (
+    DriverStatement,
+    begin_write,
+    driver_connection,
+    profile_cache,
+    writes_in_one_statement,
+)
 from meals.errors import Conflict
 from meals.menus.models import PORTIONS_CHECK, SEATS_CHECK, Menu, MenuItem
 from meals.seniors.models import Senior
@@ -53,20 +59,31 @@ class BookingSenior:
     delivery_eligible: bool
     latitude: float | None
     longitude: float | None
+    profile_version: int
 
 
 class DuplicateBooking(Exception):
     """A unique index refused the booking: the slot is taken or the request was a repeat."""
 
 
-class BookingWrites(Protocol):
-    async def senior(self, senior_id: int) -> BookingSenior | None: ...
+class StaleProfile(Exception):
+    """The senior's row changed (or went away) after it was read: nothing was written."""
 
-    async def save(self, booking: NewBooking, meal: MealContext) -> NewBooking:
+
+class BookingWrites(Protocol):
+    remembered: bool
+    """Whether the last senior came from memory (a refusal based on it deserves a fresh look)."""
+
+    async def senior(self, senior_id: int, *, fresh: bool = False) -> BookingSenior | None: ...
+
+    async def save(
+        self, booking: NewBooking, meal: MealContext, profile_version: int
+    ) -> NewBooking:
         """Count a portion and a seat and insert `booking` (setting its id), or refuse.
 
         Raises Conflict when the set meal or the slot is full, DuplicateBooking when a unique
-        index refuses it; either way nothing was written.
+        index refuses it, StaleProfile when the senior's row is no longer at `profile_version`;
+        in every case nothing was written.
         """
         ...
 
@@ -98,6 +115,10 @@ _TAKE_PORTION = (
     .where(MenuItem.id == bindparam("taken_item_id"))
     .values(booked_count=MenuItem.booked_count + 1)
 )
+_PROFILE_UNCHANGED = exists().where(
+    Senior.id == bindparam("seen_senior_id"),
+    Senior.profile_version == bindparam("seen_profile_version"),
+)
 _TAKE_SEAT = (
     update(Menu)
     .where(Menu.id == bindparam("taken_menu_id"))
@@ -115,10 +136,13 @@ def _one_statement_booking() -> Insert:
 
     Each step selects from the one before, which fixes the order rows are locked in (set meal,
     then its menu, as cancelling does), and the booking's menu, site, date and slot come from
-    that menu row. The counters' CHECK constraints, not WHERE guards, refuse oversell, so a full
+    that menu row. Nothing happens unless the senior's row is still at the version the rules
+    were checked on. The counters' CHECK constraints, not WHERE guards, refuse oversell, so a full
     slot fails the whole statement: nothing is half-written.
     """
-    portion = _TAKE_PORTION.returning(MenuItem.menu_id).cte("taken_portion")
+    portion = (
+        _TAKE_PORTION.where(_PROFILE_UNCHANGED).returning(MenuItem.menu_id).cte("taken_portion")
+    )
     seat = (
         update(Menu)
         .where(Menu.id == select(portion.c.menu_id).scalar_subquery())
@@ -151,14 +175,31 @@ class _DriverWrites:
     def __init__(self, engine: AsyncEngine, driver: Any) -> None:
         self._engine = engine
         self._driver = driver
+        self._profiles = profile_cache(engine)
+        self.remembered = False
 
-    async def senior(self, senior_id: int) -> BookingSenior | None:
+    async def senior(self, senior_id: int, *, fresh: bool = False) -> BookingSenior | None:
+        if not fresh and self._profiles is not None:
+            senior = self._profiles.get(senior_id)
+            if senior is not None:
+                self.remembered = True
+                return senior
+        self.remembered = False
         row = await _SENIOR_ON_DRIVER.fetchrow(self._engine, self._driver, {"senior_id": senior_id})
-        return None if row is None else BookingSenior(*row)
+        if row is None:
+            return None
+        senior = BookingSenior(*row)
+        if self._profiles is not None:
+            self._profiles[senior_id] = senior
+        return senior
 
-    async def save(self, booking: NewBooking, meal: MealContext) -> NewBooking:
+    async def save(
+        self, booking: NewBooking, meal: MealContext, profile_version: int
+    ) -> NewBooking:
         values = {f"new_{key}": value for key, value in _values(booking).items()}
         values["taken_item_id"] = meal.item.id
+        values["seen_senior_id"] = booking.senior_id
+        values["seen_profile_version"] = profile_version
         try:
             row = await _BOOKING_ON_DRIVER.fetchrow(self._engine, self._driver, values)
         except asyncpg.UniqueViolationError:
@@ -167,21 +208,26 @@ class _DriverWrites:
             raise full_refusal(str(error.constraint_name), meal) or error from None
         except asyncpg.TransactionRollbackError:  # e.g. a deadlock with a simultaneous cancel
             raise try_again() from None
-        if row is None:  # the set meal went away since it was read
-            raise try_again()
+        if row is None:  # the senior's row changed, or the set meal went away, since read
+            raise StaleProfile
         booking.id = row[0]
         return booking
 
 
 class _SessionWrites:
+    """SQLite: the senior is always read afresh, so the version needs no check."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self.remembered = False
 
-    async def senior(self, senior_id: int) -> BookingSenior | None:
+    async def senior(self, senior_id: int, *, fresh: bool = False) -> BookingSenior | None:
         row = (await self._session.execute(_BOOKING_SENIOR, {"senior_id": senior_id})).first()
         return None if row is None else BookingSenior(*row)
 
-    async def save(self, booking: NewBooking, meal: MealContext) -> NewBooking:
+    async def save(
+        self, booking: NewBooking, meal: MealContext, profile_version: int
+    ) -> NewBooking:
         # The write lock is taken here, not before the reads: the checks and unique indexes
         # make the writes safe on their own, and the other workers wait only for these three.
         await begin_write(self._session)

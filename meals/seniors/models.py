@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from meals.db import Base
@@ -32,6 +32,9 @@ class Senior(Base):
     allergens: Mapped[list[str]] = mapped_column(JSON, default=list)
     delivery_eligible: Mapped[bool] = mapped_column(Boolean, default=False)
     delivery_notes: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # Raised by a database trigger on every change to the row (migration 0007), whoever makes
+    # it: a booking taken on a remembered profile goes through only if this still matches.
+    profile_version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
     emergency_contacts: Mapped[list[EmergencyContact]] = relationship(
         back_populates="senior", lazy="raise", cascade="all, delete-orphan"

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
 
 from meals.bookings.models import Booking, NewBooking
@@ -361,3 +361,30 @@ async def test_a_menu_or_site_with_bookings_cannot_be_deleted(client, db):
                 await s.commit()
     assert await count_bookings(db) == 1
     assert await counters(db, ref) == (1, 1)
+
+
+async def test_a_change_to_the_senior_prices_their_next_booking_even_when_remembered(client, db):
+    """Bookings may remember a senior's profile, but never price on one changed since."""
+    site = await canteen(db)
+    senior = await _plain_senior(db, site.id, birth_date=date(1960, 3, 1), categories=[])
+    first = await meal(db, site.id, TOMORROW)
+    second = await meal(db, site.id, TOMORROW + timedelta(days=1))
+    await _staff_client(client, db, site.id)
+    before = await _book(client, senior.id, first.item_id)
+    async with db() as s:
+        version = await s.scalar(select(Senior.profile_version).where(Senior.id == senior.id))
+        # Edited straight in the database, as an operator might: the trigger still counts it.
+        await s.execute(
+            text("UPDATE seniors SET birth_date = :born WHERE id = :id"),
+            {"born": date(1938, 3, 1), "id": senior.id},
+        )
+        await s.commit()
+        changed = await s.scalar(select(Senior.profile_version).where(Senior.id == senior.id))
+
+    after = await _book(client, senior.id, second.item_id)
+
+    assert changed == version + 1
+    assert before.status_code == 201 and after.status_code == 201, after.text
+    # 66 on the day: the youngest tier; 88: the 80-89 tier and 高龄.
+    assert after.json()["subsidy_fen"] > before.json()["subsidy_fen"]
+    assert "street_office" in {line["source"] for line in after.json()["subsidies"]}

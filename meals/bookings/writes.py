@@ -15,11 +15,10 @@ write lock at BEGIN, after the reads, so other workers wait only for the writes 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, fields
 from datetime import date
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import asyncpg
 from sqlalchemy import Insert, bindparam, exists, insert, select, update
@@ -42,24 +41,34 @@ if TYPE_CHECKING:
     from meals.bookings.service import MealContext
 
 
-@dataclass(frozen=True)
-class BookingSenior:
-    """What the booking rules read about a senior: scope, diet, delivery and price inputs."""
+class BookingSenior(NamedTuple):
+    """What the booking rules read about a senior: scope, diet, delivery and price inputs.
+
+    Plain values only: bookings remember them as plain tuples, which the garbage collector
+    stops tracking (its full collections would otherwise walk every remembered senior).
+    """
 
     id: int
     name: str
     home_site_id: int
     birth_date: date
-    categories: list[str]
+    categories: tuple[str, ...]
     halal: bool
     low_salt: bool
     low_sugar: bool
     iddsi_level: int
-    allergens: list[str]
+    allergens: tuple[str, ...]
     delivery_eligible: bool
     latitude: float | None
     longitude: float | None
     profile_version: int
+
+    @classmethod
+    def of(cls, row: Sequence[Any]) -> BookingSenior:
+        senior = cls(*row)
+        return senior._replace(
+            categories=tuple(senior.categories or ()), allergens=tuple(senior.allergens or ())
+        )
 
 
 class DuplicateBooking(Exception):
@@ -102,7 +111,7 @@ async def booking_writes(session: AsyncSession) -> AsyncIterator[BookingWrites]:
         yield _SessionWrites(session)
 
 
-_BOOKING_SENIOR = select(*(getattr(Senior, field.name) for field in fields(BookingSenior))).where(
+_BOOKING_SENIOR = select(*(getattr(Senior, name) for name in BookingSenior._fields)).where(
     Senior.id == bindparam("senior_id")
 )
 _BOOKING_FIELDS = tuple(
@@ -180,17 +189,17 @@ class _DriverWrites:
 
     async def senior(self, senior_id: int, *, fresh: bool = False) -> BookingSenior | None:
         if not fresh and self._profiles is not None:
-            senior = self._profiles.get(senior_id)
-            if senior is not None:
+            remembered = self._profiles.get(senior_id)
+            if remembered is not None:
                 self.remembered = True
-                return senior
+                return BookingSenior._make(remembered)
         self.remembered = False
         row = await _SENIOR_ON_DRIVER.fetchrow(self._engine, self._driver, {"senior_id": senior_id})
         if row is None:
             return None
-        senior = BookingSenior(*row)
+        senior = BookingSenior.of(row)
         if self._profiles is not None:
-            self._profiles[senior_id] = senior
+            self._profiles[senior_id] = tuple(senior)
         return senior
 
     async def save(
@@ -223,7 +232,7 @@ class _SessionWrites:
 
     async def senior(self, senior_id: int, *, fresh: bool = False) -> BookingSenior | None:
         row = (await self._session.execute(_BOOKING_SENIOR, {"senior_id": senior_id})).first()
-        return None if row is None else BookingSenior(*row)
+        return None if row is None else BookingSenior.of(row)
 
     async def save(
         self, booking: NewBooking, meal: MealContext, profile_version: int

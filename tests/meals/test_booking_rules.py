@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import fields
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -11,6 +12,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
 
 from meals.bookings.models import Booking, NewBooking
+from meals.db import profile_cache
 from meals.menus.models import Menu, MenuItem
 from meals.seniors.models import Senior
 from meals.sites.models import Site, SiteSlot
@@ -388,3 +390,19 @@ async def test_a_change_to_the_senior_prices_their_next_booking_even_when_rememb
     # 66 on the day: the youngest tier; 88: the 80-89 tier and 高龄.
     assert after.json()["subsidy_fen"] > before.json()["subsidy_fen"]
     assert "street_office" in {line["source"] for line in after.json()["subsidies"]}
+
+
+async def test_remembered_profiles_are_plain_tuples_the_garbage_collector_skips(
+    client, db, app, settings
+):
+    if settings.is_sqlite:
+        pytest.skip("SQLite bookings read the senior afresh and remember nothing")
+    site = await canteen(db)
+    senior = await _plain_senior(db, site.id, categories=["lives_alone"], allergens=["peanut"])
+    await _staff_client(client, db, site.id)
+    assert (await _book(client, senior.id, (await meal(db, site.id, TOMORROW)).item_id)).is_success
+
+    remembered = profile_cache(app.state.engine)[senior.id]
+    gc.collect()
+    assert type(remembered) is tuple and not gc.is_tracked(remembered)
+    assert ("lives_alone",) in remembered and ("peanut",) in remembered

@@ -106,7 +106,7 @@ async def booking_writes(session: AsyncSession) -> AsyncIterator[BookingWrites]:
         engine = session.bind
         assert isinstance(engine, AsyncEngine)
         async with driver_connection(engine) as driver:
-            yield _DriverWrites(engine, driver)
+            yield _DriverWrites(session, engine, driver)
     else:
         yield _SessionWrites(session)
 
@@ -181,7 +181,8 @@ def _values(booking: NewBooking) -> dict[str, Any]:
 
 
 class _DriverWrites:
-    def __init__(self, engine: AsyncEngine, driver: Any) -> None:
+    def __init__(self, session: AsyncSession, engine: AsyncEngine, driver: Any) -> None:
+        self._session = session
         self._engine = engine
         self._driver = driver
         self._profiles = profile_cache(engine)
@@ -209,6 +210,8 @@ class _DriverWrites:
         values["taken_item_id"] = meal.item.id
         values["seen_senior_id"] = booking.senior_id
         values["seen_profile_version"] = profile_version
+        if self._session.in_transaction():  # reads the rules made: give their connection back
+            await self._session.commit()
         try:
             row = await _BOOKING_ON_DRIVER.fetchrow(self._engine, self._driver, values)
         except asyncpg.UniqueViolationError:

@@ -99,10 +99,8 @@ class BookingWrites(Protocol):
 
 @asynccontextmanager
 async def booking_writes(session: AsyncSession) -> AsyncIterator[BookingWrites]:
-    """The booking writes for this session's database; commits any transaction already open."""
+    """The booking writes for this session's database."""
     if writes_in_one_statement(session):
-        if session.in_transaction():
-            await session.commit()
         engine = session.bind
         assert isinstance(engine, AsyncEngine)
         async with driver_connection(engine) as driver:
@@ -117,6 +115,9 @@ _BOOKING_SENIOR = select(*(getattr(Senior, name) for name in BookingSenior._fiel
 _BOOKING_FIELDS = tuple(
     column.key for column in Booking.__table__.columns if not column.primary_key
 )
+# The one-statement booking's names for the row's values: prefixed, or the UPDATEs it starts
+# with would take same-named values as columns to set.
+_NEW_FIELDS = tuple((f"new_{key}", key) for key in _BOOKING_FIELDS)
 
 
 _TAKE_PORTION = (
@@ -128,11 +129,8 @@ _PROFILE_UNCHANGED = exists().where(
     Senior.id == bindparam("seen_senior_id"),
     Senior.profile_version == bindparam("seen_profile_version"),
 )
-_TAKE_SEAT = (
-    update(Menu)
-    .where(Menu.id == bindparam("taken_menu_id"))
-    .values(seats_booked=Menu.seats_booked + 1)
-)
+_SEAT_TAKEN = update(Menu).values(seats_booked=Menu.seats_booked + 1)
+_TAKE_SEAT = _SEAT_TAKEN.where(Menu.id == bindparam("taken_menu_id"))
 _INSERT_BOOKING = insert(Booking).returning(Booking.id)
 
 
@@ -153,20 +151,17 @@ def _one_statement_booking() -> Insert:
         _TAKE_PORTION.where(_PROFILE_UNCHANGED).returning(MenuItem.menu_id).cte("taken_portion")
     )
     seat = (
-        update(Menu)
-        .where(Menu.id == select(portion.c.menu_id).scalar_subquery())
-        .values(seats_booked=Menu.seats_booked + 1)
+        _SEAT_TAKEN.where(Menu.id == select(portion.c.menu_id).scalar_subquery())
         .returning(*(getattr(Menu, column) for column in _FROM_MENU.values()))
         .cte("taken_seat")
     )
-    # Prefixed, or the UPDATEs above would take same-named values as columns to set.
     columns = Booking.__table__.columns
     row = select(
         *(
             seat.c[_FROM_MENU[key]]
             if key in _FROM_MENU
-            else bindparam(f"new_{key}", type_=columns[key].type)
-            for key in _BOOKING_FIELDS
+            else bindparam(name, type_=columns[key].type)
+            for name, key in _NEW_FIELDS
         )
     )
     return insert(Booking).from_select(list(_BOOKING_FIELDS), row).returning(Booking.id)
@@ -206,7 +201,7 @@ class _DriverWrites:
     async def save(
         self, booking: NewBooking, meal: MealContext, profile_version: int
     ) -> NewBooking:
-        values = {f"new_{key}": value for key, value in _values(booking).items()}
+        values = {name: getattr(booking, key) for name, key in _NEW_FIELDS}
         values["taken_item_id"] = meal.item.id
         values["seen_senior_id"] = booking.senior_id
         values["seen_profile_version"] = profile_version

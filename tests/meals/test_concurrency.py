@@ -134,9 +134,9 @@ async def _deadlocked(database_url, tmp_path, first_lock, request, second_lock):
 REQUEST_WAITS_SECONDS = 0.5
 
 
-async def test_a_booking_deadlocked_by_a_simultaneous_cancel_is_a_409_to_retry(
-    client, db, settings, database_url, tmp_path
-):
+async def _booked_once(client, db, settings):
+    """A senior booked for today's set meal by the admin (PostgreSQL only: SQLite writers queue
+    for one lock, so there is no deadlock to undo)."""
     if settings.is_sqlite:
         pytest.skip("SQLite writers queue for one lock: no deadlock to undo")
     site = await canteen(db)
@@ -146,13 +146,21 @@ async def test_a_booking_deadlocked_by_a_simultaneous_cancel_is_a_409_to_retry(
     await login_as(client, db, Role.ADMIN)
     first = await client.post("/api/v1/bookings", json=booking)
     assert first.status_code == 201
+    return ref, booking, first.json()["id"]
+
+
+async def test_a_booking_deadlocked_by_a_simultaneous_cancel_is_a_409_to_retry(
+    client, db, settings, database_url, tmp_path
+):
+    ref, booking, first_id = await _booked_once(client, db, settings)
+    senior = booking["senior_id"]
 
     # Someone cancels the first booking (its row locked); the senior books again (taking the
     # set meal and the menu, then waiting on that row); the cancel then needs the set meal.
     response = await _deadlocked(
         database_url,
         tmp_path,
-        ("UPDATE bookings SET status = 'cancelled' WHERE id = $1", first.json()["id"]),
+        ("UPDATE bookings SET status = 'cancelled' WHERE id = $1", first_id),
         lambda http: http.post("/api/v1/bookings", json=booking),
         ("UPDATE menu_items SET booked_count = booked_count - 1 WHERE id = $1", ref.item_id),
     )
@@ -166,16 +174,7 @@ async def test_a_booking_deadlocked_by_a_simultaneous_cancel_is_a_409_to_retry(
 async def test_a_cancel_deadlocked_by_a_simultaneous_change_is_a_409_to_retry(
     client, db, settings, database_url, tmp_path
 ):
-    if settings.is_sqlite:
-        pytest.skip("SQLite writers queue for one lock: no deadlock to undo")
-    site = await canteen(db)
-    ref = await meal(db, site.id, TODAY)
-    (senior,) = await _plain_seniors(db, 1)
-    await login_as(client, db, Role.ADMIN)
-    booked = await client.post(
-        "/api/v1/bookings", json={"senior_id": senior, "menu_item_id": ref.item_id}
-    )
-    booking_id = booked.json()["id"]
+    ref, _booking, booking_id = await _booked_once(client, db, settings)
 
     # Another writer holds the menu; the cancel takes the set meal and waits for the menu;
     # the other writer then needs the set meal.

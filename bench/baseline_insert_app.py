@@ -49,7 +49,13 @@ async def insert_row(data: JSONBody[Row], state: State) -> dict[str, int]:
 
 
 def create_app() -> Litestar:
-    engine = create_async_engine(os.environ["BASELINE_DATABASE_URL"], pool_size=10)
+    # The same pool as the service's (`db_pool_size` / `db_max_overflow`): a smaller one would
+    # open and close a connection for some requests and handicap the yardstick.
+    engine = create_async_engine(
+        os.environ["BASELINE_DATABASE_URL"],
+        pool_size=int(os.environ["BASELINE_POOL_SIZE"]),
+        max_overflow=int(os.environ["BASELINE_MAX_OVERFLOW"]),
+    )
 
     async def dispose() -> None:
         await engine.dispose()

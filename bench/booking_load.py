@@ -179,7 +179,14 @@ def _baseline_server(url: str, folder: Path, workers: int):
         "--log-level",
         "warning",
     ]
-    env = {**os.environ, "BASELINE_DATABASE_URL": url, "PYTHONPATH": str(REPO)}
+    pool = Settings(database_url=url, secret_key=SECRET)
+    env = {
+        **os.environ,
+        "BASELINE_DATABASE_URL": url,
+        "BASELINE_POOL_SIZE": str(pool.db_pool_size),
+        "BASELINE_MAX_OVERFLOW": str(pool.db_max_overflow),
+        "PYTHONPATH": str(REPO),
+    }
     return running_process(args, env, folder / "baseline.log", port, ready_path="/")
 
 
@@ -202,6 +209,7 @@ class LoadResult:
     p99_ms: float
     failures: dict[str, int]
     cpu_seconds: dict[str, float]
+    connections_opened: int | None = None
 
     @property
     def per_second(self) -> float:
@@ -212,10 +220,15 @@ class LoadResult:
             f"{kind} {seconds / self.requests * 1e6:.0f} µs"
             for kind, seconds in sorted(self.cpu_seconds.items())
         )
+        opened = (
+            ""
+            if self.connections_opened is None
+            else f"; database connections opened: {self.connections_opened}"
+        )
         return (
             f"{self.name:<22} {self.requests:>7} req  {self.per_second:>8.0f} req/s  "
             f"p50 {self.p50_ms:6.1f} ms  p99 {self.p99_ms:6.1f} ms  failures {self.failures}\n"
-            f"{'':<22} CPU per request: {cpu}"
+            f"{'':<22} CPU per request: {cpu}{opened}"
         )
 
 
@@ -260,6 +273,28 @@ def _cpu_used(before: dict[int, tuple[str, float]]) -> dict[str, float]:
     return used
 
 
+def _connections_so_far(database_url: str | None) -> int | None:
+    """PostgreSQL's count of connections ever opened to the bench database (None on SQLite).
+
+    A server whose pool is too small opens and closes connections under load, which costs the
+    database a process start each time: the figure shows that neither server does.
+    """
+    if database_url is None or make_url(database_url).get_backend_name() != "postgresql":
+        return None
+
+    async def read() -> int:
+        connection = await asyncpg.connect(_driver_dsn(database_url))
+        try:
+            await connection.execute("SELECT pg_stat_force_next_flush()")
+            return await connection.fetchval(
+                "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+            )
+        finally:
+            await connection.close()
+
+    return asyncio.run(read())
+
+
 def _drive(
     name: str,
     url: str,
@@ -269,6 +304,7 @@ def _drive(
     *,
     cookie: str | None = None,
     seconds: int | None = None,
+    database_url: str | None = None,
 ) -> LoadResult:
     """Run wrk against `url`, POSTing each of `bodies` at most once (GETs when None).
 
@@ -291,9 +327,11 @@ def _drive(
     if cookie:
         command.append(f"--header=Cookie: {cookie}")
     command += [url, "--", bodies_file, str(args.threads)]
+    connections_before = _connections_so_far(database_url)
     cpu_before = _cpu_by_kind()
     finished = subprocess.run(command, capture_output=True, text=True)
     cpu_seconds = _cpu_used(cpu_before)
+    connections_after = _connections_so_far(database_url)
     if finished.returncode or "WRK " not in finished.stdout:
         sys.exit(f"wrk failed for {name}:\n{finished.stdout}{finished.stderr}")
     output = finished.stdout
@@ -311,6 +349,9 @@ def _drive(
         p99_ms=int(summary["p99_us"]) / 1000,
         failures=failures,
         cpu_seconds=cpu_seconds,
+        connections_opened=None
+        if connections_before is None or connections_after is None
+        else connections_after - connections_before - 1,  # less the one that counted them
     )
 
 
@@ -379,7 +420,9 @@ def main() -> None:
             booked: list[LoadResult] = []
             sent = 0
             for round_number in range(1, args.rounds + 1):
-                insert = _drive("baseline insert", f"{baseline}/insert", rows, args, folder)
+                insert = _drive(
+                    "baseline insert", f"{baseline}/insert", rows, args, folder, database_url=url
+                )
                 booking = _drive(
                     "POST /api/v1/bookings",
                     f"{base}/api/v1/bookings",
@@ -387,6 +430,7 @@ def main() -> None:
                     args,
                     folder,
                     cookie=cookie,
+                    database_url=url,
                 )
                 # Requests still in flight when wrk stopped were sent but not counted.
                 sent += booking.requests + args.concurrency

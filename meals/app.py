@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import hashlib
+import logging
 
 from advanced_alchemy.extensions.litestar import (
     AsyncSessionConfig,
@@ -23,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from meals.accounts.api import AuthController
 from meals.accounts.sessions import RenewingCookieConfig
 from meals.bookings.api import BookingController
+from meals.bookings.writes import remember_every_senior
 from meals.clock import Clock
 from meals.db import create_engine, create_sessionmaker
 from meals.deliveries.api import DeliveryApi
@@ -43,6 +47,7 @@ from meals.web import (
 )
 
 SESSION_SECRET_BYTES = 32
+logger = logging.getLogger(__name__)
 
 
 @get("/health", summary="Liveness and database reachability", tags=["ops"])
@@ -78,11 +83,20 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         httponly=True,
     )
 
-    async def dispose_engine() -> None:
+    async def start_remembering_seniors(app: Litestar) -> None:
+        app.state.remembering_seniors = asyncio.create_task(_remember_seniors(engine))
+
+    async def stop_and_dispose_engine(app: Litestar) -> None:
+        preload: asyncio.Task | None = app.state.get("remembering_seniors")
+        if preload is not None:
+            preload.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await preload
         await engine.dispose()
 
     return Litestar(
-        on_shutdown=[dispose_engine],
+        on_startup=[start_remembering_seniors],
+        on_shutdown=[stop_and_dispose_engine],
         route_handlers=[
             health,
             AuthController,
@@ -128,6 +142,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ),
         debug=settings.debug,
     )
+
+
+async def _remember_seniors(engine: AsyncEngine) -> None:
+    """Preload seniors' booking profiles; a failure only means bookings read them one by one."""
+    try:
+        remembered = await remember_every_senior(engine)
+    except (DBAPIError, OSError) as error:
+        logger.warning("seniors' profiles not preloaded: %s", error)
+        return
+    if remembered:
+        logger.info("remembered %d seniors' booking profiles", remembered)
 
 
 def create_served_app() -> Litestar:

@@ -103,8 +103,7 @@ async def booking_writes(session: AsyncSession) -> AsyncIterator[BookingWrites]:
     if writes_in_one_statement(session):
         engine = session.bind
         assert isinstance(engine, AsyncEngine)
-        async with driver_connection(engine) as driver:
-            yield _DriverWrites(session, engine, driver)
+        yield _DriverWrites(session, engine)
     else:
         yield _SessionWrites(session)
 
@@ -112,6 +111,10 @@ async def booking_writes(session: AsyncSession) -> AsyncIterator[BookingWrites]:
 _BOOKING_SENIOR = select(*(getattr(Senior, name) for name in BookingSenior._fields)).where(
     Senior.id == bindparam("senior_id")
 )
+_EVERY_BOOKING_SENIOR = select(*(getattr(Senior, name) for name in BookingSenior._fields)).order_by(
+    Senior.id
+)
+PRELOAD_BATCH_ROWS = 2_000
 _BOOKING_FIELDS = tuple(
     column.key for column in Booking.__table__.columns if not column.primary_key
 )
@@ -171,15 +174,45 @@ _SENIOR_ON_DRIVER = DriverStatement(lambda: _BOOKING_SENIOR)
 _BOOKING_ON_DRIVER = DriverStatement(_one_statement_booking)
 
 
+async def remember_every_senior(engine: AsyncEngine) -> int:
+    """Fill this worker's memory of seniors' profiles from the database; return how many.
+
+    Run in the background when a worker starts, so that even a senior's first booking of the
+    day needs no read of their row: one round trip, the write. Only the database writes that
+    check the remembered version (PostgreSQL) remember profiles; a profile a booking has
+    already remembered is kept, and one that changes later is caught by that check as usual.
+    """
+    profiles = profile_cache(engine)
+    if profiles is None or engine.dialect.name != "postgresql":
+        return 0
+    remembered = 0
+    async with engine.connect() as connection:
+        rows = await connection.stream(
+            _EVERY_BOOKING_SENIOR.limit(profiles.maxsize),
+            execution_options={"yield_per": PRELOAD_BATCH_ROWS},
+        )
+        async for batch in rows.partitions():
+            for row in batch:
+                if row.id not in profiles:
+                    profiles[row.id] = tuple(BookingSenior.of(row))
+                    remembered += 1
+    return remembered
+
+
 def _values(booking: NewBooking) -> dict[str, Any]:
     return {key: getattr(booking, key) for key in _BOOKING_FIELDS}
 
 
 class _DriverWrites:
-    def __init__(self, session: AsyncSession, engine: AsyncEngine, driver: Any) -> None:
+    """PostgreSQL: each read or write takes a pooled connection only for its own round trip.
+
+    So a booking never holds two at once (the session's, for rules that read, and this one),
+    and a worker's requests in flight never need more connections than its pool keeps open.
+    """
+
+    def __init__(self, session: AsyncSession, engine: AsyncEngine) -> None:
         self._session = session
         self._engine = engine
-        self._driver = driver
         self._profiles = profile_cache(engine)
         self.remembered = False
 
@@ -190,7 +223,8 @@ class _DriverWrites:
                 self.remembered = True
                 return BookingSenior._make(remembered)
         self.remembered = False
-        row = await _SENIOR_ON_DRIVER.fetchrow(self._engine, self._driver, {"senior_id": senior_id})
+        async with driver_connection(self._engine) as driver:
+            row = await _SENIOR_ON_DRIVER.fetchrow(self._engine, driver, {"senior_id": senior_id})
         if row is None:
             return None
         senior = BookingSenior.of(row)
@@ -208,13 +242,19 @@ class _DriverWrites:
         if self._session.in_transaction():  # reads the rules made: give their connection back
             await self._session.commit()
         try:
-            row = await _BOOKING_ON_DRIVER.fetchrow(self._engine, self._driver, values)
-        except asyncpg.UniqueViolationError:
-            raise DuplicateBooking from None
-        except asyncpg.CheckViolationError as error:
-            raise full_refusal(str(error.constraint_name), meal) or error from None
-        except asyncpg.TransactionRollbackError:  # e.g. a deadlock with a simultaneous cancel
-            raise try_again() from None
+            async with driver_connection(self._engine) as driver:
+                row = await _BOOKING_ON_DRIVER.fetchrow(self._engine, driver, values)
+        except asyncpg.PostgresError as error:
+            # The database refused the write itself (full, taken, deadlocked): that verdict does
+            # not rest on the remembered profile, so deciding again on a fresh one cannot help.
+            self.remembered = False
+            if isinstance(error, asyncpg.UniqueViolationError):
+                raise DuplicateBooking from None
+            if isinstance(error, asyncpg.CheckViolationError):
+                raise full_refusal(str(error.constraint_name), meal) or error from None
+            if isinstance(error, asyncpg.TransactionRollbackError):  # e.g. a simultaneous cancel
+                raise try_again() from None
+            raise
         if row is None:  # the senior's row changed, or the set meal went away, since read
             raise StaleProfile
         booking.id = row[0]

@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         secret=hashlib.sha256(settings.secret_key.encode()).digest()[:SESSION_SECRET_BYTES],
         max_age=int(settings.session_max_age.total_seconds()),
         renew_after=int(settings.session_renew_after.total_seconds()),
+        remembered_sessions=settings.session_cache_entries,
         secure=settings.secure_cookies,
         samesite="lax",
         httponly=True,

@@ -76,6 +76,9 @@ class Settings:
     pdf_cache_files: int = 200
     # An unchanged session cookie is re-sent (its expiry slid forward) once this old.
     session_renew_after: timedelta = timedelta(hours=1)
+    # Decrypted session cookies each worker remembers, so a busy caller's is not opened anew
+    # for every request (0 decrypts every one).
+    session_cache_entries: int = 10_000
     secure_cookies: bool = False
     food_safety_limit: timedelta = timedelta(hours=2)
     hot_holding_limit: timedelta = timedelta(hours=4)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+from cryptography.exceptions import InvalidTag
 from litestar.testing import AsyncTestClient
 
+from meals.accounts.sessions import RenewingCookieBackend, RenewingCookieConfig
 from meals.app import create_app
 from seed.data import DEMO_PASSWORDS
 from tests.meals.helpers import login
@@ -42,3 +46,30 @@ async def test_a_session_due_for_renewal_is_sent_again_and_keeps_working(setting
         still = await client.get("/api/v1/auth/me")
         assert still.status_code == 200
         assert still.json()["role"] == "admin"
+
+
+def _backend(max_age: int = 60) -> RenewingCookieBackend:
+    config = RenewingCookieConfig(secret=b"k" * 32, max_age=max_age, remembered_sessions=10)
+    return RenewingCookieBackend(config=config)
+
+
+def test_a_remembered_cookie_opens_only_until_the_expiry_sealed_in_it(monkeypatch):
+    backend = _backend(max_age=60)
+    cookie = backend.dump_data({"account_id": 7, "role": "admin"})
+    first = backend.load_data(cookie)
+    first["role"] = "changed by this request only"
+
+    assert backend.load_data(cookie) == {"account_id": 7, "role": "admin"}
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert backend.load_data(cookie) == {}
+
+
+def test_a_forged_cookie_is_refused_even_beside_a_remembered_one():
+    backend = _backend()
+    (cookie,) = backend.dump_data({"account_id": 7, "role": "senior"})
+    assert backend.load_data([cookie]) == {"account_id": 7, "role": "senior"}
+    forged = cookie[:20] + (b"A" if cookie[20:21] != b"A" else b"B") + cookie[21:]
+
+    with pytest.raises(InvalidTag):
+        backend.load_data([forged])

@@ -161,7 +161,12 @@ class Settings:
             values["delivery_osrm_url"] = env[f"{ENV_PREFIX}OSRM_URL"]
         if env.get(f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"):
             values["delivery_solver_seconds"] = float(env[f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"])
-        for name in ("db_pool_size", "db_max_overflow", "profile_cache_entries"):
+        for name in (
+            "db_pool_size",
+            "db_max_overflow",
+            "profile_cache_entries",
+            "session_cache_entries",
+        ):
             if env.get(f"{ENV_PREFIX}{name.upper()}"):
                 values[name] = int(env[f"{ENV_PREFIX}{name.upper()}"])
         if f"{ENV_PREFIX}SECRET_KEY" in env:

@@ -16,12 +16,14 @@ def test_settings_from_the_environment(tmp_path: Path):
             "WARMMEAL_DB_POOL_SIZE": "32",
             "WARMMEAL_DB_MAX_OVERFLOW": "0",
             "WARMMEAL_PROFILE_CACHE_ENTRIES": "0",
+            "WARMMEAL_SESSION_CACHE_ENTRIES": "0",
         }
     )
 
     assert settings.database_url == "postgresql+asyncpg://u@db:5432/warmmeal"
     assert (settings.db_pool_size, settings.db_max_overflow) == (32, 0)
     assert settings.profile_cache_entries == 0
+    assert settings.session_cache_entries == 0
     assert settings.secret_key == "s" * 64
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import partial
+from functools import cached_property, partial
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,8 +61,9 @@ class MealContext:
     site: Site
     slot: SiteSlot
 
-    @property
+    @cached_property
     def deadline(self) -> datetime:
+        """Worked out once per context: the context is cached and read by every booking."""
         return booking_deadline(self.slot, self.site.timezone, self.menu.service_date)
 
 

@@ -153,37 +153,37 @@ async def record_walk_in(
     The booking cutoff exists so the kitchen knows what to cook; a walk-in takes a portion
     that was cooked anyway, so it is allowed after cutoff but never beyond capacity.
     """
-    async with booking_writes(session) as writes:
-        senior = await get_senior(session, senior_id)
-        meal = await load_meal_context(session, menu_item_id)
-        _ensure_counter_staff(actor, meal.site.id)
-        if meal.menu.published_at > now or meal.menu.service_date != local_today(meal.site, now):
-            raise Conflict("Walk-ins are only for today's menu.", code="walk_in_not_today")
-        service_date, slot = meal.menu.service_date, meal.menu.slot
+    writes = booking_writes(session)
+    senior = await get_senior(session, senior_id)
+    meal = await load_meal_context(session, menu_item_id)
+    _ensure_counter_staff(actor, meal.site.id)
+    if meal.menu.published_at > now or meal.menu.service_date != local_today(meal.site, now):
+        raise Conflict("Walk-ins are only for today's menu.", code="walk_in_not_today")
+    service_date, slot = meal.menu.service_date, meal.menu.slot
+    duplicate = await _active_booking_id(session, senior.id, service_date, slot)
+    if duplicate is not None:
+        raise _already_booked(duplicate, service_date, slot)
+    choice = choose_variant(diet_of(senior), offer_of(meal.item))
+    quote = await quote_for(
+        session, senior=senior, item=meal.item, service_date=service_date, settings=settings
+    )
+    booking = priced_booking(
+        senior.id,
+        meal,
+        quote,
+        fulfilment=Fulfilment.DINE_IN,
+        variant=choice.variant,
+        status=BookingStatus.SERVED,
+        booked_by=BookedBy.STAFF,
+        account_id=actor.account_id,
+        now=now,
+        served_at=now,
+    )
+    try:
+        await writes.save(booking, meal, senior.profile_version)
+    except DuplicateBooking:  # booked at the same moment by someone else
         duplicate = await _active_booking_id(session, senior.id, service_date, slot)
-        if duplicate is not None:
-            raise _already_booked(duplicate, service_date, slot)
-        choice = choose_variant(diet_of(senior), offer_of(meal.item))
-        quote = await quote_for(
-            session, senior=senior, item=meal.item, service_date=service_date, settings=settings
-        )
-        booking = priced_booking(
-            senior.id,
-            meal,
-            quote,
-            fulfilment=Fulfilment.DINE_IN,
-            variant=choice.variant,
-            status=BookingStatus.SERVED,
-            booked_by=BookedBy.STAFF,
-            account_id=actor.account_id,
-            now=now,
-            served_at=now,
-        )
-        try:
-            await writes.save(booking, meal, senior.profile_version)
-        except DuplicateBooking:  # booked at the same moment by someone else
-            duplicate = await _active_booking_id(session, senior.id, service_date, slot)
-            raise _already_booked(duplicate or 0, service_date, slot) from None
-        except StaleProfile:  # the senior's record was changed at the same moment
-            raise try_again() from None
+        raise _already_booked(duplicate or 0, service_date, slot) from None
+    except StaleProfile:  # the senior's record was changed at the same moment
+        raise try_again() from None
     return CheckIn(booking, senior, walk_in=True)

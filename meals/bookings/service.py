@@ -226,30 +226,30 @@ async def create_booking(
         existing = await _by_idempotency_key(session, actor.account_id, idempotency_key)
         if existing is not None:
             return _replay(existing, request)
-    async with booking_writes(session) as writes:
-        take = partial(
-            _take,
-            session,
-            writes,
-            actor=actor,
-            request=request,
-            now=now,
-            settings=settings,
-            idempotency_key=idempotency_key,
-        )
-        senior = await writes.senior(request.senior_id)
-        try:
-            return await take(senior)
-        except (DomainError, StaleProfile):
-            if not writes.remembered:
-                raise
-        # Checked on a remembered profile that was refused or has changed since: decide again
-        # on the senior as they are now.
-        senior = await writes.senior(request.senior_id, fresh=True)
-        try:
-            return await take(senior)
-        except StaleProfile:  # changed again in between
-            raise try_again() from None
+    writes = booking_writes(session)
+    take = partial(
+        _take,
+        session,
+        writes,
+        actor=actor,
+        request=request,
+        now=now,
+        settings=settings,
+        idempotency_key=idempotency_key,
+    )
+    senior = await writes.senior(request.senior_id)
+    try:
+        return await take(senior)
+    except (DomainError, StaleProfile):
+        if not writes.remembered:
+            raise
+    # Checked on a remembered profile that was refused or has changed since: decide again
+    # on the senior as they are now.
+    senior = await writes.senior(request.senior_id, fresh=True)
+    try:
+        return await take(senior)
+    except StaleProfile:  # changed again in between
+        raise try_again() from None
 
 
 async def _take(

@@ -15,12 +15,12 @@ write lock at BEGIN, after the reads, so other workers wait only for the writes 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import asyncpg
+from cachetools import LRUCache
 from sqlalchemy import Insert, bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -81,7 +81,11 @@ class StaleProfile(Exception):
 
 class BookingWrites(Protocol):
     remembered: bool
-    """Whether the last senior came from memory (a refusal based on it deserves a fresh look)."""
+    """Whether the last senior came from memory (a refusal based on it deserves a fresh look).
+
+    Cleared when the database itself refused the write (full, taken, deadlocked): that verdict
+    does not rest on the profile, so a fresh look cannot change it.
+    """
 
     async def senior(self, senior_id: int, *, fresh: bool = False) -> BookingSenior | None: ...
 
@@ -97,23 +101,18 @@ class BookingWrites(Protocol):
         ...
 
 
-@asynccontextmanager
-async def booking_writes(session: AsyncSession) -> AsyncIterator[BookingWrites]:
+def booking_writes(session: AsyncSession) -> BookingWrites:
     """The booking writes for this session's database."""
     if writes_in_one_statement(session):
         engine = session.bind
         assert isinstance(engine, AsyncEngine)
-        yield _DriverWrites(session, engine)
-    else:
-        yield _SessionWrites(session)
+        return _DriverWrites(session, engine)
+    return _SessionWrites(session)
 
 
-_BOOKING_SENIOR = select(*(getattr(Senior, name) for name in BookingSenior._fields)).where(
-    Senior.id == bindparam("senior_id")
-)
-_EVERY_BOOKING_SENIOR = select(*(getattr(Senior, name) for name in BookingSenior._fields)).order_by(
-    Senior.id
-)
+_BOOKING_SENIORS = select(*(getattr(Senior, name) for name in BookingSenior._fields))
+_BOOKING_SENIOR = _BOOKING_SENIORS.where(Senior.id == bindparam("senior_id"))
+_EVERY_BOOKING_SENIOR = _BOOKING_SENIORS.order_by(Senior.id)
 PRELOAD_BATCH_ROWS = 2_000
 _BOOKING_FIELDS = tuple(
     column.key for column in Booking.__table__.columns if not column.primary_key
@@ -194,9 +193,14 @@ async def remember_every_senior(engine: AsyncEngine) -> int:
         async for batch in rows.partitions():
             for row in batch:
                 if row.id not in profiles:
-                    profiles[row.id] = tuple(BookingSenior.of(row))
+                    _remember(profiles, BookingSenior.of(row))
                     remembered += 1
     return remembered
+
+
+def _remember(profiles: LRUCache, senior: BookingSenior) -> None:
+    """Kept as a plain tuple, which the garbage collector stops tracking (see BookingSenior)."""
+    profiles[senior.id] = tuple(senior)
 
 
 def _values(booking: NewBooking) -> dict[str, Any]:
@@ -229,7 +233,7 @@ class _DriverWrites:
             return None
         senior = BookingSenior.of(row)
         if self._profiles is not None:
-            self._profiles[senior_id] = tuple(senior)
+            _remember(self._profiles, senior)
         return senior
 
     async def save(
@@ -245,9 +249,7 @@ class _DriverWrites:
             async with driver_connection(self._engine) as driver:
                 row = await _BOOKING_ON_DRIVER.fetchrow(self._engine, driver, values)
         except asyncpg.PostgresError as error:
-            # The database refused the write itself (full, taken, deadlocked): that verdict does
-            # not rest on the remembered profile, so deciding again on a fresh one cannot help.
-            self.remembered = False
+            self.remembered = False  # the database's verdict, not the profile's (see above)
             if isinstance(error, asyncpg.UniqueViolationError):
                 raise DuplicateBooking from None
             if isinstance(error, asyncpg.CheckViolationError):

@@ -370,7 +370,12 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--pg-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--seniors", type=int, default=20000)
+    parser.add_argument(
+        "--seniors",
+        type=int,
+        default=40000,
+        help="Seniors seeded; each can be booked about five times, so enough for every round.",
+    )
     parser.add_argument("--seconds", type=int, default=10, help="Length of each measured run.")
     parser.add_argument(
         "--rounds",
@@ -441,6 +446,11 @@ def main() -> None:
                 )
                 print(insert.line())
                 print(booking.line())
+            if sent > len(bookings):
+                print(
+                    f"warning: {sent - len(bookings)} requests repeated a booking already made "
+                    "(answered 409): seed more --seniors"
+                )
             ratios = sorted(
                 b.per_second / i.per_second for b, i in zip(booked, inserts, strict=True)
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -29,6 +30,15 @@ from meals.settings import Settings
 WRITE_INTENT = "warmmeal_write_intent"
 _REFERENCE_CACHES: weakref.WeakKeyDictionary[Engine, TTLCache] = weakref.WeakKeyDictionary()
 _PROFILE_CACHES: weakref.WeakKeyDictionary[Engine, LRUCache] = weakref.WeakKeyDictionary()
+_WRITE_BATCHING: weakref.WeakKeyDictionary[Engine, WriteBatching] = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True, slots=True)
+class WriteBatching:
+    """How a worker groups its busiest writes: statements in flight, and rows per statement."""
+
+    writers: int
+    rows: int
 
 
 class Base(DeclarativeBase):
@@ -46,6 +56,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
         )
     if settings.profile_cache_entries > 0:
         _PROFILE_CACHES[engine.sync_engine] = LRUCache(maxsize=settings.profile_cache_entries)
+    if engine.dialect.name == "postgresql" and settings.booking_batch_writers > 0:
+        _WRITE_BATCHING[engine.sync_engine] = WriteBatching(
+            writers=settings.booking_batch_writers, rows=max(1, settings.booking_batch_rows)
+        )
     return engine
 
 
@@ -64,6 +78,11 @@ def profile_cache(engine: AsyncEngine) -> LRUCache | None:
     does nothing if the row has changed since, so the caller reads it again and starts over.
     """
     return _PROFILE_CACHES.get(engine.sync_engine)
+
+
+def write_batching(engine: AsyncEngine) -> WriteBatching | None:
+    """Whether (and how) this engine's writers send concurrent writes together; None: one by one."""
+    return _WRITE_BATCHING.get(engine.sync_engine)
 
 
 def _json_text(value: Any) -> str:
@@ -195,6 +214,10 @@ class DriverStatement:
     async def fetchrow(self, engine: AsyncEngine, driver: Any, values: dict[str, Any]) -> Any:
         sql, arguments = self.arguments(engine.dialect, values)
         return await driver.fetchrow(sql, *arguments)
+
+    async def fetch(self, engine: AsyncEngine, driver: Any, values: dict[str, Any]) -> list[Any]:
+        sql, arguments = self.arguments(engine.dialect, values)
+        return await driver.fetch(sql, *arguments)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -69,6 +69,11 @@ class Settings:
     # on every request.
     db_pool_size: int = 20
     db_max_overflow: int = 20
+    # PostgreSQL: bookings a worker receives while this many booking statements are already on
+    # their way are sent together, one statement and one commit for up to `booking_batch_rows`
+    # of them (0 writers: every booking is sent on its own).
+    booking_batch_writers: int = 2
+    booking_batch_rows: int = 64
     login_max_failures: int = 5
     login_failure_window: timedelta = timedelta(minutes=15)
     session_max_age: timedelta = timedelta(days=30)
@@ -164,6 +169,8 @@ class Settings:
         for name in (
             "db_pool_size",
             "db_max_overflow",
+            "booking_batch_writers",
+            "booking_batch_rows",
             "profile_cache_entries",
             "session_cache_entries",
         ):

@@ -9,28 +9,48 @@ rules that keep counts right live in one place:
 
 PostgreSQL does the three writes as one statement, autocommitted on the driver connection:
 one round trip, row locks held only while it runs, and none of SQLAlchemy's per-execution
-work on the busiest path of the service. SQLite runs them in a transaction that takes the
-write lock at BEGIN, after the reads, so other workers wait only for the writes themselves.
+work on the busiest path of the service. Bookings a worker receives while its booking
+statements are in flight go together as one statement (group commit, `_BookingBatches`): the
+database's cost per statement and per commit is shared, and any refusal in a batch sends its
+bookings one at a time, so each still gets its own answer. SQLite runs the writes in a
+transaction that takes the write lock at BEGIN, after the reads, so other workers wait only for
+the writes themselves.
 """
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import asyncpg
 from cachetools import LRUCache
-from sqlalchemy import Insert, bindparam, exists, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Engine,
+    Insert,
+    Integer,
+    bindparam,
+    column,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from meals.bookings.models import Booking, NewBooking
 from meals.db import (
     DriverStatement,
+    WriteBatching,
     begin_write,
     driver_connection,
     profile_cache,
+    write_batching,
     writes_in_one_statement,
 )
 from meals.errors import Conflict
@@ -122,6 +142,7 @@ _BOOKING_FIELDS = tuple(
 _NEW_FIELDS = tuple((f"new_{key}", key) for key in _BOOKING_FIELDS)
 
 
+_SEEN_VERSION = "seen_profile_version"
 _TAKE_PORTION = (
     update(MenuItem)
     .where(MenuItem.id == bindparam("taken_item_id"))
@@ -129,7 +150,7 @@ _TAKE_PORTION = (
 )
 _PROFILE_UNCHANGED = exists().where(
     Senior.id == bindparam("seen_senior_id"),
-    Senior.profile_version == bindparam("seen_profile_version"),
+    Senior.profile_version == bindparam(_SEEN_VERSION),
 )
 _SEAT_TAKEN = update(Menu).values(seats_booked=Menu.seats_booked + 1)
 _TAKE_SEAT = _SEAT_TAKEN.where(Menu.id == bindparam("taken_menu_id"))
@@ -169,8 +190,97 @@ def _one_statement_booking() -> Insert:
     return insert(Booking).from_select(list(_BOOKING_FIELDS), row).returning(Booking.id)
 
 
+# What each booking of a batch brings; the rest comes from the set meal's menu row, as above.
+_GIVEN_FIELDS = tuple(key for key in _BOOKING_FIELDS if key not in _FROM_MENU)
+
+
+def _many_bookings() -> Insert:
+    """PostgreSQL: a batch of bookings (a JSON array of rows) counted and inserted as one statement.
+
+    The same writes as `_one_statement_booking`, for every booking whose senior is still at the
+    version it was checked on: set meals counted, then menus, then the rows inserted. Rows are
+    locked in one order whatever the batch (all set meals by id, then all menus by id), the order
+    a single booking or a cancellation follows too, so two workers' batches cannot deadlock on
+    the counters. Any refusal (a full set meal or slot, a unique index) fails the whole
+    statement: nothing is written, and the caller sends the bookings one at a time for each its
+    own verdict. Returns (id, senior_id, menu_item_id) for each row inserted.
+    """
+    columns = Booking.__table__.columns
+    given = (
+        func.json_to_recordset(bindparam("bookings", type_=JSON))
+        .table_valued(
+            column(_SEEN_VERSION, Integer),
+            *(column(key, columns[key].type) for key in _GIVEN_FIELDS),
+        )
+        .render_derived(name="given", with_types=True)
+    )
+    current = (
+        select(given)
+        .join(
+            Senior,
+            (Senior.id == given.c.senior_id) & (Senior.profile_version == given.c[_SEEN_VERSION]),
+        )
+        .cte("current_bookings")
+    )
+    per_item = (
+        select(current.c.menu_item_id, func.count().label("taken"))
+        .group_by(current.c.menu_item_id)
+        .subquery("per_item")
+    )
+    locked_items = (
+        select(MenuItem.id, per_item.c.taken)
+        .join(per_item, per_item.c.menu_item_id == MenuItem.id)
+        .order_by(MenuItem.id)
+        .with_for_update(of=MenuItem, key_share=True)
+        .cte("locked_items")
+    )
+    portions = (
+        update(MenuItem)
+        .where(MenuItem.id == locked_items.c.id)
+        .values(booked_count=MenuItem.booked_count + locked_items.c.taken)
+        .returning(MenuItem.id, MenuItem.menu_id)
+        .cte("taken_portions")
+    )
+    per_menu = (
+        select(portions.c.menu_id, func.count().label("taken"))
+        .select_from(current.join(portions, portions.c.id == current.c.menu_item_id))
+        .group_by(portions.c.menu_id)
+        .subquery("per_menu")
+    )
+    locked_menus = (
+        select(Menu.id, per_menu.c.taken)
+        .join(per_menu, per_menu.c.menu_id == Menu.id)
+        .order_by(Menu.id)
+        .with_for_update(of=Menu, key_share=True)
+        .cte("locked_menus")
+    )
+    seats = (
+        update(Menu)
+        .where(Menu.id == locked_menus.c.id)
+        .values(seats_booked=Menu.seats_booked + locked_menus.c.taken)
+        .returning(*(getattr(Menu, name) for name in _FROM_MENU.values()))
+        .cte("taken_seats")
+    )
+    rows = select(
+        *(
+            seats.c[_FROM_MENU[key]] if key in _FROM_MENU else current.c[key]
+            for key in _BOOKING_FIELDS
+        )
+    ).select_from(
+        current.join(portions, portions.c.id == current.c.menu_item_id).join(
+            seats, seats.c.id == portions.c.menu_id
+        )
+    )
+    return (
+        insert(Booking)
+        .from_select(list(_BOOKING_FIELDS), rows)
+        .returning(Booking.id, Booking.senior_id, Booking.menu_item_id)
+    )
+
+
 _SENIOR_ON_DRIVER = DriverStatement(lambda: _BOOKING_SENIOR)
 _BOOKING_ON_DRIVER = DriverStatement(_one_statement_booking)
+_BOOKINGS_ON_DRIVER = DriverStatement(_many_bookings)
 
 
 async def remember_every_senior(engine: AsyncEngine) -> int:
@@ -239,15 +349,15 @@ class _DriverWrites:
     async def save(
         self, booking: NewBooking, meal: MealContext, profile_version: int
     ) -> NewBooking:
-        values = {name: getattr(booking, key) for name, key in _NEW_FIELDS}
-        values["taken_item_id"] = meal.item.id
-        values["seen_senior_id"] = booking.senior_id
-        values["seen_profile_version"] = profile_version
         if self._session.in_transaction():  # reads the rules made: give their connection back
             await self._session.commit()
+        batches = booking_batches(self._engine)
         try:
-            async with driver_connection(self._engine) as driver:
-                row = await _BOOKING_ON_DRIVER.fetchrow(self._engine, driver, values)
+            if batches is None:
+                async with driver_connection(self._engine) as driver:
+                    booking_id = await _write_one(self._engine, driver, booking, profile_version)
+            else:
+                booking_id = await batches.write(booking, profile_version)
         except asyncpg.PostgresError as error:
             self.remembered = False  # the database's verdict, not the profile's (see above)
             if isinstance(error, asyncpg.UniqueViolationError):
@@ -257,10 +367,151 @@ class _DriverWrites:
             if isinstance(error, asyncpg.TransactionRollbackError):  # e.g. a simultaneous cancel
                 raise try_again() from None
             raise
-        if row is None:  # the senior's row changed, or the set meal went away, since read
+        if booking_id is None:  # the senior's row changed, or the set meal went away, since read
             raise StaleProfile
-        booking.id = row[0]
+        booking.id = booking_id
         return booking
+
+
+async def _write_one(
+    engine: AsyncEngine, driver: Any, booking: NewBooking, profile_version: int
+) -> int | None:
+    """One booking, one statement: its id, or None when the senior's row changed since read."""
+    values = {name: getattr(booking, key) for name, key in _NEW_FIELDS}
+    values["taken_item_id"] = booking.menu_item_id
+    values["seen_senior_id"] = booking.senior_id
+    values[_SEEN_VERSION] = profile_version
+    row = await _BOOKING_ON_DRIVER.fetchrow(engine, driver, values)
+    return None if row is None else row[0]
+
+
+class _Waiting(NamedTuple):
+    booking: NewBooking
+    profile_version: int
+    answer: asyncio.Future
+
+
+class _BookingBatches:
+    """One worker's bookings on their way to PostgreSQL, sent together when they arrive together.
+
+    At most `writers` booking statements are in flight; the bookings that arrive meanwhile wait
+    and go as one statement and one commit (up to `rows` of them), so under load the database
+    parses, plans, checks and commits once for many bookings instead of once for each. A
+    booking that arrives when a writer is free goes at once, alone, as before.
+    """
+
+    def __init__(self, engine: AsyncEngine, batching: WriteBatching) -> None:
+        self._engine = engine
+        self._batching = batching
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._waiting: list[_Waiting] = []
+        self._writing = 0
+        self._writers: set[asyncio.Task] = set()
+        self.statements = 0
+        self.bookings = 0
+
+    async def write(self, booking: NewBooking, profile_version: int) -> int | None:
+        """The new booking's id, or None when the senior's row changed; raises the refusal."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # an engine outliving its loop (tests) starts afresh
+            self._loop, self._waiting, self._writing = loop, [], 0
+        answer = loop.create_future()
+        self._waiting.append(_Waiting(booking, profile_version, answer))
+        if self._writing < self._batching.writers:
+            self._writing += 1
+            writer = asyncio.create_task(self._write_waiting())
+            self._writers.add(writer)  # the loop keeps only a weak reference to a task
+            writer.add_done_callback(self._writers.discard)
+        return await answer
+
+    async def _write_waiting(self) -> None:
+        try:
+            while self._waiting:
+                batch = self._waiting[: self._batching.rows]
+                del self._waiting[: self._batching.rows]
+                # A request that went away before its booking was sent takes nothing.
+                batch = [waiting for waiting in batch if not waiting.answer.done()]
+                if batch:
+                    await self._send(batch)
+        finally:
+            self._writing -= 1
+
+    async def _send(self, batch: list[_Waiting]) -> None:
+        try:
+            async with driver_connection(self._engine) as driver:
+                if len(batch) == 1 or not await self._send_together(driver, batch):
+                    for waiting in batch:
+                        await self._send_alone(driver, waiting)
+        except Exception as error:  # the connection failed: whoever waits hears why
+            for waiting in batch:
+                _answer(waiting.answer, error=error)
+        except BaseException:  # the worker is stopping: nobody is answered
+            for waiting in batch:
+                waiting.answer.cancel()
+            raise
+
+    async def _send_together(self, driver: Any, batch: list[_Waiting]) -> bool:
+        """Write the whole batch as one statement; False (nothing written) if any was refused."""
+        keys = {(waiting.booking.senior_id, waiting.booking.menu_item_id) for waiting in batch}
+        if len(keys) < len(batch):  # the same booking twice: the unique index will say which
+            return False
+        rows = [_batch_row(waiting) for waiting in batch]
+        try:
+            saved = await _BOOKINGS_ON_DRIVER.fetch(self._engine, driver, {"bookings": rows})
+        except asyncpg.PostgresError:  # full, taken or deadlocked: each is asked alone
+            return False
+        self._count(len(batch))
+        ids = {(row[1], row[2]): row[0] for row in saved}
+        for waiting in batch:
+            key = (waiting.booking.senior_id, waiting.booking.menu_item_id)
+            _answer(waiting.answer, result=ids.get(key))
+        return True
+
+    async def _send_alone(self, driver: Any, waiting: _Waiting) -> None:
+        try:
+            booking_id = await _write_one(
+                self._engine, driver, waiting.booking, waiting.profile_version
+            )
+        except asyncpg.PostgresError as error:
+            _answer(waiting.answer, error=error)
+        else:
+            _answer(waiting.answer, result=booking_id)
+        self._count(1)
+
+    def _count(self, bookings: int) -> None:
+        self.statements += 1
+        self.bookings += bookings
+
+
+def _batch_row(waiting: _Waiting) -> dict[str, Any]:
+    row = {key: getattr(waiting.booking, key) for key in _GIVEN_FIELDS}
+    row[_SEEN_VERSION] = waiting.profile_version
+    return row
+
+
+def _answer(
+    answer: asyncio.Future, *, result: int | None = None, error: BaseException | None = None
+) -> None:
+    if answer.done():  # its request went away meanwhile
+        return
+    if error is not None:
+        answer.set_exception(error)
+    else:
+        answer.set_result(result)
+
+
+_BATCHES: weakref.WeakKeyDictionary[Engine, _BookingBatches] = weakref.WeakKeyDictionary()
+
+
+def booking_batches(engine: AsyncEngine) -> _BookingBatches | None:
+    """This worker's batches for `engine`, if it sends concurrent bookings together."""
+    batches = _BATCHES.get(engine.sync_engine)
+    if batches is None:
+        batching = write_batching(engine)
+        if batching is None:
+            return None
+        batches = _BATCHES[engine.sync_engine] = _BookingBatches(engine, batching)
+    return batches
 
 
 class _SessionWrites:

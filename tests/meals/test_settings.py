@@ -17,6 +17,8 @@ def test_settings_from_the_environment(tmp_path: Path):
             "WARMMEAL_DB_MAX_OVERFLOW": "0",
             "WARMMEAL_PROFILE_CACHE_ENTRIES": "0",
             "WARMMEAL_SESSION_CACHE_ENTRIES": "0",
+            "WARMMEAL_BOOKING_BATCH_WRITERS": "0",
+            "WARMMEAL_BOOKING_BATCH_ROWS": "16",
         }
     )
 
@@ -24,6 +26,7 @@ def test_settings_from_the_environment(tmp_path: Path):
     assert (settings.db_pool_size, settings.db_max_overflow) == (32, 0)
     assert settings.profile_cache_entries == 0
     assert settings.session_cache_entries == 0
+    assert (settings.booking_batch_writers, settings.booking_batch_rows) == (0, 16)
     assert settings.secret_key == "s" * 64
 
 

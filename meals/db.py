@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import asyncpg
 import msgspec
@@ -30,6 +31,9 @@ from meals.settings import Settings
 WRITE_INTENT = "warmmeal_write_intent"
 _REFERENCE_CACHES: weakref.WeakKeyDictionary[Engine, TTLCache] = weakref.WeakKeyDictionary()
 _PROFILE_CACHES: weakref.WeakKeyDictionary[Engine, LRUCache] = weakref.WeakKeyDictionary()
+_REFERENCE_LOADS: weakref.WeakKeyDictionary[Engine, dict[Hashable, asyncio.Future]] = (
+    weakref.WeakKeyDictionary()
+)
 _WRITE_BATCHING: weakref.WeakKeyDictionary[Engine, WriteBatching] = weakref.WeakKeyDictionary()
 
 
@@ -69,6 +73,65 @@ def reference_cache(session: AsyncSession) -> TTLCache | None:
     Entries live `reference_cache_seconds`; counters that guard capacity are never cached.
     """
     return _REFERENCE_CACHES.get(session.get_bind())
+
+
+Loaded = TypeVar("Loaded")
+
+
+class _LoadAbandoned(Exception):
+    """The request reading a reference entry went away before it had it: read it yourself."""
+
+
+async def cached_reference(
+    session: AsyncSession, key: Hashable, load: Callable[[], Awaitable[Loaded]]
+) -> Loaded:
+    """`load()`'s result for `key`, from the engine's reference cache, read once however many ask.
+
+    When an entry expires, every request in flight wants it at the same moment: one reads it and
+    the others wait for that read, instead of each taking a database connection for the same
+    rows (which pushed a busy worker past its pool). A refusal the read raises (say, no such set
+    meal) is every waiting request's answer too.
+    """
+    cache = reference_cache(session)
+    if cache is None:
+        return await load()
+    while True:
+        try:
+            return cache[key]
+        except KeyError:
+            pass
+        loads = _REFERENCE_LOADS.setdefault(session.get_bind(), {})
+        loop = asyncio.get_running_loop()
+        pending = loads.get(key)
+        if pending is None or pending.get_loop() is not loop:
+            break
+        try:
+            return await asyncio.shield(pending)
+        except _LoadAbandoned:
+            continue
+    loading = loads[key] = loop.create_future()
+    loading.add_done_callback(_retrieve)
+    try:
+        value = await load()
+    except Exception as error:
+        loading.set_exception(error)
+        raise
+    except BaseException:
+        loading.set_exception(_LoadAbandoned())
+        raise
+    else:
+        cache[key] = value
+        loading.set_result(value)
+        return value
+    finally:
+        if loads.get(key) is loading:
+            del loads[key]
+
+
+def _retrieve(loading: asyncio.Future) -> None:
+    """Marks a failed read as seen, so asyncio does not warn when nobody was waiting for it."""
+    if not loading.cancelled():
+        loading.exception()
 
 
 def profile_cache(engine: AsyncEngine) -> LRUCache | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.models import Account, FamilyBinding, LoginAttempt, StaffSite
-from meals.db import begin_write, reference_cache
+from meals.db import begin_write, cached_reference
 from meals.errors import Forbidden, NotAuthenticated, TooManyAttempts
 from meals.settings import Settings
 from meals.words import Role
@@ -106,14 +107,9 @@ async def load_actor(session: AsyncSession, *, account_id: int) -> Actor:
 
     Cached briefly, so a changed binding or deactivation takes effect within the cache's life.
     """
-    cache = reference_cache(session)
-    key = ("actor", account_id)
-    if cache is not None and key in cache:
-        return cache[key]
-    actor = await _load_actor(session, account_id)
-    if cache is not None:
-        cache[key] = actor
-    return actor
+    return await cached_reference(
+        session, ("actor", account_id), partial(_load_actor, session, account_id)
+    )
 
 
 async def _load_actor(session: AsyncSession, account_id: int) -> Actor:

@@ -20,7 +20,7 @@ from meals.bookings.writes import (
     booking_writes,
     try_again,
 )
-from meals.db import begin_write, reference_cache
+from meals.db import begin_write, cached_reference
 from meals.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from meals.menus.models import Menu, MenuItem
 from meals.seniors.models import Senior
@@ -72,30 +72,27 @@ BOOKED_BY_ROLE = {Role.SENIOR: BookedBy.SELF, Role.FAMILY: BookedBy.FAMILY}
 
 async def load_meal_context(session: AsyncSession, menu_item_id: int) -> MealContext:
     """The set meal with its menu, site and slot; cached briefly (its counters are not used)."""
-    cache = reference_cache(session)
-    key = ("meal", menu_item_id)
-    if cache is not None and key in cache:
-        return cache[key]
-    row = (
-        await session.execute(
-            select(MenuItem, Menu, Site, SiteSlot)
-            .join(Menu, MenuItem.menu_id == Menu.id)
-            .join(Site, Menu.site_id == Site.id)
-            .join(SiteSlot, (SiteSlot.site_id == Site.id) & (SiteSlot.slot == Menu.slot))
-            .where(MenuItem.id == menu_item_id)
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFound(
-            "There is no set meal {menu_item_id} on any menu.", menu_item_id=menu_item_id
-        )
-    for instance in row:
-        # Detached, so a later rollback of this session cannot expire what the cache holds.
-        session.expunge(instance)
-    meal = MealContext(*row)
-    if cache is not None:
-        cache[key] = meal
-    return meal
+
+    async def load() -> MealContext:
+        row = (
+            await session.execute(
+                select(MenuItem, Menu, Site, SiteSlot)
+                .join(Menu, MenuItem.menu_id == Menu.id)
+                .join(Site, Menu.site_id == Site.id)
+                .join(SiteSlot, (SiteSlot.site_id == Site.id) & (SiteSlot.slot == Menu.slot))
+                .where(MenuItem.id == menu_item_id)
+            )
+        ).one_or_none()
+        if row is None:
+            raise NotFound(
+                "There is no set meal {menu_item_id} on any menu.", menu_item_id=menu_item_id
+            )
+        for instance in row:
+            # Detached, so a later rollback of this session cannot expire what the cache holds.
+            session.expunge(instance)
+        return MealContext(*row)
+
+    return await cached_reference(session, ("meal", menu_item_id), load)
 
 
 async def get_senior(session: AsyncSession, senior_id: int) -> Senior:

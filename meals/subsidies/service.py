@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meals.db import reference_cache
+from meals.db import cached_reference
 from meals.subsidies.models import FundingSource, SubsidyTier
 from meals.words import Category
 
@@ -90,22 +90,19 @@ def quote_price(
 
 async def load_tiers(session: AsyncSession, day: date) -> list[TierRule]:
     """The policy in force on `day` (cached briefly: read on every booking, changed rarely)."""
-    cache = reference_cache(session)
-    key = ("tiers", day)
-    if cache is not None and key in cache:
-        return cache[key]
-    rows = await session.execute(
-        select(SubsidyTier, FundingSource.code, FundingSource.name)
-        .join(FundingSource)
-        .where(
-            SubsidyTier.valid_from <= day,
-            or_(SubsidyTier.valid_to.is_(None), SubsidyTier.valid_to >= day),
+
+    async def load() -> list[TierRule]:
+        rows = await session.execute(
+            select(SubsidyTier, FundingSource.code, FundingSource.name)
+            .join(FundingSource)
+            .where(
+                SubsidyTier.valid_from <= day,
+                or_(SubsidyTier.valid_to.is_(None), SubsidyTier.valid_to >= day),
+            )
         )
-    )
-    tiers = [
-        TierRule(code, name, tier.min_age, tier.max_age, tier.category, tier.amount_fen)
-        for tier, code, name in rows
-    ]
-    if cache is not None:
-        cache[key] = tiers
-    return tiers
+        return [
+            TierRule(code, name, tier.min_age, tier.max_age, tier.category, tier.amount_fen)
+            for tier, code, name in rows
+        ]
+
+    return await cached_reference(session, ("tiers", day), load)

@@ -76,6 +76,7 @@ def reference_cache(session: AsyncSession) -> TTLCache | None:
 
 
 Loaded = TypeVar("Loaded")
+_NOT_CACHED = object()
 
 
 class _LoadAbandoned(Exception):
@@ -96,10 +97,9 @@ async def cached_reference(
     if cache is None:
         return await load()
     while True:
-        try:
-            return cache[key]
-        except KeyError:
-            pass
+        cached = cache.get(key, _NOT_CACHED)
+        if cached is not _NOT_CACHED:
+            return cached
         loads = _REFERENCE_LOADS.setdefault(session.get_bind(), {})
         loop = asyncio.get_running_loop()
         pending = loads.get(key)

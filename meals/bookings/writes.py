@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 import asyncpg
 from cachetools import LRUCache
 from sqlalchemy import (
+    CTE,
     JSON,
     Engine,
     Insert,
@@ -42,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.sql import Subquery
 
 from meals.bookings.models import Booking, NewBooking
 from meals.db import (
@@ -222,44 +224,24 @@ def _many_bookings() -> Insert:
         )
         .cte("current_bookings")
     )
-    per_item = (
-        select(current.c.menu_item_id, func.count().label("taken"))
+    portions = _count_taken(
+        MenuItem,
+        MenuItem.booked_count,
+        select(current.c.menu_item_id.label("id"), func.count().label("taken"))
         .group_by(current.c.menu_item_id)
-        .subquery("per_item")
+        .subquery("per_item"),
+        returning=(MenuItem.id, MenuItem.menu_id),
+        name="portions",
     )
-    locked_items = (
-        select(MenuItem.id, per_item.c.taken)
-        .join(per_item, per_item.c.menu_item_id == MenuItem.id)
-        .order_by(MenuItem.id)
-        .with_for_update(of=MenuItem, key_share=True)
-        .cte("locked_items")
-    )
-    portions = (
-        update(MenuItem)
-        .where(MenuItem.id == locked_items.c.id)
-        .values(booked_count=MenuItem.booked_count + locked_items.c.taken)
-        .returning(MenuItem.id, MenuItem.menu_id)
-        .cte("taken_portions")
-    )
-    per_menu = (
-        select(portions.c.menu_id, func.count().label("taken"))
+    seats = _count_taken(
+        Menu,
+        Menu.seats_booked,
+        select(portions.c.menu_id.label("id"), func.count().label("taken"))
         .select_from(current.join(portions, portions.c.id == current.c.menu_item_id))
         .group_by(portions.c.menu_id)
-        .subquery("per_menu")
-    )
-    locked_menus = (
-        select(Menu.id, per_menu.c.taken)
-        .join(per_menu, per_menu.c.menu_id == Menu.id)
-        .order_by(Menu.id)
-        .with_for_update(of=Menu, key_share=True)
-        .cte("locked_menus")
-    )
-    seats = (
-        update(Menu)
-        .where(Menu.id == locked_menus.c.id)
-        .values(seats_booked=Menu.seats_booked + locked_menus.c.taken)
-        .returning(*(getattr(Menu, name) for name in _FROM_MENU.values()))
-        .cte("taken_seats")
+        .subquery("per_menu"),
+        returning=tuple(getattr(Menu, name) for name in _FROM_MENU.values()),
+        name="seats",
     )
     rows = select(
         *(
@@ -275,6 +257,34 @@ def _many_bookings() -> Insert:
         insert(Booking)
         .from_select(list(_BOOKING_FIELDS), rows)
         .returning(Booking.id, Booking.senior_id, Booking.menu_item_id)
+    )
+
+
+def _count_taken(
+    model: type[MenuItem] | type[Menu],
+    counter: Any,
+    taken: Subquery,
+    *,
+    returning: tuple[Any, ...],
+    name: str,
+) -> CTE:
+    """Lock the rows of `model` that `taken` (id, taken) names, in id order, and add to `counter`.
+
+    Locked first, by id, so that every batch takes a table's rows in the same order.
+    """
+    locked = (
+        select(model.id, taken.c.taken)
+        .join(taken, taken.c.id == model.id)
+        .order_by(model.id)
+        .with_for_update(of=model, key_share=True)
+        .cte(f"locked_{name}")
+    )
+    return (
+        update(model)
+        .where(model.id == locked.c.id)
+        .values({counter: counter + locked.c.taken})
+        .returning(*returning)
+        .cte(f"taken_{name}")
     )
 
 

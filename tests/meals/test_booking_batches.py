@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select, update
 
 from meals.bookings.models import Booking, NewBooking
-from meals.bookings.service import load_meal_context
+from meals.bookings.service import load_meal_context, priced_booking
 from meals.bookings.writes import (
     DuplicateBooking,
     StaleProfile,
@@ -27,11 +27,14 @@ from meals.db import create_engine, create_sessionmaker
 from meals.errors import Conflict
 from meals.seniors.models import Senior
 from meals.settings import Settings
+from meals.subsidies.service import PriceQuote, SubsidyLine
 from meals.words import BookedBy, BookingStatus, Fulfilment, Variant
 from tests.conftest import NOW, TODAY
 from tests.meals.helpers import canteen, counters, meal, set_capacity
 
 BATCH = 10
+LIST_PRICE_FEN = 1200
+SUBSIDY_FEN = 450
 
 
 @pytest.fixture
@@ -53,25 +56,24 @@ async def _seniors(db, n: int) -> list[tuple[int, int]]:
 
 
 def _new_booking(meal_context, senior_id: int, minute: int) -> NewBooking:
-    at = NOW + timedelta(minutes=minute)
-    return NewBooking(
-        senior_id=senior_id,
-        site_id=meal_context.site.id,
-        menu_id=meal_context.menu.id,
-        menu_item_id=meal_context.item.id,
-        service_date=meal_context.menu.service_date,
-        slot=meal_context.menu.slot,
+    """A booking priced apart from its neighbours (so a mix-up of rows would show)."""
+    subsidy = SUBSIDY_FEN + minute
+    quote = PriceQuote(
+        LIST_PRICE_FEN,
+        subsidy,
+        LIST_PRICE_FEN - subsidy,
+        (SubsidyLine("civil_affairs", "民政局", subsidy),),
+    )
+    return priced_booking(
+        senior_id,
+        meal_context,
+        quote,
         fulfilment=Fulfilment.DINE_IN,
         variant=Variant.REGULAR,
         status=BookingStatus.BOOKED,
         booked_by=BookedBy.STAFF,
         account_id=None,
-        list_price_fen=1200,
-        subsidy_fen=450 + minute,
-        price_fen=750 - minute,
-        subsidy_breakdown=[{"source": "civil_affairs", "fen": 450 + minute}],
-        created_at=at,
-        updated_at=at,
+        now=NOW + timedelta(minutes=minute),
     )
 
 

@@ -90,7 +90,15 @@ from routing.model import (
     Vehicle,
 )
 from routing.params import FirstSolution, Metaheuristic, SolveParams
-from routing.plan import RoutePlan, Trip, UnservedReason, UnservedStop, VehicleRoute, Visit
+from routing.plan import (
+    Remedy,
+    RoutePlan,
+    Trip,
+    UnservedReason,
+    UnservedStop,
+    VehicleRoute,
+    Visit,
+)
 from routing.solver import SolverConfigurationError, solve
 from routing.travel import (
     OsrmError,
@@ -117,6 +125,7 @@ __all__ = [
     "OsrmProvider",
     "OsrmUnavailableError",
     "Problem",
+    "Remedy",
     "RoutePlan",
     "SolveParams",
     "SolverConfigurationError",

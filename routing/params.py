@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from routing.ruin_recreate import RuinRecreateParams
-
 
 class FirstSolution(StrEnum):
     """OR-Tools first-solution strategies worth trying on delivery problems.
@@ -30,17 +28,15 @@ class Metaheuristic(StrEnum):
     GREEDY_DESCENT = "GREEDY_DESCENT"
 
 
-DEFAULT_RUIN_RECREATE = RuinRecreateParams()
-
-
 @dataclass(frozen=True, slots=True)
 class SolveParams:
     """How hard and in which way to search.
 
-    ``first_solutions``: each strategy builds a start plan; the cheapest one (most
-    stops served first) is then improved by ``metaheuristic`` for the rest of the
-    time limit. ``solution_limit`` caps the number of improving steps so a run is
-    reproducible independent of machine speed.
+    ``solution_limit`` caps the search's steps (PyVRP iterations; OR-Tools solutions
+    in the fallback) so a run is reproducible independent of machine speed. The
+    OR-Tools fields only steer the fallback search, used should OR-Tools refuse the
+    plan PyVRP found: ``first_solutions`` each build a start plan, the best is
+    improved by ``metaheuristic``.
     """
 
     first_solutions: tuple[FirstSolution, ...] = (
@@ -59,11 +55,9 @@ class SolveParams:
     if no plan is found that way, the solver falls back to optional stops."""
     unserved_penalty: int | None = None
     """Cost of leaving a stop unserved; ``None`` derives one that outweighs any plan."""
-    ruin_recreate: RuinRecreateParams | None = DEFAULT_RUIN_RECREATE
-    """After a share of the time in OR-Tools' local search, run the ruin-and-recreate
-    loop (``routing.ruin_recreate``); OR-Tools then checks and polishes its result.
-    Used when every van makes one trip (one departure wave); ``None`` turns it off.
-    With ``solution_limit`` set, the loop makes at most that many steps."""
+    check_share: float = 0.05
+    """Share of the time limit kept for checking the plan against the OR-Tools model
+    (and, should it refuse the plan, for OR-Tools' own search)."""
     log_search: bool = False
     extra: tuple[tuple[str, float], ...] = ()
     """Other scalar RoutingSearchParameters fields as (name, value) pairs, for tuning."""

@@ -36,6 +36,9 @@ class Visit:
     load_before: Load
     """Boxes on board when the van arrives here."""
     distance_from_previous: int
+    food_wave: int
+    """The departure wave whose food this stop gets (at or before the trip's departure):
+    the food-safety limit counts from it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +65,37 @@ class VehicleRoute:
         return sum(trip.distance for trip in self.trips)
 
 
+class Remedy(StrEnum):
+    """What would serve an unserved stop, as a dispatcher can act on it."""
+
+    ONE_MORE_VAN = "one_more_van"
+    """Another van (or another trip of one) would carry it: the stop fits on a trip alone."""
+    LATER_WAVE = "later_wave"
+    """A departure wave at ``remedy_time`` or later (its window opens too late after every
+    wave for the food-safety limit)."""
+    EARLIER_WAVE = "earlier_wave"
+    """A departure wave at ``remedy_time`` or earlier would reach it inside its window."""
+    WIDER_WINDOW = "wider_window"
+    """A window closing at ``remedy_time`` or later (the earliest a van can be there)."""
+    MEAL_POINT_DROP = "meal_point_drop"
+    """Too far from the kitchen for the food-safety limit: hand it over at a meal point."""
+    HOT_HOLDING_VAN = "hot_holding_van"
+    """Too far for the food-safety limit: a van that holds food at 60 °C or more."""
+    LARGER_VAN = "larger_van"
+    """More boxes than the largest van holds: split it or send a larger van."""
+    LONGER_SHIFT = "longer_shift"
+    """A van shift ending at ``remedy_time`` or later."""
+
+
 @dataclass(frozen=True, slots=True)
 class UnservedStop:
     stop_id: str
     reason: UnservedReason
     detail: str
+    """The reason and the remedy in English words (pages translate from the fields)."""
+    remedy: Remedy | None = None
+    remedy_time: int | None = None
+    """Seconds since local midnight, for the remedies that name a time."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from routing.model import Problem, Stop, Vehicle
-from routing.plan import UnservedReason, UnservedStop
+from routing.model import Problem, Stop, StopKind, Vehicle
+from routing.plan import Remedy, UnservedReason, UnservedStop
 
 SECONDS_PER_MINUTE = 60
 
@@ -88,6 +88,23 @@ def _minutes(seconds: int) -> str:
     return f"{seconds / SECONDS_PER_MINUTE:.0f} min"
 
 
+def clock_time(seconds: int) -> str:
+    """``37800`` -> ``"10:30"`` (seconds since local midnight)."""
+    minutes = seconds // SECONDS_PER_MINUTE
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def dropped_stop(problem: Problem, stop_index: int) -> UnservedStop:
+    """A stop each trip could serve alone, left out for want of room beside the others."""
+    return UnservedStop(
+        problem.stops[stop_index].id,
+        UnservedReason.FLEET_TOO_SMALL,
+        "each rule can be met on its own, but not together with the other stops: "
+        "one more van (or one more trip) would serve it",
+        Remedy.ONE_MORE_VAN,
+    )
+
+
 def _explain(problem: Problem, stop_index: int, slots: tuple[TripSlot, ...]) -> UnservedStop:
     stop = problem.stops[stop_index]
     drive = problem.travel.durations[0][stop_index + 1]
@@ -96,7 +113,8 @@ def _explain(problem: Problem, stop_index: int, slots: tuple[TripSlot, ...]) -> 
         return UnservedStop(
             stop.id,
             UnservedReason.FLEET_TOO_SMALL,
-            "no van's shift covers any departure wave",
+            "no van's shift covers any departure wave: one more van would serve it",
+            Remedy.ONE_MORE_VAN,
         )
     big_enough = [
         slot for slot in slots if stop.demand.fits_in(problem.vehicles[slot.vehicle_index].capacity)
@@ -107,34 +125,63 @@ def _explain(problem: Problem, stop_index: int, slots: tuple[TripSlot, ...]) -> 
             stop.id,
             UnservedReason.OVER_CAPACITY,
             f"needs {stop.demand.boxes} boxes and {stop.demand.cold_boxes} cold boxes; "
-            f"the largest van holds {largest} boxes",
+            f"the largest van holds {largest} boxes: split it or send a larger van",
+            Remedy.LARGER_VAN,
         )
     if limit is not None and drive > limit:
+        remedy = (
+            Remedy.MEAL_POINT_DROP
+            if stop.kind is StopKind.HOME_DELIVERY
+            else Remedy.HOT_HOLDING_VAN
+        )
+        advice = (
+            "hand it over at the senior's meal point"
+            if remedy is Remedy.MEAL_POINT_DROP
+            else "send it in a van that holds the food hot"
+        )
         return UnservedStop(
             stop.id,
             UnservedReason.BEYOND_FOOD_SAFETY_LIMIT,
             f"the direct drive takes {_minutes(drive)}; "
-            f"the food-safety limit allows {_minutes(limit)}",
+            f"the food-safety limit allows {_minutes(limit)}: {advice}",
+            remedy,
         )
     starts = [(slot, _service_start(problem, stop_index, slot.wave)) for slot in big_enough]
     in_window = [(slot, start) for slot, start in starts if start <= stop.window.end]
     if not in_window:
+        earliest = min(start for _slot, start in starts)
         return UnservedStop(
             stop.id,
             UnservedReason.WINDOW_UNREACHABLE,
-            f"the earliest arrival after any wave is past the window end ({stop.window.end} s)",
+            f"the earliest arrival after any wave is {clock_time(earliest)}, after its window "
+            f"closes at {clock_time(stop.window.end)}: a wave leaving by "
+            f"{clock_time(stop.window.end - drive)} or a window open until "
+            f"{clock_time(earliest)} would serve it",
+            Remedy.EARLIER_WAVE,
+            stop.window.end - drive,
         )
     safe = [
         (slot, start) for slot, start in in_window if _within_food_limit(stop, start, slot.wave)
     ]
     if not safe:
+        wave_needed = stop.window.start - (limit or 0)
         return UnservedStop(
             stop.id,
             UnservedReason.BEYOND_FOOD_SAFETY_LIMIT,
-            f"its window opens more than {_minutes(limit or 0)} after every departure wave",
+            f"its window opens more than {_minutes(limit or 0)} after every departure wave: "
+            f"a wave leaving at {clock_time(wave_needed)} or later would serve it",
+            Remedy.LATER_WAVE,
+            wave_needed,
         )
+    back = min(
+        start + stop.service_duration + problem.travel.durations[stop_index + 1][0]
+        for _slot, start in safe
+    )
     return UnservedStop(
         stop.id,
         UnservedReason.AFTER_SHIFT_END,
-        "no van could serve it and be back at the kitchen before its shift ends",
+        f"no van could serve it and be back at the kitchen before its shift ends: "
+        f"a shift until {clock_time(back)} would serve it",
+        Remedy.LONGER_SHIFT,
+        back,
     )

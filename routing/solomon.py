@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from routing.model import Depot, Load, Problem, Stop, StopKind, TimeWindow, TravelMatrix, Vehicle
-from routing.params import FirstSolution, SolveParams
+from routing.params import SolveParams
 
 DIMACS_SCALE = 10
 SOLOMON_ROW_FIELDS = 7
@@ -104,22 +104,8 @@ def to_problem(instance: SolomonInstance) -> Problem:
     )
 
 
-INSERTION_START = SolveParams(
-    first_solutions=(FirstSolution.PARALLEL_CHEAPEST_INSERTION,), require_all_stops=True
-)
-"""Tight windows, short routes (C, R1, RC1): insertion builds a feasible start plan."""
-SAVINGS_START = SolveParams(first_solutions=(FirstSolution.SAVINGS,), require_all_stops=True)
-"""Wide windows, long routes (R2, RC2): savings starts GLS from fewer, better routes."""
-CLASS_PARAMS = {"R2": SAVINGS_START, "RC2": SAVINGS_START}
-"""Chosen on 10 s runs over the 56 instances (docs/routing-benchmark.md)."""
-
-
-def solomon_class(name: str) -> str:
-    """``"RC208"`` -> ``"RC2"``: the letters and the series digit."""
-    letters = name.rstrip("0123456789")
-    return letters + name[len(letters) : len(letters) + 1]
-
-
 def solomon_params(instance: SolomonInstance) -> SolveParams:
-    """Search settings for a Solomon instance, chosen by its class (C, R, RC; 1 or 2)."""
-    return CLASS_PARAMS.get(solomon_class(instance.name.upper()), INSERTION_START)
+    """Search settings for a Solomon instance: the defaults, whatever its name or class
+    (the search takes what it needs from the data, never from a benchmark's name)."""
+    del instance
+    return SolveParams()

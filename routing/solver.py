@@ -1,18 +1,18 @@
-"""OR-Tools model of the meal-delivery problem, and :func:`solve`.
+"""The router: :func:`solve` plans the day's trips.
 
-Each (van, departure wave) pair is one OR-Tools vehicle ("trip slot"); its start
-time is fixed to the wave, so the time since the meal left the kitchen at a stop
-is its service start minus the wave. A van with several trips pays its fixed cost
-once: a zero-distance "van used" node at the kitchen carries the cost and must be
-visited on one of its trips as soon as any of them is used. Consecutive trips of
-one van are chained with the kitchen's reload time. Every real stop is optional
-behind a penalty larger than any plan's cost, so the solver serves all it can and
-never fails on a hard instance; what it cannot serve is reported with a reason.
+Order of work: screen each stop on its own (``routing.screening``: what no trip can
+serve is reported with its reason and what would serve it); search with PyVRP
+(``routing.engine``); check the plan against the OR-Tools model of the day
+(``routing.check``); time it. Should OR-Tools ever refuse the search's plan, the
+router falls back to OR-Tools' own search on the model below, with the time left,
+so every returned plan keeps every rule.
 
-Search: first solution(s) and guided local search in OR-Tools; then, when every van
-makes one trip, the ruin-and-recreate loop of ``routing.ruin_recreate`` works on
-the plan, and its best plan is read back into the OR-Tools model (which rejects a
-plan breaking any rule, keeping the OR-Tools plan instead) and polished there.
+The fallback model: each (van, departure wave) pair is one OR-Tools vehicle ("trip
+slot") whose start time is fixed to the wave. A van with several trips pays its fixed
+cost once: a zero-distance "van used" node at the kitchen carries the cost and must be
+visited on one of its trips as soon as any of them is used. Consecutive trips of one
+van are chained with the kitchen's reload time. Every real stop is optional behind a
+penalty larger than any plan's cost.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ from dataclasses import dataclass, replace
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
+from routing.check import plan_breaks_rules
+from routing.engine import PlannedTrip, search
 from routing.model import Load, Objective, Problem
 from routing.params import FirstSolution, SolveParams
-from routing.plan import RoutePlan, Trip, UnservedReason, UnservedStop, VehicleRoute, Visit
-from routing.ruin_recreate import RuinRecreate, SearchProblem, TripSpec
-from routing.screening import Screening, TripSlot, screen_stops, trip_slots
+from routing.plan import RoutePlan, Trip, UnservedStop, VehicleRoute, Visit
+from routing.screening import Screening, TripSlot, dropped_stop, screen_stops, trip_slots
 
 TIME_DIMENSION = "time"
 BOX_DIMENSION = "boxes"
@@ -75,29 +76,34 @@ def solve(
 ) -> RoutePlan:
     """Plan the day's trips. Always returns a plan; never raises on a hard instance.
 
-    ``time_limit`` is in seconds and covers the whole search. With the same seed,
-    time limit and machine load the result is the same; set
-    ``params.solution_limit`` for a result independent of machine speed.
+    ``time_limit`` is in seconds and covers the whole work. Set
+    ``params.solution_limit`` for a result independent of machine speed (it caps the
+    search's steps; the time limit still applies).
     """
     params = params or SolveParams()
-    slots = trip_slots(problem)
-    screening = screen_stops(problem, slots)
-    layout = _layout(problem, slots, screening)
-    if not screening.allowed_slots:
-        return _plan(problem, layout, [[] for _ in slots], screening.unserved)
     started = time.monotonic()
     deadline = started + time_limit
-    start_routes = _best_first_solution(problem, layout, screening, params, seed, deadline)
-    ruin = params.ruin_recreate
-    if ruin is None or layout.van_of_activation_node:
-        routes = _improve(problem, layout, screening, params, seed, deadline, start_routes)
-        return _plan(problem, layout, routes, screening.unserved)
-    guided_deadline = started + time_limit * ruin.guided_share
-    routes = _improve(problem, layout, screening, params, seed, guided_deadline, start_routes)
-    polish_deadline = deadline - time_limit * ruin.polish_share
-    routes = _ruin_and_recreate(
-        problem, layout, screening, params, seed, (polish_deadline, deadline), routes
+    slots = trip_slots(problem)
+    screening = screen_stops(problem, slots)
+    if not screening.allowed_slots:
+        return plan_from_trips(problem, (), screening.unserved)
+    allowed_waves = {
+        stop: tuple(sorted({slots[slot].wave for slot in slot_indices}))
+        for stop, slot_indices in screening.allowed_slots.items()
+    }
+    reserve = time_limit * params.check_share
+    outcome = search(
+        problem,
+        allowed_waves,
+        time_limit=_seconds_left(deadline) - reserve,
+        seed=seed,
+        iterations=params.solution_limit,
     )
+    if plan_breaks_rules(problem, outcome.trips) is None:
+        return plan_from_trips(problem, outcome.trips, screening.unserved)
+    layout = _layout(problem, slots, screening)
+    start_routes = _best_first_solution(problem, layout, screening, params, seed, deadline)
+    routes = _improve(problem, layout, screening, params, seed, deadline, start_routes)
     return _plan(problem, layout, routes, screening.unserved)
 
 
@@ -396,103 +402,33 @@ def _improve(
     return fallback.run(search, seed, None) or [[] for _ in layout.slots]
 
 
-def _search_problem(
-    problem: Problem, layout: _Layout, screening: Screening, params: SolveParams
-) -> SearchProblem:
-    """The single-trip model as plain lists for the ruin-and-recreate search."""
-    locations = [layout.location(node) for node in range(layout.node_count)]
-    base = (
-        problem.travel.distances
-        if problem.objective is Objective.DISTANCE
-        else problem.travel.durations
-    )
-    stops = [None if stop is None else problem.stops[stop] for stop in layout.stop_of_node]
-    horizon = max(
-        [vehicle.shift_end for vehicle in problem.vehicles]
-        + [stop.window.end for stop in problem.stops]
-    )
-    trips = []
-    latest = []
-    for slot in layout.slots:
-        vehicle = problem.vehicles[slot.vehicle_index]
-        unit = vehicle.cost_per_metre if problem.objective is Objective.DISTANCE else 1
-        capacity = (vehicle.capacity.boxes, vehicle.capacity.cold_boxes)
-        trips.append(TripSpec(slot.wave, vehicle.shift_end, capacity, unit, vehicle.fixed_cost))
-        latest.append(
-            [
-                horizon
-                if stop is None
-                else min(
-                    stop.window.end,
-                    horizon
-                    if stop.max_time_since_departure is None
-                    else slot.wave + stop.max_time_since_departure,
-                )
-                for stop in stops
-            ]
-        )
-    every_slot = len(layout.slots)
-    allowed = [
-        None
-        if stop is None or len(screening.allowed_slots[stop]) == every_slot
-        else frozenset(screening.allowed_slots[stop])
-        for stop in layout.stop_of_node
-    ]
-    return SearchProblem(
-        cost=[[base[a][b] for b in locations] for a in locations],
-        duration=[[problem.travel.durations[a][b] for b in locations] for a in locations],
-        service=[0 if stop is None else stop.service_duration for stop in stops],
-        ready=[0 if stop is None else stop.window.start for stop in stops],
-        latest=latest,
-        demand=[
-            (0, 0) if stop is None else (stop.demand.boxes, stop.demand.cold_boxes)
-            for stop in stops
-        ],
-        allowed=allowed,
-        trips=trips,
-        unserved_penalty=params.unserved_penalty or _penalty_above_any_plan(problem, layout),
-    )
+def plan_from_trips(
+    problem: Problem, trips: Sequence[PlannedTrip], screened_out: Sequence[UnservedStop]
+) -> RoutePlan:
+    """Time the search's trips (earliest departures and service starts) into a plan.
 
-
-def _ruin_and_recreate(
-    problem: Problem,
-    layout: _Layout,
-    screening: Screening,
-    params: SolveParams,
-    seed: int,
-    deadlines: tuple[float, float],
-    routes: list[list[int]],
-) -> list[list[int]]:
-    """Improve single-trip routes with the ruin-and-recreate loop until the first
-    deadline, then let OR-Tools check the result against the full model and polish
-    it until the second.
-
-    Falls back to ``routes`` when OR-Tools does not accept the result, so every hard
-    rule the model states holds in the returned plan whatever the loop did.
+    A trip leaves at the latest wave of the food it carries, not before its van's
+    shift starts nor before the van is back from its previous trip and reloaded.
     """
-    ruin = params.ruin_recreate
-    assert ruin is not None
-    if ruin.iterations is None and params.solution_limit is not None:
-        ruin = replace(ruin, iterations=params.solution_limit)
-    search = RuinRecreate(_search_problem(problem, layout, screening, params), ruin, seed)
-    search.load(routes)
-    search_deadline, deadline = deadlines
-    improved = search.run(search_deadline)
-    served = sum(len(route) for route in improved)
-    if served < sum(len(route) for route in routes):
-        return routes
-    polish_params = params
-    if served < layout.node_count - 1:
-        polish_params = replace(params, require_all_stops=False)
-    model = _Model(problem, layout, screening, polish_params)
-    first = (
-        polish_params.first_solutions[0]
-        if polish_params.first_solutions
-        else FirstSolution.ALL_UNPERFORMED
-    )
-    search_parameters = model.search_parameters(polish_params, first, _seconds_left(deadline))
-    polished = model.run(search_parameters, seed, improved, keep_start_only=True)
-    return routes if polished is None else polished
+    trips_by_van: dict[int, list[Trip]] = {}
+    travel_cost = 0
+    served: set[int] = set()
+    for planned in trips:
+        stop_indices = [visit.stop_index for visit in planned.visits]
+        vehicle = problem.vehicles[planned.vehicle_index]
+        earlier = trips_by_van.get(planned.vehicle_index)
+        ready = (
+            vehicle.earliest_start
+            if not earlier
+            else earlier[-1].return_time + problem.depot.reload_duration
+        )
+        departure = max(ready, *(visit.wave for visit in planned.visits))
+        waves = [visit.wave for visit in planned.visits]
+        trip = _timed_trip(problem, departure, stop_indices, waves)
+        trips_by_van.setdefault(planned.vehicle_index, []).append(trip)
+        served.update(stop_indices)
+        travel_cost += _travel_cost(problem, planned.vehicle_index, stop_indices)
+    return _assemble(problem, trips_by_van, travel_cost, served, screened_out)
 
 
 def _plan(
@@ -514,6 +450,16 @@ def _plan(
         trips_by_van.setdefault(slot.vehicle_index, []).append(trip)
         served.update(stop_indices)
         travel_cost += _travel_cost(problem, slot.vehicle_index, stop_indices)
+    return _assemble(problem, trips_by_van, travel_cost, served, screened_out)
+
+
+def _assemble(
+    problem: Problem,
+    trips_by_van: dict[int, list[Trip]],
+    travel_cost: int,
+    served: set[int],
+    screened_out: Sequence[UnservedStop],
+) -> RoutePlan:
     routes = tuple(
         VehicleRoute(
             problem.vehicles[van].id, tuple(sorted(trips, key=lambda trip: trip.departure))
@@ -523,11 +469,7 @@ def _plan(
     fixed = sum(problem.vehicles[van].fixed_cost for van in trips_by_van)
     screened_ids = {unserved.stop_id for unserved in screened_out}
     dropped = tuple(
-        UnservedStop(
-            stop.id,
-            UnservedReason.FLEET_TOO_SMALL,
-            "each rule can be met on its own, but not together with the other stops",
-        )
+        dropped_stop(problem, index)
         for index, stop in enumerate(problem.stops)
         if index not in served and stop.id not in screened_ids
     )
@@ -543,15 +485,20 @@ def _travel_cost(problem: Problem, van: int, stop_indices: list[int]) -> int:
     return unit * sum(matrix[a][b] for a, b in itertools.pairwise(locations))
 
 
-def _timed_trip(problem: Problem, wave: int, stop_indices: list[int]) -> Trip:
+def _timed_trip(
+    problem: Problem, departure: int, stop_indices: list[int], waves: list[int] | None = None
+) -> Trip:
+    """Earliest times along a trip; ``waves``: the wave whose food each stop gets
+    (``None``: all of it left with the trip)."""
     travel = problem.travel
+    waves = waves or [departure] * len(stop_indices)
     on_board = Load()
     for stop_index in stop_indices:
         on_board = on_board + problem.stops[stop_index].demand
     loaded = on_board
-    clock, here, distance = wave, DEPOT_LOCATION, 0
+    clock, here, distance = departure, DEPOT_LOCATION, 0
     visits = []
-    for stop_index in stop_indices:
+    for stop_index, wave in zip(stop_indices, waves, strict=True):
         stop = problem.stops[stop_index]
         there = stop_index + 1
         arrival = clock + travel.durations[here][there]
@@ -563,7 +510,8 @@ def _timed_trip(problem: Problem, wave: int, stop_indices: list[int]) -> Trip:
                 arrival=arrival,
                 service_start=service_start,
                 departure=clock,
-                time_since_departure=service_start - wave,
+                time_since_departure=service_start - departure,
+                food_wave=wave,
                 load_before=on_board,
                 distance_from_previous=travel.distances[here][there],
             )
@@ -573,7 +521,7 @@ def _timed_trip(problem: Problem, wave: int, stop_indices: list[int]) -> Trip:
         here = there
     distance += travel.distances[here][DEPOT_LOCATION]
     return Trip(
-        departure=wave,
+        departure=departure,
         return_time=clock + travel.durations[here][DEPOT_LOCATION],
         visits=tuple(visits),
         load=loaded,

@@ -9,13 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 from routing.cli import main
-from routing.params import FirstSolution
 from routing.solomon import (
     DIMACS_SCALE,
     SolomonCustomer,
     dimacs_arc,
     parse_solomon,
-    solomon_class,
     solomon_params,
     to_problem,
 )
@@ -81,10 +79,8 @@ def test_cli_prints_a_complete_feasible_answer_for_c101():
     assert C101_DIMACS_OPTIMUM <= answer["distance"] <= 1.05 * C101_DIMACS_OPTIMUM
 
 
-def test_benchmark_settings_follow_the_instance_class():
-    assert solomon_class("RC208") == "RC2"
-    assert solomon_class("R101") == "R1"
-    assert solomon_class("C204") == "C2"
-    assert solomon_params(parse_solomon(TINY.replace("TINY", "R201"))).first_solutions == (
-        FirstSolution.SAVINGS,
+def test_benchmark_settings_do_not_depend_on_the_instance_name():
+    """No tuning by benchmark name: R201 and C101 get the same search settings."""
+    assert solomon_params(parse_solomon(TINY.replace("TINY", "R201"))) == solomon_params(
+        parse_solomon(TINY.replace("TINY", "C101"))
     )

@@ -1,0 +1,249 @@
+"""The search: PyVRP's iterated local search on the day's problem.
+
+PyVRP (MIT, compiled, state of the art on VRPTW) does the searching; this module only
+translates. How the day maps onto PyVRP's model:
+
+- locations: 0 is the kitchen, ``i`` is ``stops[i - 1]`` (as in the travel matrix);
+- depot 0 is the kitchen where every van starts and ends its day; on a day of several
+  departure waves, depot 1 is the same kitchen as a reload stop, whose service time is
+  the reload duration, and a van may come back to it ``waves - 1`` times;
+- one client per stop and *departure wave* the stop can be served on (a "copy"), with
+  the wave as its release time (a trip leaves the kitchen no earlier than the latest
+  wave of the food it carries) and its window closing at the food-safety limit counted
+  from that wave. The copies of one stop form a mutually exclusive group, so a stop is
+  served at most once, with the food of one wave. A copy is only made when its wave
+  lets the stop be served later than every earlier wave does (otherwise the earlier
+  wave's copy is at least as good);
+- every client is optional with a prize above anything serving it can cost, so the
+  search serves every stop it can fit and never fails on a day the fleet cannot cover;
+- vans with the same capacity, shift and costs form one vehicle type.
+
+A trip therefore leaves at the latest wave of what it carries, or when its van is back
+and reloaded, whichever is later, and every box is handed over within the food-safety
+limit of its own wave (not only of the trip's departure).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pyvrp
+from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
+
+from routing.model import Objective, Problem, Stop
+
+KITCHEN_DEPOT = 0
+RELOAD_DEPOT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedVisit:
+    """A stop served on a trip with the food of one departure wave."""
+
+    stop_index: int
+    wave: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedTrip:
+    """One trip of one van, in the van's order of trips."""
+
+    vehicle_index: int
+    visits: tuple[PlannedVisit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchOutcome:
+    trips: tuple[PlannedTrip, ...]
+    iterations: int
+    seconds: float
+
+
+def latest_start(stop: Stop, wave: int) -> int:
+    """Latest service start at ``stop`` with food that left on ``wave``."""
+    limit = stop.max_time_since_departure
+    return stop.window.end if limit is None else min(stop.window.end, wave + limit)
+
+
+def wave_copies(problem: Problem, allowed_waves: dict[int, tuple[int, ...]]) -> list[PlannedVisit]:
+    """The (stop, wave) pairs worth offering to the search, stop by stop, waves ascending."""
+    copies: list[PlannedVisit] = []
+    for stop_index in sorted(allowed_waves):
+        stop = problem.stops[stop_index]
+        best_latest = -1
+        for wave in allowed_waves[stop_index]:
+            latest = latest_start(stop, wave)
+            if latest > best_latest:
+                copies.append(PlannedVisit(stop_index, wave))
+                best_latest = latest
+    return copies
+
+
+def _matrices(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    durations = np.asarray(problem.travel.durations, dtype=np.int64)
+    distances = np.asarray(problem.travel.distances, dtype=np.int64)
+    return distances, durations
+
+
+def _prize(problem: Problem, distances: np.ndarray, durations: np.ndarray) -> int:
+    """More than serving any one stop can cost: a van of its own and the longest round trip."""
+    longest = int(max(distances.max(), durations.max()))
+    unit = max([1, *(vehicle.cost_per_metre for vehicle in problem.vehicles)])
+    fixed = max([0, *(vehicle.fixed_cost for vehicle in problem.vehicles)])
+    return 1 + fixed + 2 * longest * unit
+
+
+def _vehicle_key(problem: Problem, index: int) -> tuple[object, ...]:
+    vehicle = problem.vehicles[index]
+    return (
+        vehicle.capacity,
+        vehicle.earliest_start,
+        vehicle.shift_end,
+        vehicle.fixed_cost,
+        vehicle.cost_per_metre,
+    )
+
+
+def build_data(
+    problem: Problem, copies: list[PlannedVisit]
+) -> tuple[pyvrp.ProblemData, list[list[int]]]:
+    """PyVRP's problem data, and the van indices behind each vehicle type (in order)."""
+    distances, durations = _matrices(problem)
+    waves = problem.depot.departure_waves
+    multi_trip = len(waves) > 1
+    locations = [pyvrp.Location(0, 0, name="kitchen")] + [
+        pyvrp.Location(0, 0, name=stop.id) for stop in problem.stops
+    ]
+    depots = [pyvrp.Depot(0, name="kitchen")]
+    if multi_trip:
+        depots.append(
+            pyvrp.Depot(0, service_duration=problem.depot.reload_duration, name="kitchen reload")
+        )
+    prize = _prize(problem, distances, durations)
+    group_of_stop: dict[int, list[int]] = {}
+    for client_index, copy in enumerate(copies):
+        group_of_stop.setdefault(copy.stop_index, []).append(client_index)
+    grouped = {stop: members for stop, members in group_of_stop.items() if len(members) > 1}
+    group_index = {stop: number for number, stop in enumerate(grouped)}
+    clients = []
+    for copy in copies:
+        stop = problem.stops[copy.stop_index]
+        clients.append(
+            pyvrp.Client(
+                copy.stop_index + 1,
+                delivery=[stop.demand.boxes, stop.demand.cold_boxes],
+                service_duration=stop.service_duration,
+                tw_early=stop.window.start,
+                tw_late=latest_start(stop, copy.wave),
+                release_time=copy.wave,
+                required=False,
+                prize=prize,
+                group=group_index.get(copy.stop_index),
+                name=stop.id,
+            )
+        )
+    groups = [pyvrp.ClientGroup(members, required=False) for members in grouped.values()]
+    vans_by_type: dict[tuple[object, ...], list[int]] = {}
+    for index in range(len(problem.vehicles)):
+        vans_by_type.setdefault(_vehicle_key(problem, index), []).append(index)
+    by_distance = problem.objective is Objective.DISTANCE
+    vehicle_types = []
+    for vans in vans_by_type.values():
+        vehicle = problem.vehicles[vans[0]]
+        vehicle_types.append(
+            pyvrp.VehicleType(
+                num_available=len(vans),
+                capacity=[vehicle.capacity.boxes, vehicle.capacity.cold_boxes],
+                start_depot=KITCHEN_DEPOT,
+                end_depot=KITCHEN_DEPOT,
+                fixed_cost=vehicle.fixed_cost,
+                tw_early=vehicle.earliest_start,
+                tw_late=vehicle.shift_end,
+                unit_distance_cost=vehicle.cost_per_metre if by_distance else 0,
+                unit_duration_cost=0 if by_distance else 1,
+                reload_depots=[RELOAD_DEPOT] if multi_trip else [],
+                max_reloads=len(waves) - 1,
+                name=vehicle.id,
+            )
+        )
+    data = pyvrp.ProblemData(
+        locations=locations,
+        clients=clients,
+        depots=depots,
+        vehicle_types=vehicle_types,
+        distance_matrices=[distances],
+        duration_matrices=[durations],
+        groups=groups,
+    )
+    return data, list(vans_by_type.values())
+
+
+def _stopping(time_limit: float, iterations: int | None) -> StoppingCriterion:
+    by_time = MaxRuntime(max(0.0, time_limit))
+    if iterations is None:
+        return by_time
+    return MultipleCriteria([by_time, MaxIterations(iterations)])
+
+
+def _trips_of(
+    solution: pyvrp.Solution,
+    data: pyvrp.ProblemData,
+    copies: list[PlannedVisit],
+    vans: list[list[int]],
+) -> tuple[PlannedTrip, ...]:
+    """Read the solution's routes back as trips of the problem's vans.
+
+    Routes PyVRP itself marks infeasible (it may return such a best solution when the
+    time ran out before any feasible one) are left out, so their stops stay unserved
+    and get a reason; the caller checks what is left against the full model.
+    """
+    next_van = [0] * len(vans)
+    served: set[int] = set()
+    trips: list[PlannedTrip] = []
+    for route in solution.routes():
+        vehicle_type = route.vehicle_type()
+        van = vans[vehicle_type][next_van[vehicle_type]]
+        next_van[vehicle_type] += 1
+        if not route.is_feasible():
+            continue
+        current: list[PlannedVisit] = []
+        for activity in route.schedule():
+            if activity.type == pyvrp.ActivityType.DEPOT:
+                if current:
+                    trips.append(PlannedTrip(van, tuple(current)))
+                current = []
+                continue
+            copy = copies[activity.idx]
+            if copy.stop_index not in served:
+                served.add(copy.stop_index)
+                current.append(copy)
+        if current:
+            trips.append(PlannedTrip(van, tuple(current)))
+    return tuple(trips)
+
+
+def search(
+    problem: Problem,
+    allowed_waves: dict[int, tuple[int, ...]],
+    *,
+    time_limit: float,
+    seed: int,
+    iterations: int | None = None,
+) -> SearchOutcome:
+    """Search for the cheapest plan serving the most stops within ``time_limit`` seconds.
+
+    ``allowed_waves`` maps each stop that can be served at all to the waves that can
+    serve it on their own (from screening). ``iterations`` caps PyVRP's steps, for a
+    result independent of the machine's speed.
+    """
+    started = time.monotonic()
+    copies = wave_copies(problem, allowed_waves)
+    if not copies:
+        return SearchOutcome((), 0, 0.0)
+    data, vans = build_data(problem, copies)
+    stop = _stopping(time_limit - (time.monotonic() - started), iterations)
+    result = pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=False)
+    trips = _trips_of(result.best, data, copies, vans)
+    return SearchOutcome(trips, result.num_iterations, time.monotonic() - started)

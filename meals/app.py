@@ -31,6 +31,7 @@ from meals.clock import Clock
 from meals.db import create_engine, create_sessionmaker
 from meals.deliveries.api import DeliveryApi
 from meals.deliveries.pages import DeliveryPages
+from meals.deliveries.planning import BackgroundPlanner
 from meals.errors import DomainError
 from meals.menus.api import MenuController
 from meals.pages.setup import csrf_config, pages_router, template_config
@@ -87,7 +88,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def start_remembering_seniors(app: Litestar) -> None:
         app.state.remembering_seniors = asyncio.create_task(_remember_seniors(engine))
 
+    sessionmaker = create_sessionmaker(engine)
+    planner = BackgroundPlanner(sessionmaker, settings)
+
     async def stop_and_dispose_engine(app: Litestar) -> None:
+        await planner.close()
         preload: asyncio.Task | None = app.state.get("remembering_seniors")
         if preload is not None:
             preload.cancel()
@@ -138,7 +143,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 "settings": settings,
                 "clock": clock or Clock(settings.frozen_now),
                 "engine": engine,
-                "sessionmaker": create_sessionmaker(engine),
+                "sessionmaker": sessionmaker,
+                "planner": planner,
             }
         ),
         debug=settings.debug,

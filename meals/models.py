@@ -6,6 +6,7 @@ from meals.bookings.ratings import MealRating
 from meals.db import Base
 from meals.deliveries.models import (
     DeliveryActionRecord,
+    PlanningJob,
     RoutePlanRecord,
     RouteRun,
     RouteStop,
@@ -42,6 +43,7 @@ __all__ = [
     "Menu",
     "MenuItem",
     "MenuItemDish",
+    "PlanningJob",
     "ProductionRun",
     "Recipe",
     "RecipeLine",

@@ -99,6 +99,10 @@ class Settings:
     kitchen_site_drop_lead: timedelta = timedelta(minutes=20)
     kitchen_home_delivery_lead: timedelta = timedelta(minutes=45)
     delivery_solver_seconds: float = 5.0
+    # What a background plan takes beyond the router's limit (worker start, travel
+    # times, walking lists, storing): the dispatch page's progress counts on it.
+    planning_overhead: timedelta = timedelta(seconds=4)
+    planning_refresh_seconds: int = 2
     delivery_solver_seed: int = 0
     delivery_osrm_url: str | None = None
     delivery_van_fixed_cost: int = 1_000_000

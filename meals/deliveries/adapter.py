@@ -130,6 +130,8 @@ class PlannedStop:
     load_before: int | None = None
     unserved_reason: str | None = None
     unserved_detail: str | None = None
+    unserved_remedy: str | None = None
+    unserved_remedy_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -341,6 +343,8 @@ def apply_route_plan(plan: RoutePlan, stops: Sequence[PlannedStop]) -> DeliveryP
         stop = by_key[unserved.stop_id]
         stop.unserved_reason = unserved.reason.value
         stop.unserved_detail = unserved.detail[:DETAIL_MAX]
+        stop.unserved_remedy = unserved.remedy.value if unserved.remedy else None
+        stop.unserved_remedy_at = unserved.remedy_time
     return result
 
 

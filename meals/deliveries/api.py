@@ -65,6 +65,11 @@ class StopOut(msgspec.Struct):
     in_van_minutes: int | None
     unserved_reason: str | None
     booking_ids: list[int]
+    unserved_remedy: str | None = None
+    """What would serve it: one_more_van, later_wave, earlier_wave, wider_window,
+    meal_point_drop, hot_holding_van, larger_van or longer_shift."""
+    unserved_remedy_at: str = ""
+    """The time the remedy names (HH:MM, the kitchen's clock), or empty."""
 
 
 class RunOut(msgspec.Struct):
@@ -111,6 +116,8 @@ def _stop_out(stop: views.StopView) -> StopOut:
         stop.in_van_minutes,
         stop.unserved_reason,
         list(stop.booking_ids),
+        stop.unserved_remedy,
+        stop.unserved_remedy_at,
     )
 
 

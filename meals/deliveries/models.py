@@ -144,6 +144,10 @@ class RouteStop(Base):
     longitude: Mapped[float | None]
     unserved_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
     unserved_detail: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    unserved_remedy: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    """What would serve it (``routing.Remedy``), shown to the dispatcher in their language."""
+    unserved_remedy_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+    """The time the remedy names (a wave, a window end, a shift end), where it names one."""
     status: Mapped[StopStatus] = mapped_column(enum_column(StopStatus), default=StopStatus.PLANNED)
     failure_reason: Mapped[FailureReason | None] = mapped_column(
         enum_column(FailureReason), nullable=True
@@ -151,6 +155,46 @@ class RouteStop(Base):
     failure_note: Mapped[str | None] = mapped_column(String(255), nullable=True)
     arrived_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+
+
+class PlanningStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class PlanningJob(Base):
+    """A request to plan (or re-plan) a date and slot, solved in the background.
+
+    The dispatch page shows its progress while it runs; the plan it makes is stored as
+    usual and the job points at it. A job left running by a stopped server is reported
+    as interrupted once its time is well past (see ``planning.job_view``).
+    """
+
+    __tablename__ = "planning_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_date: Mapped[date] = mapped_column(Date)
+    slot: Mapped[Slot] = mapped_column(enum_column(Slot))
+    excluded_vans: Mapped[list[str]] = mapped_column(JSON, default=list)
+    requested_by_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True
+    )
+    requested_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    started_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+    time_limit_s: Mapped[float]
+    status: Mapped[PlanningStatus] = mapped_column(
+        enum_column(PlanningStatus), default=PlanningStatus.QUEUED
+    )
+    plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("route_plans.id", ondelete="SET NULL"), nullable=True
+    )
+    error_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+    __table_args__ = (Index("ix_planning_jobs_day", "service_date", "slot"),)
 
 
 class DeliveryActionRecord(Base):

@@ -17,7 +17,7 @@ from litestar.params import FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
-from meals.deliveries import alerts, confirm, service, views
+from meals.deliveries import alerts, confirm, planning, service, views
 from meals.deliveries.api import DISPATCH_ROLES, VAN_CODE_MAX, webhook_tasks
 from meals.deliveries.models import FailureReason, RouteRun, RouteStop
 from meals.errors import DomainError, Forbidden, NotFound
@@ -58,6 +58,9 @@ async def _dispatch_page(
     status_code: int = 200,
 ) -> Template:
     plan = await service.latest_plan(db_session, service_date, slot)
+    job = planning.job_view(
+        await planning.latest_job(db_session, service_date, slot), request.app.state.clock.now()
+    )
     view = await views.plan_view(db_session, plan, settings) if plan else None
     changes = await service.plan_diff(db_session, plan, settings) if plan else []
     vans = list(await db_session.scalars(select(Van.code).order_by(Van.code)))
@@ -72,6 +75,8 @@ async def _dispatch_page(
         changes=changes,
         vans=vans,
         excluded=set(plan.excluded_vans) if plan else set(),
+        job=job,
+        refresh_seconds=settings.planning_refresh_seconds,
     )
 
 
@@ -109,7 +114,7 @@ class DeliveryPages(Controller):
             raise HTTPException(status_code=400, detail="bad date or slot") from error
         excluded = [str(code)[:VAN_CODE_MAX] for code in form.getall("exclude", [])]
         try:
-            await service.plan_routes(
+            job = await planning.request_plan(
                 db_session,
                 settings=settings,
                 service_date=day,
@@ -118,6 +123,7 @@ class DeliveryPages(Controller):
                 now=now,
                 excluded_vans=excluded,
             )
+            request.app.state.planner.start(job.id, request.app.state.clock, actor)
         except DomainError as refusal:
             flash(request, language_of(request).error(refusal), "warn")
         return Redirect(

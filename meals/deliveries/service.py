@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -266,7 +267,7 @@ async def get_plan(session: AsyncSession, plan_id: int) -> RoutePlanRecord:
     return plan
 
 
-async def _deliveries_started(session: AsyncSession, plan: RoutePlanRecord) -> bool:
+async def deliveries_started(session: AsyncSession, plan: RoutePlanRecord) -> bool:
     acted = await session.scalar(
         select(func.count())
         .select_from(RouteStop)
@@ -284,10 +285,14 @@ async def plan_routes(
     actor: Actor | None,
     now: datetime,
     excluded_vans: Sequence[str] = (),
+    executor: Executor | None = None,
 ) -> RoutePlanRecord:
-    """Solve the date and slot and store it as the plan to follow; refused once vans are out."""
+    """Solve the date and slot and store it as the plan to follow; refused once vans are out.
+
+    The solve runs in ``executor`` (the background planner's worker process), or in a
+    thread when none is given (the API and the CLI)."""
     previous = await latest_plan(session, service_date, slot)
-    if previous is not None and await _deliveries_started(session, previous):
+    if previous is not None and await deliveries_started(session, previous):
         raise Conflict(
             "Deliveries have started on the current plan; it can no longer be re-planned.",
             code="deliveries_started",
@@ -302,11 +307,17 @@ async def plan_routes(
     rules = delivery_rules(settings, service_date, slot)
     if session.in_transaction():
         await session.commit()
-    result, provider_name = await asyncio.to_thread(_solve, inputs, rules, settings)
+    if executor is None:
+        result, provider_name = await asyncio.to_thread(_solve, inputs, rules, settings)
+    else:
+        loop = asyncio.get_running_loop()
+        result, provider_name = await loop.run_in_executor(
+            executor, _solve, inputs, rules, settings
+        )
 
     await begin_write(session)
     latest = await latest_plan(session, service_date, slot)
-    if latest is not None and await _deliveries_started(session, latest):
+    if latest is not None and await deliveries_started(session, latest):
         raise Conflict(
             "Deliveries have started on the current plan; it can no longer be re-planned.",
             code="deliveries_started",
@@ -373,6 +384,12 @@ async def plan_routes(
                 longitude=stop.location.lon if stop.location else None,
                 unserved_reason=stop.unserved_reason,
                 unserved_detail=stop.unserved_detail,
+                unserved_remedy=stop.unserved_remedy,
+                unserved_remedy_at=seconds_to_moment(
+                    settings, service_date, stop.unserved_remedy_at
+                )
+                if stop.unserved_remedy_at is not None
+                else None,
                 status=StopStatus.PLANNED,
             )
         )

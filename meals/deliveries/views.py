@@ -46,6 +46,9 @@ class StopView:
     load_before: int | None
     unserved_reason: str | None
     unserved_detail: str | None
+    unserved_remedy: str | None
+    unserved_remedy_at: str
+    """The time the remedy names, as the kitchen's clock reads it ("" when none)."""
     booking_ids: tuple[int, ...]
 
     @property
@@ -134,6 +137,10 @@ async def stop_views(
                 load_before=stop.load_before_boxes,
                 unserved_reason=stop.unserved_reason,
                 unserved_detail=stop.unserved_detail,
+                unserved_remedy=stop.unserved_remedy,
+                unserved_remedy_at=_clock(stop.unserved_remedy_at, zone)
+                if stop.unserved_remedy_at is not None
+                else "",
                 booking_ids=tuple(stop.booking_ids),
             )
         )

@@ -15,7 +15,15 @@ from sqlalchemy import select
 from meals.bookings.models import Booking
 from meals.cli import main
 from meals.deliveries import adapter, service
-from meals.deliveries.models import PlanSource, RoutePlanRecord, RouteRun, RouteStop, StopKind
+from meals.deliveries.models import (
+    PlanningJob,
+    PlanningStatus,
+    PlanSource,
+    RoutePlanRecord,
+    RouteRun,
+    RouteStop,
+    StopKind,
+)
 from meals.settings import Settings
 from meals.sites.models import Site, Van
 from meals.words import BookingStatus, Fulfilment, Role, SiteKind, Slot
@@ -234,6 +242,18 @@ async def test_replan_lists_a_stop_whose_arrival_moved_even_on_the_same_van(
     assert before.rsplit(" ", 1)[1] != after.rsplit(" ", 1)[1]  # a later arrival
 
 
+async def _planned_in_the_background(db: Sessions, timeout_s: float = 120.0) -> PlanningJob:
+    """Wait, as the dispatcher's page does, until the last planning job has finished."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        async with db() as session:
+            job = await session.scalar(select(PlanningJob).order_by(PlanningJob.id.desc()))
+        if job is not None and job.status in (PlanningStatus.DONE, PlanningStatus.FAILED):
+            return job
+        assert asyncio.get_running_loop().time() < deadline, "the planning job never finished"
+        await asyncio.sleep(0.2)
+
+
 async def test_the_dispatcher_plans_and_replans_from_the_page_without_a_broken_van(
     client: AsyncTestClient, db: Sessions, lunches: int
 ) -> None:
@@ -242,10 +262,12 @@ async def test_the_dispatcher_plans_and_replans_from_the_page_without_a_broken_v
     form = {"service_date": TODAY.isoformat(), "slot": "lunch"}
 
     planned = await submit(client, page, "/dispatch/plans", form)
+    await _planned_in_the_background(db)
     async with db() as session:
         first = await session.scalar(select(RoutePlanRecord).order_by(RoutePlanRecord.id.desc()))
     broken = (await _runs(db, first.id))[0].van_code
     replanned = await submit(client, page, "/dispatch/plans", {**form, "exclude": broken})
+    await _planned_in_the_background(db)
 
     assert planned.status_code == replanned.status_code == 303
     assert replanned.headers["location"] == page
@@ -255,6 +277,37 @@ async def test_the_dispatcher_plans_and_replans_from_the_page_without_a_broken_v
     assert broken not in {run.van_code for run in await _runs(db, latest.id)}
     shown = await client.get(page)
     assert shown.status_code == 200 and broken in shown.text  # the re-plan's changes name it
+
+
+async def test_a_replan_runs_in_the_background_with_progress_on_the_page(
+    client: AsyncTestClient, db: Sessions, lunches: int
+) -> None:
+    """The page answers at once while the plan is made, shows progress and refreshes itself,
+    refuses a second request meanwhile, then shows the new plan."""
+    await login_as(client, db, Role.ADMIN)
+    page = f"/dispatch?service_date={TODAY.isoformat()}&slot=lunch"
+    form = {"service_date": TODAY.isoformat(), "slot": "lunch"}
+
+    asked = await submit(client, page, "/dispatch/plans", form)
+    assert asked.status_code == 303
+    async with db() as session:
+        assert await service.latest_plan(session, TODAY, Slot.LUNCH) is None  # not waited for
+    waiting = await client.get(page)
+    assert waiting.status_code == 200
+    assert "正在规划路线" in waiting.text and '<progress max="100"' in waiting.text
+    assert 'http-equiv="refresh"' in waiting.text
+    again = await submit(client, page, "/dispatch/plans", form)
+    assert again.status_code == 303
+    refused = await client.get(page)
+    assert "这一餐的路线正在规划中，请等它完成。" in refused.text
+
+    await _planned_in_the_background(db)
+    done = await client.get(page)
+    assert "正在规划路线" not in done.text and 'http-equiv="refresh"' not in done.text
+    async with db() as session:
+        plans = list(await session.scalars(select(RoutePlanRecord)))
+    assert len(plans) == 1  # the refused second request planned nothing
+    assert f"计划 {plans[0].id}" in done.text
 
 
 async def test_frozen_production_run_is_the_source_when_there_is_one(
@@ -335,3 +388,8 @@ async def test_a_fleet_too_small_leaves_stops_unserved_with_reasons_shown_in_red
     assert page.status_code == 200
     assert page.text.count('<li class="unserved">') == len(plan["unserved"])
     assert "未能安排" in page.text
+    # Each unserved stop says what would serve it, in the dispatcher's language.
+    routed_out = [s for s in plan["unserved"] if s["unserved_reason"] == "fleet_too_small"]
+    assert routed_out, "one van leaves stops for want of room"
+    assert {s["unserved_remedy"] for s in routed_out} == {"one_more_van"}
+    assert page.text.count("再加一辆车（或多跑一趟）就能送到") == len(routed_out)

@@ -122,6 +122,9 @@ class Settings:
     last_mile_detour_factor: float = 1.3
     last_mile_handover_service: timedelta = timedelta(minutes=2)
     last_mile_solver_seconds: float = 0.5
+    # A walking list may take this share of the time the food-safety limit leaves after the
+    # drop; homes further along it go by van.
+    last_mile_walk_share: float = 0.7
     welfare_alert_categories: tuple[str, ...] = ("lives_alone", "disabled")
     welfare_webhook_url: str | None = None
     welfare_webhook_attempts: int = 3

@@ -16,7 +16,6 @@ from routing import (
     Coordinates,
     Depot,
     Load,
-    Metaheuristic,
     Problem,
     RoutePlan,
     SolveParams,
@@ -37,8 +36,9 @@ DROP_UNSERVED = "drop_unserved"
 SECONDS_PER_DAY = 24 * 3600
 DETAIL_MAX = 255
 """Stored length of an unserved stop's explanation."""
-WALKING_LIST_SEARCH = SolveParams(metaheuristic=Metaheuristic.GREEDY_DESCENT)
-"""A walking list is a handful of homes: stop at the first local optimum, don't search on."""
+WALKING_LIST_SEARCH = SolveParams(solution_limit=200)
+"""A walking list is a handful of homes: a few hundred search steps settle its order
+(milliseconds), where the time limit alone would spend it whole on every list."""
 
 
 def _seconds(span: timedelta) -> int:
@@ -68,6 +68,7 @@ class DeliveryRules:
     solver_seconds: float
     last_mile_solver_seconds: float
     solver_seed: int
+    last_mile_walk_share: float = 0.7
 
     @property
     def in_van_limit(self) -> int:
@@ -210,11 +211,15 @@ def build_problem(
     vans: Sequence[VanInfo],
     rules: DeliveryRules,
     provider: TravelTimeProvider | None,
+    walk_seconds: Mapping[int, int] | None = None,
 ) -> tuple[Problem | None, list[PlannedStop]]:
     """The router's problem and every stop to store (homes without a location are unserved).
 
     A drop carries its site's portions in shared boxes plus one labelled box per walked home.
+    ``walk_seconds`` (site id -> length of its walking list) is kept out of the drop's
+    food-safety limit, so the walk after the drop still hands every box over in time.
     """
+    walk_seconds = walk_seconds or {}
     stops: list[PlannedStop] = []
     routed: list[Stop] = []
     for site in sorted(sites.values(), key=lambda s: s.site_id):
@@ -243,7 +248,15 @@ def build_problem(
                     site.serve_start - _seconds(rules.site_latest_before_serving),
                 ),
                 service_duration=_seconds(rules.site_service),
-                max_time_since_departure=rules.in_van_limit,
+                max_time_since_departure=max(
+                    0,
+                    rules.in_van_limit
+                    - (
+                        _seconds(rules.site_service) + walk_seconds[site.site_id]
+                        if site.site_id in walk_seconds
+                        else 0
+                    ),
+                ),
                 location=site.location,
             )
         )
@@ -348,6 +361,77 @@ def apply_route_plan(plan: RoutePlan, stops: Sequence[PlannedStop]) -> DeliveryP
     return result
 
 
+def _walking_problem(
+    location: Coordinates, homes: list[PlannedStop], rules: DeliveryRules, start: int, budget: int
+) -> Problem:
+    """A meal point's walk: one walker from the drop at ``start``, ``budget`` s to hand over."""
+    routed = [
+        Stop(
+            home.stop_key,
+            StopKind.HOME_DELIVERY,
+            Load(boxes=home.boxes),
+            TimeWindow(start, min(SECONDS_PER_DAY - 1, start + budget)),
+            service_duration=_seconds(rules.last_mile_handover),
+            max_time_since_departure=budget,
+            location=home.location,
+        )
+        for home in homes
+    ]
+    walker = Vehicle(
+        "walker",
+        Load(boxes=sum(h.boxes for h in homes)),
+        earliest_start=start,
+        shift_end=SECONDS_PER_DAY - 1,
+    )
+    return Problem(
+        Depot(departure_waves=(start,), location=location),
+        (walker,),
+        tuple(routed),
+        travel_matrix(
+            location, [s.location for s in routed], StraightLineProvider(rules.last_mile_travel)
+        ),
+    )
+
+
+def fit_walks(
+    walked: Mapping[int, Sequence[HomeDemand]],
+    sites: Mapping[int, SiteDemand],
+    rules: DeliveryRules,
+) -> tuple[dict[int, list[HomeDemand]], dict[int, int], list[HomeDemand]]:
+    """Keep on each walking list the homes a walk can reach in its share of the limit.
+
+    A walk may take ``rules.last_mile_walk_share`` of the time the limit leaves after the
+    drop's handover; homes further along the shortest walk go by van instead. Returns the
+    walked homes kept per site, each walk's length in seconds, and the homes moved to vans.
+    """
+    share = rules.last_mile_walk_share * (rules.in_van_limit - _seconds(rules.site_service))
+    kept: dict[int, list[HomeDemand]] = {}
+    lengths: dict[int, int] = {}
+    moved: list[HomeDemand] = []
+    for site_id, homes in walked.items():
+        by_key = {home_key(home.senior_id): home for home in homes}
+        problem = _walking_problem(
+            sites[site_id].location,
+            [_walked_stop(home) for home in homes],
+            rules,
+            0,
+            SECONDS_PER_DAY - 1,
+        )
+        plan = solve(
+            problem,
+            time_limit=rules.last_mile_solver_seconds,
+            seed=rules.solver_seed,
+            params=WALKING_LIST_SEARCH,
+        )
+        visits = [v for route in plan.routes for trip in route.trips for v in trip.visits]
+        reached = [visit for visit in visits if visit.departure <= share]
+        kept[site_id] = [by_key[visit.stop_id] for visit in reached]
+        lengths[site_id] = max((visit.departure for visit in reached), default=0)
+        keep = {visit.stop_id for visit in reached}
+        moved += [home for key, home in by_key.items() if key not in keep]
+    return {site: homes for site, homes in kept.items() if homes}, lengths, moved
+
+
 def order_last_mile(drop: PlannedStop, homes: list[PlannedStop], rules: DeliveryRules) -> None:
     """Order a meal point's walking list with ``routing``, inside what is left of the limit.
 
@@ -362,34 +446,7 @@ def order_last_mile(drop: PlannedStop, homes: list[PlannedStop], rules: Delivery
     start = drop.eta + _seconds(rules.site_service)
     spent = drop.since_departure + _seconds(rules.site_service)
     budget = max(0, rules.in_van_limit - spent)
-    routed = [
-        Stop(
-            home.stop_key,
-            StopKind.HOME_DELIVERY,
-            Load(boxes=home.boxes),
-            TimeWindow(start, min(SECONDS_PER_DAY - 1, start + budget)),
-            service_duration=_seconds(rules.last_mile_handover),
-            max_time_since_departure=budget,
-            location=home.location,
-        )
-        for home in homes
-    ]
-    walker = Vehicle(
-        f"walk-{drop.site_id}",
-        Load(boxes=sum(h.boxes for h in homes)),
-        earliest_start=start,
-        shift_end=SECONDS_PER_DAY - 1,
-    )
-    problem = Problem(
-        Depot(departure_waves=(start,), location=drop.location),
-        (walker,),
-        tuple(routed),
-        travel_matrix(
-            drop.location,
-            [s.location for s in routed],
-            StraightLineProvider(rules.last_mile_travel),
-        ),
-    )
+    problem = _walking_problem(drop.location, homes, rules, start, budget)
     plan = solve(
         problem,
         time_limit=rules.last_mile_solver_seconds,
@@ -410,6 +467,17 @@ def order_last_mile(drop: PlannedStop, homes: list[PlannedStop], rules: Delivery
         home = by_key[unserved.stop_id]
         home.unserved_reason = unserved.reason.value
         home.unserved_detail = unserved.detail[:DETAIL_MAX]
+        home.unserved_remedy = unserved.remedy.value if unserved.remedy else None
+        home.unserved_remedy_at = unserved.remedy_time
+
+
+def _walked_stop(home: HomeDemand) -> PlannedStop:
+    return PlannedStop(
+        stop_key=home_key(home.senior_id),
+        kind="last_mile_home",
+        boxes=home.portions,
+        location=home.location,
+    )
 
 
 def solve_deliveries(
@@ -422,7 +490,11 @@ def solve_deliveries(
 ) -> DeliveryPlan:
     """The whole delivery day for one slot: van runs, then each meal point's walking list."""
     van_homes, walked = split_last_mile(homes, sites, rules.last_mile_enabled)
-    problem, stops = build_problem(kitchen, sites, van_homes, walked, vans, rules, provider)
+    walked, walks, by_van = fit_walks(walked, sites, rules)
+    van_homes = [*van_homes, *by_van]
+    problem, stops = build_problem(
+        kitchen, sites, van_homes, walked, vans, rules, provider, walk_seconds=walks
+    )
     if problem is None:
         result = DeliveryPlan(stops=stops)
     elif not vans:

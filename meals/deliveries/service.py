@@ -114,6 +114,7 @@ def delivery_rules(settings: Settings, service_date: date, slot: Slot) -> adapte
         last_mile_handover=settings.last_mile_handover_service,
         solver_seconds=settings.delivery_solver_seconds,
         last_mile_solver_seconds=settings.last_mile_solver_seconds,
+        last_mile_walk_share=settings.last_mile_walk_share,
         solver_seed=settings.delivery_solver_seed,
     )
 

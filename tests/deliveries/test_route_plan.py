@@ -185,6 +185,34 @@ async def test_two_echelon_puts_each_home_in_exactly_one_place_within_radius(
     assert all(s.kind is not StopKind.LAST_MILE_HOME for s in await _stops(db, flat.id))
 
 
+async def test_homes_beyond_a_walks_share_of_the_limit_go_by_van(
+    db: Sessions, settings: Settings, lunches: int
+) -> None:
+    """A meal point walks only as far as its share of the food-safety limit allows; the
+    homes further along its walk are delivered by van, none is lost."""
+    roomy = await _plan(db, dataclasses.replace(settings, last_mile_walk_share=0.9))
+    tight = await _plan(db, dataclasses.replace(settings, last_mile_walk_share=0.1))
+    rules = service.delivery_rules(settings, TODAY, Slot.LUNCH)
+    allowance = 0.1 * (rules.in_van_limit - settings.delivery_site_service.total_seconds())
+
+    roomy_stops, tight_stops = await _stops(db, roomy.id), await _stops(db, tight.id)
+    walked = {s.senior_id for s in roomy_stops if s.kind is StopKind.LAST_MILE_HOME}
+    kept = {s.senior_id for s in tight_stops if s.kind is StopKind.LAST_MILE_HOME}
+    assert kept < walked, "a tighter share keeps fewer homes on the walking lists"
+    by_van = {s.senior_id for s in tight_stops if s.kind is StopKind.HOME}
+    assert walked - kept <= by_van
+    drops = {s.site_id: s for s in tight_stops if s.kind is StopKind.SITE_DROP}
+    for home in tight_stops:
+        if home.kind is StopKind.LAST_MILE_HOME and home.eta is not None:
+            drop = drops[home.carried_by_site_id]
+            walk = (
+                home.eta - drop.eta
+            ).total_seconds() - settings.delivery_site_service.total_seconds()
+            assert walk <= allowance
+    placed = sorted(b for s in tight_stops for b in s.booking_ids)
+    assert placed == sorted(await _delivery_bookings(db))
+
+
 async def test_replan_without_a_broken_van_shows_what_moved(
     client: AsyncTestClient, db: Sessions, lunches: int
 ) -> None:

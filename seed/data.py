@@ -158,7 +158,7 @@ UYGHUR_KAZAKH_NAMES = [
 ]
 RELATIONS = ["儿子", "女儿", "儿媳", "女婿", "侄子", "邻居"]
 
-VANS = [(f"VAN-{n:02d}", 40, 10) for n in range(1, 19)]
+VANS = [(f"VAN-{n:02d}", 40, 10) for n in range(1, 25)]
 
 DEMO_PASSWORDS = {
     "admin": "warmmeal-admin",

@@ -397,18 +397,21 @@ def fit_walks(
     walked: Mapping[int, Sequence[HomeDemand]],
     sites: Mapping[int, SiteDemand],
     rules: DeliveryRules,
+    drives: Mapping[int, int],
 ) -> tuple[dict[int, list[HomeDemand]], dict[int, int], list[HomeDemand]]:
     """Keep on each walking list the homes a walk can reach in its share of the limit.
 
-    A walk may take ``rules.last_mile_walk_share`` of the time the limit leaves after the
-    drop's handover; homes further along the shortest walk go by van instead. Returns the
+    A walk may take ``rules.last_mile_walk_share`` of the time the limit leaves once the
+    van could have driven straight to the meal point (``drives``: site id -> seconds) and
+    handed over; homes further along the shortest walk go by van instead. Returns the
     walked homes kept per site, each walk's length in seconds, and the homes moved to vans.
     """
-    share = rules.last_mile_walk_share * (rules.in_van_limit - _seconds(rules.site_service))
     kept: dict[int, list[HomeDemand]] = {}
     lengths: dict[int, int] = {}
     moved: list[HomeDemand] = []
     for site_id, homes in walked.items():
+        left = rules.in_van_limit - _seconds(rules.site_service) - drives[site_id]
+        share = rules.last_mile_walk_share * max(0, left)
         by_key = {home_key(home.senior_id): home for home in homes}
         problem = _walking_problem(
             sites[site_id].location,
@@ -490,7 +493,10 @@ def solve_deliveries(
 ) -> DeliveryPlan:
     """The whole delivery day for one slot: van runs, then each meal point's walking list."""
     van_homes, walked = split_last_mile(homes, sites, rules.last_mile_enabled)
-    walked, walks, by_van = fit_walks(walked, sites, rules)
+    drives = travel_matrix(
+        kitchen, [sites[site_id].location for site_id in walked], provider
+    ).durations[0][1:]
+    walked, walks, by_van = fit_walks(walked, sites, rules, dict(zip(walked, drives, strict=True)))
     van_homes = [*van_homes, *by_van]
     problem, stops = build_problem(
         kitchen, sites, van_homes, walked, vans, rules, provider, walk_seconds=walks

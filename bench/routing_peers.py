@@ -46,6 +46,7 @@ def homberger_instance(path: Path) -> dict:
     depot = rows[0]
     return {
         "name": path.stem,
+        "distance_divisor": DIMACS_SCALE,
         "waves": [depot[4] * DIMACS_SCALE],
         "reload": 0,
         "food_limit": None,
@@ -75,8 +76,13 @@ def homberger_instance(path: Path) -> dict:
 
 
 def run(python: str, solver: str, path: Path, seconds: float) -> dict | None:
+    """One solver's answer, or ``None`` when it failed or overran its limit by far."""
     command = [python, str(HERE / "route_with.py"), solver, str(path), str(seconds)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds * 3 + 120)
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=seconds * 3 + 120)
+    except subprocess.TimeoutExpired:
+        print(f"  {solver} still running after {seconds * 3 + 120:.0f} s: stopped", file=sys.stderr)
+        return None
     if done.returncode != 0:
         print(f"  {solver} failed: {done.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
         return None
@@ -95,27 +101,37 @@ def compare(instances: list[tuple[dict, float, bool]], peer_python: str | None) 
             path.write_text(json.dumps(instance))
             solvers = [(sys.executable, "warmmeal")]
             if with_peers and peer_python:
-                solvers += [(peer_python, "pyvrp"), (peer_python, "vroom")]
-            results = {}
+                solvers = [(peer_python, "pyvrp"), *solvers, (peer_python, "vroom")]
+            reference = None
             for python, solver in solvers:
                 answer = run(python, solver, path, seconds)
-                if answer is not None:
-                    results[solver] = (district_days.check(instance, answer), answer["seconds"])
-            reference = results.get("pyvrp")
-            for solver, (checked, wall) in results.items():
+                if answer is None:
+                    print(
+                        f"| {instance['name']} | {len(instance['stops'])} | "
+                        f"{len(instance['vehicles'])} | {solver} | no answer in "
+                        f"{seconds * 3 + 120:.0f} s | | | | | | |",
+                        flush=True,
+                    )
+                    continue
+                checked, wall = district_days.check(instance, answer), answer["seconds"]
+                divisor = instance.get("distance_divisor", 1000)
+                if solver == "pyvrp":
+                    reference = checked
                 ratio = (
-                    f"{checked.cost / reference[0].cost:.4f}"
-                    if reference and reference[0].unserved == checked.unserved
+                    f"{checked.cost / reference.cost:.4f}"
+                    if reference is not None and reference.unserved == checked.unserved
                     else "—"
                 )
                 verdict = "ok" if not checked.problems else f"{len(checked.problems)} broken"
                 print(
                     f"| {instance['name']} | {len(instance['stops'])} | "
                     f"{len(instance['vehicles'])} | {solver} | {checked.served} | {checked.vans} | "
-                    f"{checked.trips} | {checked.distance / 1000:.1f} | {ratio} | {verdict} | "
+                    f"{checked.trips} | {checked.distance / divisor:.1f} | {ratio} | {verdict} | "
                     f"{wall} |",
                     flush=True,
                 )
+                for problem in checked.problems[:3]:
+                    print(f"  {solver}: {problem}", file=sys.stderr)
 
 
 def main() -> None:

@@ -186,12 +186,15 @@ class DeliveryApi(Controller):
     )
     async def plan(
         self,
+        request: Request,
         db_session: DbSession,
         settings: AppSettings,
         actor: CurrentActor,
         now: Now,
         data: JSONBody[PlanRequest],
     ) -> PlanOut:
+        """Answers with the stored plan; the solve runs in the planner's worker process, so
+        the web process keeps serving while it waits."""
         record = await service.plan_routes(
             db_session,
             settings=settings,
@@ -200,6 +203,7 @@ class DeliveryApi(Controller):
             actor=actor,
             now=now,
             excluded_vans=data.exclude_vans,
+            executor=request.app.state.planner.executor(),
         )
         return await plan_out(db_session, record.id, settings)
 

@@ -91,8 +91,8 @@ def run(python: str, solver: str, path: Path, seconds: float) -> dict | None:
 
 def compare(instances: list[tuple[dict, float, bool]], peer_python: str | None) -> None:
     print(
-        "| instance | stops | fleet | solver | served | vans | trips | distance | cost vs PyVRP "
-        "| check | s |"
+        "| instance | stops | fleet | solver | served | vans | trips "
+        "| distance (km; Homberger: units) | cost vs PyVRP | check | s |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     with tempfile.TemporaryDirectory() as folder:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import hashlib
 import logging
 
 from advanced_alchemy.extensions.litestar import (
@@ -46,7 +45,6 @@ from meals.web import (
     provide_settings,
 )
 
-SESSION_SECRET_BYTES = 32
 logger = logging.getLogger(__name__)
 
 
@@ -75,10 +73,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         create_all=False,
     )
     session_config = RenewingCookieConfig(
-        secret=hashlib.sha256(settings.secret_key.encode()).digest()[:SESSION_SECRET_BYTES],
-        max_age=int(settings.session_max_age.total_seconds()),
-        renew_after=int(settings.session_renew_after.total_seconds()),
-        remembered_sessions=settings.session_cache_entries,
+        secret=settings.key_for("session-cookie"),
+        max_age=int(settings.session_absolute_lifetime.total_seconds()),
+        renew_after=int(settings.session_touch_interval.total_seconds()),
+        remembered_sessions=10_000,
         secure=settings.secure_cookies,
         samesite="lax",
         httponly=True,

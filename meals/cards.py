@@ -14,15 +14,22 @@ SIGNATURE_CHARS = 22  # 132 bits of HMAC-SHA256: short enough for a small, easil
 TOKEN_PATTERN = re.compile(r"^(?P<senior_id>[1-9][0-9]{0,9})\.(?P<signature>[A-Za-z0-9_-]+)$")
 
 
-def _signature(secret_key: str, senior_id: int, card_number: str) -> str:
+CARD_KEY_PURPOSE = "meal-card"
+
+
+def _signature(key: bytes, senior_id: int, card_number: str) -> str:
     message = f"meal-card:{senior_id}:{card_number}".encode()
-    digest = hmac.new(bytes.fromhex(secret_key), message, hashlib.sha256).digest()
+    digest = hmac.new(key, message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")[:SIGNATURE_CHARS]
 
 
-def card_token(secret_key: str, senior_id: int, card_number: str) -> str:
-    """The token printed in the card's QR; re-issuing the card number invalidates old cards."""
-    return f"{senior_id}.{_signature(secret_key, senior_id, card_number)}"
+def card_token(key: bytes, senior_id: int, card_number: str) -> str:
+    """The token printed in the card's QR; re-issuing the card number invalidates old cards.
+
+    `key` is the settings' key for meal cards (`settings.key_for(CARD_KEY_PURPOSE)`), never the
+    secret itself.
+    """
+    return f"{senior_id}.{_signature(key, senior_id, card_number)}"
 
 
 def token_senior_id(token: str) -> int | None:
@@ -31,8 +38,8 @@ def token_senior_id(token: str) -> int | None:
     return int(match["senior_id"]) if match else None
 
 
-def token_matches(secret_key: str, token: str, senior_id: int, card_number: str) -> bool:
-    expected = card_token(secret_key, senior_id, card_number)
+def token_matches(key: bytes, token: str, senior_id: int, card_number: str) -> bool:
+    expected = card_token(key, senior_id, card_number)
     return hmac.compare_digest(expected.encode(), token.strip().encode())
 
 

@@ -113,7 +113,7 @@ class AuthPages(Controller):
         senior_id = cards.token_senior_id(token[:TOKEN_MAX])
         senior = await db_session.get(Senior, senior_id) if senior_id else None
         if senior is None or not cards.token_matches(
-            settings.secret_key, token, senior.id, senior.card_number
+            settings.key_for(cards.CARD_KEY_PURPOSE), token, senior.id, senior.card_number
         ):
             raise NotFound("This meal card is not valid; ask your meal point for a new one.")
         account = await db_session.scalar(

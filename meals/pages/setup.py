@@ -49,7 +49,7 @@ def template_config(settings: Settings) -> TemplateConfig:
 
 def csrf_config(settings: Settings) -> CSRFConfig:
     return CSRFConfig(
-        secret=settings.secret_key,
+        secret=settings.key_for("csrf").hex(),
         cookie_name=CSRF_COOKIE,
         cookie_secure=settings.secure_cookies,
         cookie_samesite="lax",

@@ -83,7 +83,7 @@ async def _slots(session: AsyncSession, site: Site) -> list[SiteSlot]:
 
 
 def card_link(request: Request, settings: Settings, senior_id: int, card_number: str) -> str:
-    token = cards.card_token(settings.secret_key, senior_id, card_number)
+    token = cards.card_token(settings.key_for(cards.CARD_KEY_PURPOSE), senior_id, card_number)
     return str(request.base_url).rstrip("/") + cards.CARD_LINK_PATH + token
 
 

@@ -33,7 +33,7 @@ async def test_an_unchanged_session_is_not_sent_again_until_logout(client):
 
 
 async def test_a_session_due_for_renewal_is_sent_again_and_keeps_working(settings, clock):
-    app = create_app(replace(settings, session_renew_after=timedelta(0)), clock=clock)
+    app = create_app(replace(settings, session_touch_interval=timedelta(0)), clock=clock)
     async with AsyncTestClient(app=app) as client:
         await login(client, "admin", DEMO_PASSWORDS["admin"])
         first = client.cookies["session"]

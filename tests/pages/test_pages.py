@@ -15,6 +15,7 @@ from meals.accounts.models import Account
 from meals.bookings.models import Booking
 from meals.bookings.ratings import MealRating
 from meals.menus.models import MenuItem
+from meals.settings import derive_key
 from meals.words import BookingStatus, Role
 from seed.data import DEMO_PASSWORDS
 from tests.conftest import SHANGHAI, TEST_SECRET, TODAY
@@ -310,7 +311,9 @@ async def test_check_in_by_scanned_card_link_and_a_forged_link_is_refused(client
         "/staff/book",
         {"senior_id": senior.id, "menu_item_id": ref.item_id},
     )
-    token = cards.card_token(TEST_SECRET, senior.id, senior.card_number)
+    token = cards.card_token(
+        derive_key(TEST_SECRET, cards.CARD_KEY_PURPOSE), senior.id, senior.card_number
+    )
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
 
     refused = await submit(
@@ -386,7 +389,9 @@ async def test_meal_cards_carry_a_qr_login_link_that_logs_the_senior_in(client, 
     await client.post("/logout", data={"_csrf_token": ""})
     client.cookies.clear()
 
-    token = cards.card_token(TEST_SECRET, senior.id, senior.card_number)
+    token = cards.card_token(
+        derive_key(TEST_SECRET, cards.CARD_KEY_PURPOSE), senior.id, senior.card_number
+    )
     logged_in = await client.get(f"/card/{token}", follow_redirects=False)
     assert logged_in.headers["location"] == "/menu"
     assert senior.name in visible_text((await client.get("/menu")).text)

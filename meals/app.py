@@ -6,24 +6,27 @@ import asyncio
 import contextlib
 import gc
 import logging
+from functools import partial
 
 from advanced_alchemy.extensions.litestar import (
     AsyncSessionConfig,
     SQLAlchemyAsyncConfig,
     SQLAlchemyPlugin,
 )
+from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state
 from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Response
+from litestar.types import Scope
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from meals.accounts.api import AuthController
-from meals.accounts.sessions import RenewingCookieConfig
+from meals.accounts.api import AccountAdminController, AuthController
+from meals.accounts.sessions import STORE_NAME, DatabaseSessionConfig, DatabaseSessionStore
 from meals.bookings.api import BookingController
 from meals.bookings.writes import remember_every_senior
 from meals.clock import Clock
@@ -46,6 +49,7 @@ from meals.web import (
 )
 
 logger = logging.getLogger(__name__)
+SESSIONLESS_PATHS = ["^/health$", "^/static/", "^/metrics$"]
 
 
 @get("/health", summary="Liveness and database reachability", tags=["ops"])
@@ -72,14 +76,21 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         before_send_handler=None,
         create_all=False,
     )
-    session_config = RenewingCookieConfig(
-        secret=settings.key_for("session-cookie"),
+    clock = clock or Clock(settings.frozen_now)
+    session_store = DatabaseSessionStore(
+        engine,
+        Clock(),  # sessions age in real time, even when the service's clock is pinned
+        idle_timeout=settings.session_idle_timeout,
+        absolute_lifetime=settings.session_absolute_lifetime,
+        touch_interval=settings.session_touch_interval,
+    )
+    session_config = DatabaseSessionConfig(
         max_age=int(settings.session_absolute_lifetime.total_seconds()),
-        renew_after=int(settings.session_touch_interval.total_seconds()),
-        remembered_sessions=10_000,
         secure=settings.secure_cookies,
         samesite="lax",
         httponly=True,
+        exclude=SESSIONLESS_PATHS,
+        release_request_connection=partial(_close_request_session, db_config),
     )
 
     async def start_remembering_seniors(app: Litestar) -> None:
@@ -99,6 +110,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         route_handlers=[
             health,
             AuthController,
+            AccountAdminController,
             SiteController,
             SeniorController,
             MenuController,
@@ -111,6 +123,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],
         middleware=[session_config.middleware],
+        stores={STORE_NAME: session_store},
         csrf_config=csrf_config(settings),
         template_config=template_config(settings),
         dependencies={
@@ -134,13 +147,20 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         state=State(
             {
                 "settings": settings,
-                "clock": clock or Clock(settings.frozen_now),
+                "clock": clock,
                 "engine": engine,
                 "sessionmaker": create_sessionmaker(engine),
             }
         ),
         debug=settings.debug,
     )
+
+
+async def _close_request_session(db_config: SQLAlchemyAsyncConfig, scope: Scope) -> None:
+    """Close the request's ORM session (its handler is done), giving its connection back."""
+    session = get_aa_scope_state(scope, db_config.session_scope_key)
+    if session is not None:
+        await session.close()
 
 
 async def _remember_seniors(engine: AsyncEngine) -> None:

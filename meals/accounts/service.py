@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meals.accounts.models import Account, FamilyBinding, LoginAttempt, StaffSite
+from meals.accounts.models import (
+    Account,
+    FamilyBinding,
+    LoginAttempt,
+    StaffSite,
+    WebSession,
+)
 from meals.db import begin_write, cached_reference
-from meals.errors import Forbidden, NotAuthenticated, TooManyAttempts
+from meals.errors import Forbidden, Invalid, NotAuthenticated, NotFound, TooManyAttempts
 from meals.settings import Settings
 from meals.words import Role
 
@@ -102,13 +110,14 @@ async def authenticate(
     return account
 
 
-async def load_actor(session: AsyncSession, *, account_id: int) -> Actor:
+async def load_actor(session: AsyncSession, *, account_id: int, version: Hashable = None) -> Actor:
     """The actor for a logged-in account, with the sites or seniors it is scoped to.
 
-    Cached briefly, so a changed binding or deactivation takes effect within the cache's life.
+    Cached briefly under `version` (the account's role and security stamp, read with the
+    session on every request), so a change made through this module is seen at once.
     """
     return await cached_reference(
-        session, ("actor", account_id), partial(_load_actor, session, account_id)
+        session, ("actor", account_id, version), partial(_load_actor, session, account_id)
     )
 
 
@@ -141,3 +150,95 @@ async def _load_actor(session: AsyncSession, account_id: int) -> Actor:
 def ensure_role(actor: Actor, *roles: Role) -> None:
     if actor.role not in roles:
         raise Forbidden("Your account ({role}) may not do this.", role=actor.role.value)
+
+
+async def end_account_sessions(session: AsyncSession, *, account_id: int) -> int:
+    """End every session of an account (in the caller's transaction) and raise its security
+    stamp, so nothing remembered about it is used again; returns the sessions ended."""
+    ended = await session.execute(delete(WebSession).where(WebSession.account_id == account_id))
+    await session.execute(
+        update(Account)
+        .where(Account.id == account_id)
+        .values(security_stamp=Account.security_stamp + 1)
+    )
+    return ended.rowcount or 0
+
+
+async def _account_to_change(session: AsyncSession, actor: Actor, account_id: int) -> Account:
+    ensure_role(actor, Role.ADMIN)
+    await begin_write(session)
+    account = await session.get(Account, account_id)
+    if account is None:
+        raise NotFound("There is no account {account_id}.", account_id=account_id)
+    return account
+
+
+async def deactivate_account(session: AsyncSession, *, actor: Actor, account_id: int) -> Account:
+    """The account can no longer log in, and its open sessions end now."""
+    account = await _account_to_change(session, actor, account_id)
+    if account.id == actor.account_id:
+        raise Invalid("You cannot deactivate your own account.", code="own_account")
+    account.active = False
+    await end_account_sessions(session, account_id=account.id)
+    await session.commit()
+    return account
+
+
+async def change_role(
+    session: AsyncSession, *, actor: Actor, account_id: int, role: Role
+) -> Account:
+    """A new role ends the account's sessions: it logs in again under the new role."""
+    account = await _account_to_change(session, actor, account_id)
+    if account.senior_id is not None and role is not Role.SENIOR:
+        raise Invalid("A senior's own account keeps the senior role.", code="senior_account")
+    account.role = role
+    await end_account_sessions(session, account_id=account.id)
+    await session.commit()
+    return account
+
+
+async def set_staff_sites(
+    session: AsyncSession, *, actor: Actor, account_id: int, site_ids: frozenset[int]
+) -> Account:
+    """The sites a staff account works at; its sessions end so the new scope applies at once."""
+    account = await _account_to_change(session, actor, account_id)
+    await session.execute(delete(StaffSite).where(StaffSite.account_id == account.id))
+    session.add_all(StaffSite(account_id=account.id, site_id=site_id) for site_id in site_ids)
+    await end_account_sessions(session, account_id=account.id)
+    await session.commit()
+    return account
+
+
+async def reset_password(
+    session: AsyncSession, *, actor: Actor, account_id: int, password: str
+) -> Account:
+    """A new password or PIN ends every session opened with the old one."""
+    account = await _account_to_change(session, actor, account_id)
+    account.password_hash = await asyncio.to_thread(hash_password, password)
+    await end_account_sessions(session, account_id=account.id)
+    await session.commit()
+    return account
+
+
+async def account_sessions(
+    session: AsyncSession, *, actor: Actor, account_id: int, now: datetime
+) -> list[WebSession]:
+    """The operator's view of an account's live sessions, newest first."""
+    ensure_role(actor, Role.ADMIN)
+    if await session.get(Account, account_id) is None:
+        raise NotFound("There is no account {account_id}.", account_id=account_id)
+    return list(
+        await session.scalars(
+            select(WebSession)
+            .where(WebSession.account_id == account_id, WebSession.expires_at > now)
+            .order_by(WebSession.created_at.desc())
+        )
+    )
+
+
+async def end_sessions_of(session: AsyncSession, *, actor: Actor, account_id: int) -> int:
+    """The operator ends every session of an account (a lost phone, a shared tablet)."""
+    await _account_to_change(session, actor, account_id)
+    ended = await end_account_sessions(session, account_id=account_id)
+    await session.commit()
+    return ended

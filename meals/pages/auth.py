@@ -14,14 +14,13 @@ from sqlalchemy import select
 from meals import cards
 from meals.accounts.models import Account
 from meals.accounts.service import authenticate
-from meals.errors import DomainError, Invalid, NotFound
+from meals.accounts.sessions import SESSION_ACCOUNT, SESSION_ROLE
+from meals.errors import Conflict, DomainError, Invalid, NotFound
 from meals.pages.i18n import LOCALE_COOKIE, LOCALES, pick_locale
 from meals.pages.web import ACTING_SENIOR, language_of, render, safe_next, see_other
 from meals.seniors.models import Senior
 from meals.web import (
     ALL_ROLES,
-    SESSION_ACCOUNT,
-    SESSION_ROLE,
     AppSettings,
     CurrentActor,
     DbSession,
@@ -125,6 +124,13 @@ class AuthPages(Controller):
             raise NotFound(
                 "{name} has no online account yet; the meal point can book for you.",
                 name=senior.name,
+            )
+        current = request.session.get(SESSION_ROLE) if request.session else None
+        if current is not None and current != Role.SENIOR.value:
+            raise Conflict(
+                "You are logged in as staff on this device. Log out first to open a senior's "
+                "meal card, or check the senior in at the counter instead.",
+                code="staff_session",
             )
         _begin_session(request, account)
         return see_other("/menu")

@@ -22,10 +22,11 @@ from litestar.status_codes import (
 )
 from sqlalchemy.exc import DBAPIError
 
+from meals.accounts.sessions import SESSION_ROLE
 from meals.errors import DomainError
 from meals.pages import labels
 from meals.pages.i18n import LOCALE_COOKIE, LOCALES, N_, Language, pick_locale
-from meals.web import SESSION_ROLE, is_transient_conflict, is_unstorable_value
+from meals.web import is_transient_conflict, is_unstorable_value
 
 FLASH_KEY = "flash"
 ACTING_SENIOR = "acting_senior_id"

@@ -436,3 +436,19 @@ async def test_rating_a_served_meal_and_refusing_to_rate_an_uneaten_one(client, 
         ratings = list(await s.scalars(select(MealRating)))
     assert [(r.stars, r.comment) for r in ratings] == [(4, "米饭有点硬")]
     assert "您打了 4 颗星" in visible_text((await client.get("/bookings")).text)
+
+
+async def test_opening_a_meal_card_never_replaces_a_staff_session(client, db):
+    site = await canteen(db)
+    senior, _login = await _senior_login(db, site.id)
+    await _staff(client, site)
+    staff_cookie = client.cookies["session"]
+    token = cards.card_token(
+        derive_key(TEST_SECRET, cards.CARD_KEY_PURPOSE), senior.id, senior.card_number
+    )
+
+    refused = await client.get(f"/card/{token}", follow_redirects=False)
+    assert refused.status_code == 409
+    assert "请先退出" in visible_text(refused.text)
+    assert client.cookies["session"] == staff_cookie
+    assert (await client.get("/staff/", follow_redirects=False)).status_code == 200

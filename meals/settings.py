@@ -126,8 +126,19 @@ class Settings:
     # of them (0 writers: every booking is sent on its own).
     booking_batch_writers: int = 2
     booking_batch_rows: int = 64
-    login_max_failures: int = 5
+    # Logins back off instead of locking out: after the free failures (per account from one
+    # address, per account from everywhere, per address over all accounts) each further one
+    # doubles the wait from `login_backoff_base`, up to `login_backoff_max`; an address that
+    # tries more than `login_ip_max_accounts` accounts in the window waits the window out.
     login_failure_window: timedelta = timedelta(minutes=15)
+    login_free_failures: int = 3
+    login_account_free_failures: int = 10
+    login_ip_free_failures: int = 5
+    login_ip_max_accounts: int = 10
+    login_backoff_base: timedelta = timedelta(seconds=2)
+    login_backoff_max: timedelta = timedelta(minutes=15)
+    # Password checks (argon2) each worker runs at once, in threads off the event loop.
+    login_hash_threads: int = 2
     # Rendered sheets (PDF) kept in var/sheets, newest first, so a re-print is instant.
     pdf_cache_files: int = 200
     # A server-side session ends after this long unused, and this long after login at most.
@@ -230,6 +241,8 @@ class Settings:
             "session_absolute_lifetime",
             "session_touch_interval",
             "login_failure_window",
+            "login_backoff_base",
+            "login_backoff_max",
         ):
             if env.get(f"{ENV_PREFIX}{name.upper()}_SECONDS"):
                 values[name] = timedelta(seconds=float(env[f"{ENV_PREFIX}{name.upper()}_SECONDS"]))
@@ -241,7 +254,11 @@ class Settings:
             "booking_batch_writers",
             "booking_batch_rows",
             "profile_cache_entries",
-            "login_max_failures",
+            "login_free_failures",
+            "login_account_free_failures",
+            "login_ip_free_failures",
+            "login_ip_max_accounts",
+            "login_hash_threads",
         ):
             if env.get(f"{ENV_PREFIX}{name.upper()}"):
                 values[name] = int(env[f"{ENV_PREFIX}{name.upper()}"])

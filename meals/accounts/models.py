@@ -67,7 +67,7 @@ class LoginAttempt(Base):
     login: Mapped[str] = mapped_column(String(64), index=True)
     attempted_at: Mapped[datetime] = mapped_column(DateTimeUTC, index=True)
     succeeded: Mapped[bool] = mapped_column(Boolean)
-    client_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    client_ip: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
 
 class WebSession(Base):

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import secrets
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from datetime import datetime
-from functools import partial
+from datetime import datetime, timedelta
+from functools import cache, partial
+from typing import Any
 
+from anyio import CapacityLimiter, to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
@@ -26,6 +30,8 @@ from meals.settings import Settings
 from meals.words import Role
 
 _hasher = PasswordHasher()
+LOGIN_LOCK_SEED = 17
+_password_checks: dict[int, CapacityLimiter] = {}
 
 
 def hash_password(password: str) -> str:
@@ -37,6 +43,24 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def _unknown_login_hash() -> str:
+    """A hash no password matches in practice, checked for unknown logins so they take as
+    long as known ones (no telling which phone numbers have accounts)."""
+    return hash_password(secrets.token_urlsafe(32))
+
+
+async def check_password(password_hash: str, password: str, *, settings: Settings) -> bool:
+    """argon2 in a worker thread, at most `login_hash_threads` at once per worker process:
+    a login flood queues here instead of stalling every other request on the event loop."""
+    limiter = _password_checks.get(settings.login_hash_threads)
+    if limiter is None:
+        limiter = _password_checks[settings.login_hash_threads] = CapacityLimiter(
+            settings.login_hash_threads
+        )
+    return await to_thread.run_sync(verify_password, password_hash, password, limiter=limiter)
 
 
 @dataclass(frozen=True)
@@ -74,6 +98,91 @@ class Actor:
         return self.may_see_senior(senior_id, home_site_id)
 
 
+@dataclass(frozen=True, slots=True)
+class _Failures:
+    count: int
+    last_at: datetime | None
+
+
+def _wait(failures: _Failures, free: int, now: datetime, settings: Settings) -> timedelta:
+    """How long until the next attempt: nothing for the first `free` failures, then a delay
+    doubling with each further one (capped), counted from the last failure."""
+    if failures.count < free or failures.last_at is None:
+        return timedelta()
+    delay = settings.login_backoff_base * 2 ** min(failures.count - free, 30)
+    return max(timedelta(), failures.last_at + min(delay, settings.login_backoff_max) - now)
+
+
+async def _failures(session: AsyncSession, since: datetime, *where: Any) -> _Failures:
+    count, last_at = (
+        await session.execute(
+            select(func.count(), func.max(LoginAttempt.attempted_at)).where(
+                LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at >= since, *where
+            )
+        )
+    ).one()
+    return _Failures(count or 0, last_at)
+
+
+async def _lock_attempts(session: AsyncSession, *keys: str) -> None:
+    """Serialise concurrent attempts on the same login or address until the attempt is
+    recorded, so a burst cannot all pass one count (SQLite: BEGIN IMMEDIATE already does)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(keys):
+        await session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtextextended(key, LOGIN_LOCK_SEED)))
+        )
+
+
+async def _refuse_if_throttled(
+    session: AsyncSession, *, login: str, client_ip: str | None, now: datetime, settings: Settings
+) -> None:
+    """Back off per account from this address, per account from everywhere (more leniently,
+    so a stranger's wrong PINs only slow the owner down briefly), and per address across
+    accounts (a spray of one PIN over many accounts)."""
+    since = now - settings.login_failure_window
+    waits = [
+        _wait(
+            await _failures(session, since, LoginAttempt.login == login),
+            settings.login_account_free_failures,
+            now,
+            settings,
+        )
+    ]
+    if client_ip is not None:
+        here = LoginAttempt.client_ip == client_ip
+        waits.append(
+            _wait(
+                await _failures(session, since, LoginAttempt.login == login, here),
+                settings.login_free_failures,
+                now,
+                settings,
+            )
+        )
+        waits.append(
+            _wait(
+                await _failures(session, since, here),
+                settings.login_ip_free_failures,
+                now,
+                settings,
+            )
+        )
+        accounts = await session.scalar(
+            select(func.count(func.distinct(LoginAttempt.login))).where(
+                here, LoginAttempt.attempted_at >= since, LoginAttempt.login != login
+            )
+        )
+        if (accounts or 0) >= settings.login_ip_max_accounts:
+            waits.append(settings.login_failure_window)
+    wait = max(waits)
+    if wait > timedelta():
+        raise TooManyAttempts(
+            "Too many login attempts. Please wait {seconds} seconds and try again.",
+            seconds=max(1, math.ceil(wait.total_seconds())),
+        )
+
+
 async def authenticate(
     session: AsyncSession,
     *,
@@ -83,30 +192,31 @@ async def authenticate(
     settings: Settings,
     client_ip: str | None = None,
 ) -> Account:
-    """Check a login, refusing after too many recent failures; every attempt is recorded."""
+    """Check a login, backing off after failures; every attempt is recorded.
+
+    The attempt is recorded (as a failure) before the password is checked, under a lock, so
+    concurrent attempts are counted one by one; the check runs in a bounded thread pool, off
+    the event loop, and costs the same for an unknown login as for a known one.
+    """
     await begin_write(session)
-    since = now - settings.login_failure_window
-    failures = await session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(
-            LoginAttempt.login == login,
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.attempted_at >= since,
-        )
+    await _lock_attempts(session, f"login:{login}", f"ip:{client_ip}")
+    await _refuse_if_throttled(
+        session, login=login, client_ip=client_ip, now=now, settings=settings
     )
-    if (failures or 0) >= settings.login_max_failures:
-        minutes = int(settings.login_failure_window.total_seconds() // 60)
-        raise TooManyAttempts(
-            "Too many failed logins for this account. Try again in {minutes} minutes.",
-            minutes=minutes,
-        )
+    attempt = LoginAttempt(login=login, attempted_at=now, succeeded=False, client_ip=client_ip)
+    session.add(attempt)
     account = await session.scalar(select(Account).where(Account.login == login))
-    ok = account is not None and account.active and verify_password(account.password_hash, password)
-    session.add(LoginAttempt(login=login, attempted_at=now, succeeded=ok, client_ip=client_ip))
     await session.commit()
+    known = account is not None and account.active
+    stored = account.password_hash if known and account is not None else _unknown_login_hash()
+    ok = await check_password(stored, password, settings=settings) and known
     if not ok or account is None:
         raise NotAuthenticated("Wrong phone number / login or password.", code="bad_credentials")
+    await begin_write(session)
+    await session.execute(
+        update(LoginAttempt).where(LoginAttempt.id == attempt.id).values(succeeded=True)
+    )
+    await session.commit()
     return account
 
 

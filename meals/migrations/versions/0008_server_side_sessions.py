@@ -2,7 +2,8 @@
 
 Login sessions move from the encrypted cookie into `web_sessions` (the cookie keeps only a
 random id), so logout, deactivation and role, site or PIN changes end them at once; accounts
-get a `security_stamp` raised by each such change.
+get a `security_stamp` raised by each such change. Login attempts are looked up by client
+address too (back-off per address).
 
 Revision ID: 0008s
 Revises: 0007
@@ -46,9 +47,13 @@ def upgrade() -> None:
     with op.batch_alter_table("web_sessions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_web_sessions_account_id"), ["account_id"])
         batch_op.create_index(batch_op.f("ix_web_sessions_expires_at"), ["expires_at"])
+    with op.batch_alter_table("login_attempts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_login_attempts_client_ip"), ["client_ip"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("login_attempts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_login_attempts_client_ip"))
     op.drop_table("web_sessions")
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.drop_column("security_stamp")

@@ -17,6 +17,7 @@ from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state
 from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Response
@@ -33,6 +34,7 @@ from meals.clock import Clock
 from meals.db import create_engine, create_sessionmaker
 from meals.deliveries.api import DeliveryApi
 from meals.deliveries.pages import DeliveryPages
+from meals.edge import EdgeMiddleware, header_hook
 from meals.errors import DomainError
 from meals.menus.api import MenuController
 from meals.pages.setup import csrf_config, pages_router, template_config
@@ -122,8 +124,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             pages_router(),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],
-        middleware=[session_config.middleware],
+        middleware=[DefineMiddleware(EdgeMiddleware, settings=settings), session_config.middleware],
         stores={STORE_NAME: session_store},
+        before_send=[header_hook(settings)],
         csrf_config=csrf_config(settings),
         template_config=template_config(settings),
         dependencies={

@@ -173,6 +173,8 @@ class Settings:
     delivery_site_service: timedelta = timedelta(minutes=10)
     delivery_home_service: timedelta = timedelta(minutes=3)
     delivery_reload: timedelta = timedelta(minutes=15)
+    # A driver's action may be stamped at most this far from now (a phone offline a while).
+    action_time_window: timedelta = timedelta(days=2)
     # A re-plan lists a stop whose arrival moved at least this much, even on the same van.
     delivery_eta_shift_reported: timedelta = timedelta(minutes=10)
     last_mile_enabled: bool = True
@@ -187,6 +189,9 @@ class Settings:
     welfare_webhook_timeout_seconds: float = 5.0
     welfare_escalation_after: timedelta = timedelta(minutes=30)
     page_size_max: int = 500
+    # JSON request bodies on the API: refused before parsing beyond these.
+    json_max_bytes: int = 256 * 1024
+    json_max_depth: int = 32
     reference_cache_seconds: float = 30.0
     reference_cache_entries: int = 10_000
     profile_cache_entries: int = 100_000
@@ -259,6 +264,8 @@ class Settings:
             "login_ip_free_failures",
             "login_ip_max_accounts",
             "login_hash_threads",
+            "json_max_bytes",
+            "json_max_depth",
         ):
             if env.get(f"{ENV_PREFIX}{name.upper()}"):
                 values[name] = int(env[f"{ENV_PREFIX}{name.upper()}"])

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.service import Actor
 from meals.bookings.models import Booking
+from meals.clock import within
 from meals.db import begin_write
 from meals.deliveries.models import (
     DeliveryActionRecord,
@@ -109,6 +110,11 @@ async def record_action(
     if request.action is DriverAction.FAILED and request.failure_reason is None:
         raise Invalid("Say why the delivery failed.", code="reason_required")
     reason = request.failure_reason if request.action is DriverAction.FAILED else None
+    if not within(request.acted_at, now, settings.action_time_window):
+        raise Invalid(
+            "The time of this action is too far from now; check the phone's date and time.",
+            code="acted_at_out_of_range",
+        )
     await begin_write(session)
     replay = await _replay(session, actor, request.idempotency_key)
     if replay is not None:

@@ -17,10 +17,12 @@ from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state
 from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.logging.config import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Response
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import Scope
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -37,6 +39,9 @@ from meals.deliveries.pages import DeliveryPages
 from meals.edge import EdgeMiddleware, header_hook
 from meals.errors import DomainError
 from meals.menus.api import MenuController
+from meals.ops.logs import configure_logging, install_request_ids
+from meals.ops.metrics import metrics
+from meals.ops.requests import ObservedLitestar, internal_error
 from meals.pages.setup import csrf_config, pages_router, template_config
 from meals.production.api import KitchenApi, KitchenPages
 from meals.seniors.api import SeniorController
@@ -106,11 +111,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 await preload
         await engine.dispose()
 
-    return Litestar(
+    install_request_ids()
+    return ObservedLitestar(
         on_startup=[start_remembering_seniors],
         on_shutdown=[stop_and_dispose_engine],
         route_handlers=[
             health,
+            metrics,
             AuthController,
             AccountAdminController,
             SiteController,
@@ -134,7 +141,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "now": Provide(provide_now, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        exception_handlers={DomainError: domain_error_handler, DBAPIError: data_error_handler},
+        exception_handlers={
+            DomainError: domain_error_handler,
+            DBAPIError: data_error_handler,
+            HTTP_500_INTERNAL_SERVER_ERROR: internal_error,
+        },
+        # Unhandled errors are logged once, by `internal_error`, as JSON with the request id.
+        logging_config=LoggingConfig(
+            configure_root_logger=False,
+            log_exceptions="never",
+            loggers={"litestar": {"level": "INFO", "handlers": [], "propagate": True}},
+        ),
         openapi_config=OpenAPIConfig(
             title="WarmMeal API",
             version="1.0.0",
@@ -183,6 +200,7 @@ def create_served_app() -> Litestar:
     Once started, everything built so far (app, mappers, caches) is frozen out of the garbage
     collector's sight, so its full collections stay short and do not stall requests.
     """
+    configure_logging()
     app = create_app()
     app.on_startup.append(_freeze_startup_objects)
     return app

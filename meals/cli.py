@@ -220,7 +220,10 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve on uvicorn with uvloop and httptools (refused with a guessable secret)."""
     import uvicorn
 
+    from meals.ops.logs import configure_logging
+
     Settings.from_env()  # refuse before any worker starts
+    configure_logging()
 
     uvicorn.run(
         "meals.app:create_served_app",
@@ -230,7 +233,8 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         loop="uvloop",
         http="httptools",
-        access_log=False,
+        access_log=False,  # the service logs every request itself, as JSON with its id
+        log_config=None,
         log_level="info",
     )
 

@@ -189,6 +189,8 @@ class Settings:
     welfare_webhook_timeout_seconds: float = 5.0
     welfare_escalation_after: timedelta = timedelta(minutes=30)
     page_size_max: int = 500
+    # Bearer token a Prometheus scraper shows at /metrics (none: only from this machine).
+    metrics_token: str | None = None
     # JSON request bodies on the API: refused before parsing beyond these.
     json_max_bytes: int = 256 * 1024
     json_max_depth: int = 32
@@ -239,6 +241,8 @@ class Settings:
             values["frozen_now"] = _aware(env[f"{ENV_PREFIX}FROZEN_NOW"])
         if env.get(f"{ENV_PREFIX}WELFARE_WEBHOOK_URL"):
             values["welfare_webhook_url"] = env[f"{ENV_PREFIX}WELFARE_WEBHOOK_URL"]
+        if env.get(f"{ENV_PREFIX}METRICS_TOKEN"):
+            values["metrics_token"] = env[f"{ENV_PREFIX}METRICS_TOKEN"]
         if env.get(f"{ENV_PREFIX}OSRM_URL"):
             values["delivery_osrm_url"] = env[f"{ENV_PREFIX}OSRM_URL"]
         for name in (

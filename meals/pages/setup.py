@@ -9,6 +9,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
 from sqlalchemy.exc import DBAPIError
 
@@ -16,7 +17,12 @@ from meals.errors import DomainError
 from meals.pages.auth import AuthPages
 from meals.pages.senior import SeniorPages
 from meals.pages.staff import StaffPages
-from meals.pages.web import page_data_error, page_domain_error, page_http_error
+from meals.pages.web import (
+    page_data_error,
+    page_domain_error,
+    page_http_error,
+    page_internal_error,
+)
 from meals.settings import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -38,6 +44,7 @@ def pages_router() -> Router:
             DomainError: page_domain_error,
             HTTPException: page_http_error,
             DBAPIError: page_data_error,
+            HTTP_500_INTERNAL_SERVER_ERROR: page_internal_error,
         },
         include_in_schema=False,
     )

@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 
 from meals.accounts.sessions import SESSION_ROLE
 from meals.errors import DomainError
+from meals.ops.requests import log_unhandled
 from meals.pages import labels
 from meals.pages.i18n import LOCALE_COOKIE, LOCALES, N_, Language, pick_locale
 from meals.web import is_transient_conflict, is_unstorable_value
@@ -147,4 +148,11 @@ def page_data_error(request: Request, exc: DBAPIError) -> Response[Any]:
     if is_unstorable_value(exc):
         return error_page(request, language.gettext(UNSTORABLE_MESSAGE), HTTP_400_BAD_REQUEST)
     request.logger.exception("database error")
+    return error_page(request, language.gettext(FALLBACK_MESSAGE), HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def page_internal_error(request: Request, exc: Exception) -> Response[Any]:
+    """An unhandled error on a page: logged with its traceback, shown as a plain sentence."""
+    log_unhandled(request, exc)
+    language = language_of(request)
     return error_page(request, language.gettext(FALLBACK_MESSAGE), HTTP_500_INTERNAL_SERVER_ERROR)

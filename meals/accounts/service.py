@@ -91,9 +91,14 @@ class Actor:
             case _:
                 return False
 
-    def may_book(self, senior_id: int, home_site_id: int, booking_site_id: int) -> bool:
-        """Staff book at their own sites, walk-ins from elsewhere included."""
+    def may_book(
+        self, senior_id: int, home_site_id: int, booking_site_id: int, *, to_home: bool = False
+    ) -> bool:
+        """Staff book at their own sites, walk-ins from elsewhere included; but a meal taken
+        to a senior's home (and charged to them) only for seniors whose home site is theirs."""
         if self.role is Role.SITE_STAFF:
+            if to_home and home_site_id not in self.site_ids:
+                return False
             return booking_site_id in self.site_ids
         return self.may_see_senior(senior_id, home_site_id)
 

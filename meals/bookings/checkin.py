@@ -98,6 +98,17 @@ async def check_in(
             Booking.status != BookingStatus.CANCELLED,
         )
     )
+    if not actor.may_see_senior(senior.id, senior.home_site_id) and (
+        booking is None or booking.site_id != site.id
+    ):
+        # A senior of another site, with no booking here: say nothing about who it is or
+        # where they booked (card numbers are sequential, so they could be tried in turn).
+        raise NotFound(
+            "Card {card} has no {slot} booking here today. Record a walk-in if portions remain.",
+            code="no_booking",
+            card=senior.card_number,
+            slot=slot.value,
+        )
     if booking is None:
         raise NotFound(
             "{name} has no {slot} booking today. Record a walk-in if portions remain.",

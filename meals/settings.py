@@ -191,6 +191,9 @@ class Settings:
     page_size_max: int = 500
     # Bearer token a Prometheus scraper shows at /metrics (none: only from this machine).
     metrics_token: str | None = None
+    # Meal-card QR codes printed from now on stop working this many days later (None: never,
+    # until the card is re-issued).
+    card_valid_days: int | None = None
     # JSON request bodies on the API: refused before parsing beyond these.
     json_max_bytes: int = 256 * 1024
     json_max_depth: int = 32
@@ -270,6 +273,7 @@ class Settings:
             "login_hash_threads",
             "json_max_bytes",
             "json_max_depth",
+            "card_valid_days",
         ):
             if env.get(f"{ENV_PREFIX}{name.upper()}"):
                 values[name] = int(env[f"{ENV_PREFIX}{name.upper()}"])

@@ -107,12 +107,17 @@ class AuthPages(Controller):
 
     @get("/card/{token:str}", summary="Log in with the QR code on a meal card")
     async def card_login(
-        self, request: Request, token: FromPath[str], db_session: DbSession, settings: AppSettings
+        self,
+        request: Request,
+        token: FromPath[str],
+        db_session: DbSession,
+        settings: AppSettings,
+        now: Now,
     ) -> Redirect:
         senior_id = cards.token_senior_id(token[:TOKEN_MAX])
         senior = await db_session.get(Senior, senior_id) if senior_id else None
-        if senior is None or not cards.token_matches(
-            settings.key_for(cards.CARD_KEY_PURPOSE), token, senior.id, senior.card_number
+        if senior is None or not cards.token_valid(
+            settings.key_for(cards.CARD_KEY_PURPOSE), token, senior, settings.district_today(now)
         ):
             raise NotFound("This meal card is not valid; ask your meal point for a new one.")
         account = await db_session.scalar(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Annotated
 
 import msgspec
@@ -82,8 +83,10 @@ async def _slots(session: AsyncSession, site: Site) -> list[SiteSlot]:
     )
 
 
-def card_link(request: Request, settings: Settings, senior_id: int, card_number: str) -> str:
-    token = cards.card_token(settings.key_for(cards.CARD_KEY_PURPOSE), senior_id, card_number)
+def card_link(request: Request, settings: Settings, holder: cards.CardHolder, today: date) -> str:
+    """The login link printed as a card's QR, valid `card_valid_days` from `today` if set."""
+    expires = today + timedelta(days=settings.card_valid_days) if settings.card_valid_days else None
+    token = cards.card_token(settings.key_for(cards.CARD_KEY_PURPOSE), holder, expires=expires)
     return str(request.base_url).rstrip("/") + cards.CARD_LINK_PATH + token
 
 
@@ -280,14 +283,16 @@ class StaffPages(Controller):
         db_session: DbSession,
         actor: CurrentActor,
         settings: AppSettings,
+        now: Now,
         site: OptionalQueryId = None,
     ) -> Template:
         counter = await counter_site(db_session, actor, site)
+        today = local_today(counter, now)
         seniors = await list_seniors(
             db_session, actor=actor, site_id=counter.id, limit=CARDS_PER_PAGE
         )
         printed = [
-            (senior, cards.qr_svg(card_link(request, settings, senior.id, senior.card_number)))
+            (senior, cards.qr_svg(card_link(request, settings, senior, today)))
             for senior in seniors
         ]
         return render(request, "staff_cards.html", site=counter, printed=printed)

@@ -3,7 +3,8 @@
 Login sessions move from the encrypted cookie into `web_sessions` (the cookie keeps only a
 random id), so logout, deactivation and role, site or PIN changes end them at once; accounts
 get a `security_stamp` raised by each such change. Login attempts are looked up by client
-address too (back-off per address).
+address too (back-off per address). Seniors get `card_issue`, signed into the meal-card QR:
+re-issuing a card revokes the QR codes printed before.
 
 Revision ID: 0008s
 Revises: 0007
@@ -25,6 +26,10 @@ def upgrade() -> None:
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("security_stamp", sa.Integer(), server_default=sa.text("0"), nullable=False)
+        )
+    with op.batch_alter_table("seniors", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("card_issue", sa.Integer(), server_default=sa.text("1"), nullable=False)
         )
     when = advanced_alchemy.types.datetime.DateTimeUTC(timezone=True)
     op.create_table(
@@ -55,5 +60,7 @@ def downgrade() -> None:
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_attempts_client_ip"))
     op.drop_table("web_sessions")
+    with op.batch_alter_table("seniors", schema=None) as batch_op:
+        batch_op.drop_column("card_issue")
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.drop_column("security_stamp")

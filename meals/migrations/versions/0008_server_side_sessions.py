@@ -27,10 +27,12 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("security_stamp", sa.Integer(), server_default=sa.text("0"), nullable=False)
         )
-    with op.batch_alter_table("seniors", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("card_issue", sa.Integer(), server_default=sa.text("1"), nullable=False)
-        )
+    # Plain ALTER TABLE, not a batch: rebuilding `seniors` on SQLite would lose the trigger of
+    # migration 0007.
+    op.add_column(
+        "seniors",
+        sa.Column("card_issue", sa.Integer(), server_default=sa.text("1"), nullable=False),
+    )
     when = advanced_alchemy.types.datetime.DateTimeUTC(timezone=True)
     op.create_table(
         "web_sessions",
@@ -60,7 +62,6 @@ def downgrade() -> None:
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_attempts_client_ip"))
     op.drop_table("web_sessions")
-    with op.batch_alter_table("seniors", schema=None) as batch_op:
-        batch_op.drop_column("card_issue")
+    op.drop_column("seniors", "card_issue")  # SQLite 3.35+ drops a column in place
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.drop_column("security_stamp")

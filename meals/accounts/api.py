@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from meals.accounts import service
 from meals.accounts.models import Account
 from meals.accounts.sessions import SESSION_ACCOUNT, SESSION_ROLE
+from meals.pages.web import bind_csrf
 from meals.web import (
     ALL_ROLES,
     AppSettings,
@@ -76,7 +77,9 @@ class AuthController(Controller):
             settings=settings,
             client_ip=request.client.host if request.client else None,
         )
-        request.set_session({SESSION_ACCOUNT: account.id, SESSION_ROLE: account.role.value})
+        session = {SESSION_ACCOUNT: account.id, SESSION_ROLE: account.role.value}
+        bind_csrf(request, session)
+        request.set_session(session)
         return AccountView.of(
             await service.load_actor(
                 db_session,

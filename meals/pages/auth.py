@@ -17,7 +17,7 @@ from meals.accounts.service import authenticate
 from meals.accounts.sessions import SESSION_ACCOUNT, SESSION_ROLE
 from meals.errors import Conflict, DomainError, Invalid, NotFound
 from meals.pages.i18n import LOCALE_COOKIE, LOCALES, pick_locale
-from meals.pages.web import ACTING_SENIOR, language_of, render, safe_next, see_other
+from meals.pages.web import ACTING_SENIOR, bind_csrf, language_of, render, safe_next, see_other
 from meals.seniors.models import Senior
 from meals.web import (
     ALL_ROLES,
@@ -61,7 +61,9 @@ def _start_page(role: Role, next_path: str | None = None) -> str:
 
 
 def _begin_session(request: Request, account: Account) -> None:
-    request.set_session({SESSION_ACCOUNT: account.id, SESSION_ROLE: account.role.value})
+    session = {SESSION_ACCOUNT: account.id, SESSION_ROLE: account.role.value}
+    bind_csrf(request, session)
+    request.set_session(session)
 
 
 class AuthPages(Controller):

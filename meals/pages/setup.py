@@ -18,6 +18,8 @@ from meals.pages.auth import AuthPages
 from meals.pages.senior import SeniorPages
 from meals.pages.staff import StaffPages
 from meals.pages.web import (
+    CSRF_COOKIE,
+    csrf_bound_to_session,
     page_data_error,
     page_domain_error,
     page_http_error,
@@ -26,7 +28,6 @@ from meals.pages.web import (
 from meals.settings import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-CSRF_COOKIE = "csrftoken"
 NOT_FOR_FORMS = ["^/api/"]  # JSON clients rely on SameSite=Lax session cookies instead
 
 
@@ -46,6 +47,7 @@ def pages_router() -> Router:
             DBAPIError: page_data_error,
             HTTP_500_INTERNAL_SERVER_ERROR: page_internal_error,
         },
+        guards=[csrf_bound_to_session],
         include_in_schema=False,
     )
 

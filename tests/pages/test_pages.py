@@ -28,7 +28,7 @@ from tests.meals.helpers import (
     meal,
     senior_at,
 )
-from tests.pages.helpers import page_login, submit, visible_text
+from tests.pages.helpers import csrf_token, page_login, submit, visible_text
 
 TOMORROW = TODAY + timedelta(days=1)
 
@@ -472,3 +472,27 @@ async def test_re_issuing_a_card_revokes_its_old_qr_and_an_expired_qr_is_refused
     senior.card_issue += 1
     fresh = cards.card_token(key, senior)
     assert (await client.get(f"/card/{fresh}", follow_redirects=False)).status_code == 303
+
+
+async def test_a_csrf_token_from_another_browser_does_not_work_in_this_session(client, db):
+    """A token-and-cookie pair planted from elsewhere passes the double-submit check, but
+    the session only takes the token it was logged in with."""
+    site = await canteen(db)
+    await _staff(client, site)
+    session, own_csrf = client.cookies["session"], client.cookies["csrftoken"]
+    own_token = csrf_token((await client.get("/staff/")).text)
+
+    client.cookies.clear()
+    planted_page = await client.get("/login")
+    planted_token = csrf_token(planted_page.text)
+    client.cookies.set("session", session, domain="testserver.local")
+    refused = await client.post(
+        "/logout", data={"_csrf_token": planted_token}, follow_redirects=False
+    )
+    assert refused.status_code == 403
+    assert "表单已过期" in visible_text(refused.text)
+    assert (await client.get("/staff/", follow_redirects=False)).status_code == 200
+
+    client.cookies.set("csrftoken", own_csrf, domain="testserver.local")
+    out = await client.post("/logout", data={"_csrf_token": own_token}, follow_redirects=False)
+    assert out.status_code == 303

@@ -41,6 +41,7 @@ from meals.errors import DomainError
 from meals.menus.api import MenuController
 from meals.ops.logs import configure_logging, install_request_ids
 from meals.ops.metrics import metrics
+from meals.ops.openapi import TimeOfDaySchema, document_refusals
 from meals.ops.requests import ObservedLitestar, internal_error
 from meals.pages.setup import csrf_config, pages_router, template_config
 from meals.production.api import KitchenApi, KitchenPages
@@ -113,7 +114,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     install_request_ids()
     return ObservedLitestar(
-        on_startup=[start_remembering_seniors],
+        on_startup=[document_refusals, start_remembering_seniors],
         on_shutdown=[stop_and_dispose_engine],
         route_handlers=[
             health,
@@ -130,7 +131,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             DeliveryPages,
             pages_router(),
         ],
-        plugins=[SQLAlchemyPlugin(config=db_config)],
+        plugins=[SQLAlchemyPlugin(config=db_config), TimeOfDaySchema()],
         middleware=[DefineMiddleware(EdgeMiddleware, settings=settings), session_config.middleware],
         stores={STORE_NAME: session_store},
         before_send=[header_hook(settings)],

@@ -3,6 +3,7 @@ cross-site write bodies with a 4xx sentence before parsing them."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -69,3 +70,15 @@ def test_json_depth_ignores_brackets_in_strings():
     assert json_depth(b'{"a": "[[[[{{{{", "b": [1, [2]]}') == 3
     assert json_depth(b'["\\"[[[["]') == 1
     assert json_depth(b"12") == 0
+
+
+async def test_the_openapi_document_lists_refusals_and_times_of_day(client):
+    document = (await client.get("/schema/openapi.json")).json()
+    booking = document["paths"]["/api/v1/bookings"]["post"]["responses"]
+    assert {"200", "201", "400", "401", "403", "404", "409", "413", "415", "422", "429"} <= set(
+        booking
+    )
+    assert "503" in document["paths"]["/health"]["get"]["responses"]
+    assert '"duration"' not in json.dumps(document)
+    slot = document["components"]["schemas"]["SlotView"]["properties"]["serve_start"]
+    assert slot["type"] == "string" and slot["pattern"].startswith("^")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import math
 import secrets
-from collections.abc import Hashable
+from collections.abc import AsyncIterator, Hashable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache, partial
@@ -279,23 +280,28 @@ async def end_account_sessions(session: AsyncSession, *, account_id: int) -> int
     return ended.rowcount or 0
 
 
-async def _account_to_change(session: AsyncSession, actor: Actor, account_id: int) -> Account:
+@asynccontextmanager
+async def _changing_account(
+    session: AsyncSession, actor: Actor, account_id: int
+) -> AsyncIterator[Account]:
+    """The operator's change to an account: made inside the block, then the account's
+    sessions end and all is committed together."""
     ensure_role(actor, Role.ADMIN)
     await begin_write(session)
     account = await session.get(Account, account_id)
     if account is None:
         raise NotFound("There is no account {account_id}.", account_id=account_id)
-    return account
+    yield account
+    await end_account_sessions(session, account_id=account.id)
+    await session.commit()
 
 
 async def deactivate_account(session: AsyncSession, *, actor: Actor, account_id: int) -> Account:
     """The account can no longer log in, and its open sessions end now."""
-    account = await _account_to_change(session, actor, account_id)
-    if account.id == actor.account_id:
-        raise Invalid("You cannot deactivate your own account.", code="own_account")
-    account.active = False
-    await end_account_sessions(session, account_id=account.id)
-    await session.commit()
+    async with _changing_account(session, actor, account_id) as account:
+        if account.id == actor.account_id:
+            raise Invalid("You cannot deactivate your own account.", code="own_account")
+        account.active = False
     return account
 
 
@@ -303,12 +309,10 @@ async def change_role(
     session: AsyncSession, *, actor: Actor, account_id: int, role: Role
 ) -> Account:
     """A new role ends the account's sessions: it logs in again under the new role."""
-    account = await _account_to_change(session, actor, account_id)
-    if account.senior_id is not None and role is not Role.SENIOR:
-        raise Invalid("A senior's own account keeps the senior role.", code="senior_account")
-    account.role = role
-    await end_account_sessions(session, account_id=account.id)
-    await session.commit()
+    async with _changing_account(session, actor, account_id) as account:
+        if account.senior_id is not None and role is not Role.SENIOR:
+            raise Invalid("A senior's own account keeps the senior role.", code="senior_account")
+        account.role = role
     return account
 
 
@@ -316,11 +320,9 @@ async def set_staff_sites(
     session: AsyncSession, *, actor: Actor, account_id: int, site_ids: frozenset[int]
 ) -> Account:
     """The sites a staff account works at; its sessions end so the new scope applies at once."""
-    account = await _account_to_change(session, actor, account_id)
-    await session.execute(delete(StaffSite).where(StaffSite.account_id == account.id))
-    session.add_all(StaffSite(account_id=account.id, site_id=site_id) for site_id in site_ids)
-    await end_account_sessions(session, account_id=account.id)
-    await session.commit()
+    async with _changing_account(session, actor, account_id) as account:
+        await session.execute(delete(StaffSite).where(StaffSite.account_id == account.id))
+        session.add_all(StaffSite(account_id=account.id, site_id=site_id) for site_id in site_ids)
     return account
 
 
@@ -328,10 +330,9 @@ async def reset_password(
     session: AsyncSession, *, actor: Actor, account_id: int, password: str
 ) -> Account:
     """A new password or PIN ends every session opened with the old one."""
-    account = await _account_to_change(session, actor, account_id)
-    account.password_hash = await asyncio.to_thread(hash_password, password)
-    await end_account_sessions(session, account_id=account.id)
-    await session.commit()
+    password_hash = await asyncio.to_thread(hash_password, password)
+    async with _changing_account(session, actor, account_id) as account:
+        account.password_hash = password_hash
     return account
 
 
@@ -353,7 +354,10 @@ async def account_sessions(
 
 async def end_sessions_of(session: AsyncSession, *, actor: Actor, account_id: int) -> int:
     """The operator ends every session of an account (a lost phone, a shared tablet)."""
-    await _account_to_change(session, actor, account_id)
+    ensure_role(actor, Role.ADMIN)
+    await begin_write(session)
+    if await session.get(Account, account_id) is None:
+        raise NotFound("There is no account {account_id}.", account_id=account_id)
     ended = await end_account_sessions(session, account_id=account_id)
     await session.commit()
     return ended

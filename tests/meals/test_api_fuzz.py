@@ -26,6 +26,7 @@ from meals.settings import Settings
 from meals.words import Role
 from seed.data import DEMO_PASSWORDS
 from tests.conftest import BACKENDS, NOW, TEST_SECRET, fresh_database
+from tests.meals.helpers import DEMO_SECRET_OF_ROLE
 from tests.server import running_server
 
 EXAMPLES_PER_OPERATION = 10
@@ -35,14 +36,6 @@ NEGATIVE_MINIMUM = 8  # operations that take parameters, fuzzed with invalid inp
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 # The operator last: its generated calls may deactivate or demote the other accounts.
 ROLES = [Role.SENIOR, Role.FAMILY, Role.SITE_STAFF, Role.KITCHEN, Role.DRIVER, Role.ADMIN]
-SECRETS = {
-    Role.ADMIN: "admin",
-    Role.KITCHEN: "kitchen",
-    Role.DRIVER: "driver",
-    Role.SITE_STAFF: "staff",
-    Role.FAMILY: "family",
-    Role.SENIOR: "senior_pin",
-}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -59,7 +52,7 @@ def live_server(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[tu
             session = sessions[role] = requests.Session()
             response = session.post(
                 f"{base}/api/v1/auth/login",
-                json={"login": logins[role], "password": DEMO_PASSWORDS[SECRETS[role]]},
+                json={"login": logins[role], "password": DEMO_PASSWORDS[DEMO_SECRET_OF_ROLE[role]]},
             )
             assert response.status_code == 200, response.text
         yield base, sessions

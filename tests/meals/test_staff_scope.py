@@ -67,3 +67,19 @@ async def test_a_typed_card_of_another_sites_senior_names_nobody(client, db):
     text = visible_text(answer.text)
     assert stranger.card_number in text
     assert stranger.name not in text
+
+
+async def test_booking_a_walk_in_from_another_site_shows_their_card_not_their_name(client, db):
+    mine, _theirs, stranger = await _two_sites(db)
+    ref = await meal(db, mine.id, TODAY)
+    await page_login(client, f"staff-{mine.code}", DEMO_PASSWORDS["staff"])
+    booked = await submit(
+        client,
+        "/staff/book",
+        "/staff/book",
+        {"senior_id": stranger.id, "menu_item_id": ref.item_id, "fulfilment": "dine_in"},
+    )
+    assert booked.status_code == 303
+    shown = visible_text((await client.get(booked.headers["location"])).text)
+    assert f"助餐卡 {stranger.card_number}" in shown
+    assert stranger.name not in shown

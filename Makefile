@@ -23,6 +23,7 @@ $(OSRM_DIR)/.installed: | $(BIN)/python
 		--target $(OSRM_DIR) osrm-bindings==$(OSRM_VERSION)
 	touch $@
 
+run: export WARMMEAL_DEMO = 1
 run: $(VENV)/.installed
 	$(BIN)/warmmeal db upgrade
 	$(BIN)/warmmeal seed demo --if-empty

@@ -54,7 +54,7 @@ from seed import demo  # noqa: E402
 from seed.data import DEMO_PASSWORDS  # noqa: E402
 from tests.server import free_port, running_process, running_server  # noqa: E402
 
-SECRET = "cd" * 32
+SECRET = "5f0c2a9e7d4b18c6e3a0f5d2b9c7e4a1f8d6b3c0e7a4d1b8f5c2e9a6d3b0c7f4"
 DISTRICT_TZ = ZoneInfo("Asia/Shanghai")
 BENCH_DB = "warmmeal_bench"
 WARMUP_REQUESTS = 200

@@ -5,26 +5,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import hashlib
 import logging
+from functools import partial
 
 from advanced_alchemy.extensions.litestar import (
     AsyncSessionConfig,
     SQLAlchemyAsyncConfig,
     SQLAlchemyPlugin,
 )
+from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state
 from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.logging.config import LoggingConfig
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Response
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import Scope
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from meals.accounts.api import AuthController
-from meals.accounts.sessions import RenewingCookieConfig
+from meals.accounts.api import AccountAdminController, AuthController
+from meals.accounts.sessions import STORE_NAME, DatabaseSessionConfig, DatabaseSessionStore
 from meals.bookings.api import BookingController
 from meals.bookings.writes import remember_every_senior
 from meals.clock import Clock
@@ -32,8 +37,13 @@ from meals.db import create_engine, create_sessionmaker
 from meals.deliveries.api import DeliveryApi
 from meals.deliveries.pages import DeliveryPages
 from meals.deliveries.planning import BackgroundPlanner
+from meals.edge import EdgeMiddleware, header_hook
 from meals.errors import DomainError
 from meals.menus.api import MenuController
+from meals.ops.logs import configure_logging, install_request_ids
+from meals.ops.metrics import metrics
+from meals.ops.openapi import TimeOfDaySchema, document_refusals
+from meals.ops.requests import ObservedLitestar, internal_error
 from meals.pages.setup import csrf_config, pages_router, template_config
 from meals.production.api import KitchenApi, KitchenPages
 from meals.seniors.api import SeniorController
@@ -47,8 +57,8 @@ from meals.web import (
     provide_settings,
 )
 
-SESSION_SECRET_BYTES = 32
 logger = logging.getLogger(__name__)
+SESSIONLESS_PATHS = ["^/health$", "^/static/", "^/metrics$"]
 
 
 @get("/health", summary="Liveness and database reachability", tags=["ops"])
@@ -75,14 +85,21 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         before_send_handler=None,
         create_all=False,
     )
-    session_config = RenewingCookieConfig(
-        secret=hashlib.sha256(settings.secret_key.encode()).digest()[:SESSION_SECRET_BYTES],
-        max_age=int(settings.session_max_age.total_seconds()),
-        renew_after=int(settings.session_renew_after.total_seconds()),
-        remembered_sessions=settings.session_cache_entries,
+    clock = clock or Clock(settings.frozen_now)
+    session_store = DatabaseSessionStore(
+        engine,
+        Clock(),  # sessions age in real time, even when the service's clock is pinned
+        idle_timeout=settings.session_idle_timeout,
+        absolute_lifetime=settings.session_absolute_lifetime,
+        touch_interval=settings.session_touch_interval,
+    )
+    session_config = DatabaseSessionConfig(
+        max_age=int(settings.session_absolute_lifetime.total_seconds()),
         secure=settings.secure_cookies,
         samesite="lax",
         httponly=True,
+        exclude=SESSIONLESS_PATHS,
+        release_request_connection=partial(_close_request_session, db_config),
     )
 
     async def start_remembering_seniors(app: Litestar) -> None:
@@ -100,12 +117,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 await preload
         await engine.dispose()
 
-    return Litestar(
-        on_startup=[start_remembering_seniors],
+    install_request_ids()
+    return ObservedLitestar(
+        on_startup=[document_refusals, start_remembering_seniors],
         on_shutdown=[stop_and_dispose_engine],
         route_handlers=[
             health,
+            metrics,
             AuthController,
+            AccountAdminController,
             SiteController,
             SeniorController,
             MenuController,
@@ -116,8 +136,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             DeliveryPages,
             pages_router(),
         ],
-        plugins=[SQLAlchemyPlugin(config=db_config)],
-        middleware=[session_config.middleware],
+        plugins=[SQLAlchemyPlugin(config=db_config), TimeOfDaySchema()],
+        middleware=[DefineMiddleware(EdgeMiddleware, settings=settings), session_config.middleware],
+        stores={STORE_NAME: session_store},
+        before_send=[header_hook(settings)],
         csrf_config=csrf_config(settings),
         template_config=template_config(settings),
         dependencies={
@@ -125,7 +147,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "now": Provide(provide_now, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        exception_handlers={DomainError: domain_error_handler, DBAPIError: data_error_handler},
+        exception_handlers={
+            DomainError: domain_error_handler,
+            DBAPIError: data_error_handler,
+            HTTP_500_INTERNAL_SERVER_ERROR: internal_error,
+        },
+        # Unhandled errors are logged once, by `internal_error`, as JSON with the request id.
+        logging_config=LoggingConfig(
+            configure_root_logger=False,
+            log_exceptions="never",
+            loggers={"litestar": {"level": "INFO", "handlers": [], "propagate": True}},
+        ),
         openapi_config=OpenAPIConfig(
             title="WarmMeal API",
             version="1.0.0",
@@ -141,7 +173,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         state=State(
             {
                 "settings": settings,
-                "clock": clock or Clock(settings.frozen_now),
+                "clock": clock,
                 "engine": engine,
                 "sessionmaker": sessionmaker,
                 "planner": planner,
@@ -149,6 +181,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ),
         debug=settings.debug,
     )
+
+
+async def _close_request_session(db_config: SQLAlchemyAsyncConfig, scope: Scope) -> None:
+    """Close the request's ORM session (its handler is done), giving its connection back."""
+    session = get_aa_scope_state(scope, db_config.session_scope_key)
+    if session is not None:
+        await session.close()
 
 
 async def _remember_seniors(engine: AsyncEngine) -> None:
@@ -168,6 +207,7 @@ def create_served_app() -> Litestar:
     Once started, everything built so far (app, mappers, caches) is frozen out of the garbage
     collector's sight, so its full collections stay short and do not stall requests.
     """
+    configure_logging()
     app = create_app()
     app.on_startup.append(_freeze_startup_objects)
     return app

@@ -13,13 +13,23 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from meals import migrate
 from meals.clock import Clock
 from meals.db import create_engine, create_sessionmaker, session_scope
-from meals.settings import Settings
+from meals.settings import InsecureSecret, Settings
 
 console = Console(stderr=True)
 MENU_DAYS = 7
 
 
-@click.group()
+class _Commands(click.Group):
+    """Turns a refused secret into one plain sentence instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except InsecureSecret as refused:
+            raise click.ClickException(str(refused)) from refused
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """WarmMeal (暖心饭): community meals for seniors."""
 
@@ -207,8 +217,13 @@ def routes_escalate() -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 def serve(host: str, port: int, workers: int) -> None:
-    """Serve on uvicorn with uvloop and httptools."""
+    """Serve on uvicorn with uvloop and httptools (refused with a guessable secret)."""
     import uvicorn
+
+    from meals.ops.logs import configure_logging
+
+    Settings.from_env()  # refuse before any worker starts
+    configure_logging()
 
     uvicorn.run(
         "meals.app:create_served_app",
@@ -218,7 +233,8 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         loop="uvloop",
         http="httptools",
-        access_log=False,
+        access_log=False,  # the service logs every request itself, as JSON with its id
+        log_config=None,
         log_level="info",
     )
 

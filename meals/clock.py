@@ -22,3 +22,12 @@ class Clock:
             raise ValueError("the clock needs a timezone-aware time")
         self._fixed = moment
         self.offset = timedelta()
+
+
+def within(moment: datetime, now: datetime, window: timedelta) -> bool:
+    """Whether `moment` lies within `window` of `now`; a moment so far off that comparing it
+    overflows (year 1 at +14:00) is not."""
+    try:
+        return abs(moment - now) <= window
+    except OverflowError:
+        return False

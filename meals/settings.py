@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hmac
+import math
 import os
 import secrets
+import zlib
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -15,6 +19,52 @@ ENV_PREFIX = "WARMMEAL_"
 
 def _default_database_url(var_dir: Path) -> str:
     return f"sqlite+aiosqlite:///{var_dir / 'warmmeal.sqlite3'}"
+
+
+SECRET_MIN_BYTES = 32
+# Estimated from the secret itself, which underestimates a random one: 32 random hex digits
+# (128 bits) measure about 115, "abab..." 64, a repeated "0123456789" about 80.
+SECRET_MIN_BITS = 100
+ZLIB_OVERHEAD_BYTES = 11
+PLACEHOLDER_WORDS = ("change-me", "changeme", "change_me", "placeholder", "example", "secret")
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+
+
+class InsecureSecret(ValueError):
+    """The secret key cannot protect sessions and meal cards: the service must not start."""
+
+
+def check_secret(secret: str) -> None:
+    """Refuse a secret anyone could guess: missing, short, a placeholder or low in entropy.
+
+    The entropy is estimated twice from the secret itself, and the lower figure counts: from
+    its character frequencies (Shannon), and from how far zlib can compress it, so a repeated
+    pattern such as "abab..." or "0123456789" * 4 is refused even when it is long.
+    """
+    raw = secret.encode()
+    if len(raw) < SECRET_MIN_BYTES:
+        raise InsecureSecret(
+            f"{ENV_PREFIX}SECRET_KEY must be at least {SECRET_MIN_BYTES} bytes of random text, "
+            f"e.g. the output of `python -c 'import secrets; print(secrets.token_hex(32))'`."
+        )
+    lowered = secret.lower()
+    if any(word in lowered for word in PLACEHOLDER_WORDS):
+        raise InsecureSecret(
+            f"{ENV_PREFIX}SECRET_KEY is a placeholder; set it to a long random string."
+        )
+    counts = Counter(raw)
+    shannon = -sum(n * math.log2(n / len(raw)) for n in counts.values())
+    bits = min(shannon, 8 * (len(zlib.compress(raw, 9)) - ZLIB_OVERHEAD_BYTES))
+    if bits < SECRET_MIN_BITS:
+        raise InsecureSecret(
+            f"{ENV_PREFIX}SECRET_KEY is too predictable (about {int(bits)} bits); "
+            "set it to a long random string."
+        )
+
+
+def derive_key(secret: str, purpose: str) -> bytes:
+    """A 32-byte key for one purpose (sessions, CSRF, meal cards), so one leak is not all."""
+    return hmac.new(secret.encode(), f"warmmeal:{purpose}".encode(), "sha256").digest()
 
 
 def _load_or_create_secret(var_dir: Path) -> str:
@@ -60,6 +110,8 @@ class Settings:
 
     database_url: str
     secret_key: str
+    # The local demo (`make run`): a secret generated into var/ is fine, cookies may go over HTTP.
+    demo: bool = False
     var_dir: Path = REPO_ROOT / "var"
     templates_dir: Path = REPO_ROOT / "templates"
     debug: bool = False
@@ -74,17 +126,27 @@ class Settings:
     # of them (0 writers: every booking is sent on its own).
     booking_batch_writers: int = 2
     booking_batch_rows: int = 64
-    login_max_failures: int = 5
+    # Logins back off instead of locking out: after the free failures (per account from one
+    # address, per account from everywhere, per address over all accounts) each further one
+    # doubles the wait from `login_backoff_base`, up to `login_backoff_max`; an address that
+    # tries more than `login_ip_max_accounts` accounts in the window waits the window out.
     login_failure_window: timedelta = timedelta(minutes=15)
-    session_max_age: timedelta = timedelta(days=30)
+    login_free_failures: int = 3
+    login_account_free_failures: int = 10
+    login_ip_free_failures: int = 5
+    login_ip_max_accounts: int = 10
+    login_backoff_base: timedelta = timedelta(seconds=2)
+    login_backoff_max: timedelta = timedelta(minutes=15)
+    # Password checks (argon2) each worker runs at once, in threads off the event loop.
+    login_hash_threads: int = 2
     # Rendered sheets (PDF) kept in var/sheets, newest first, so a re-print is instant.
     pdf_cache_files: int = 200
-    # An unchanged session cookie is re-sent (its expiry slid forward) once this old.
-    session_renew_after: timedelta = timedelta(hours=1)
-    # Decrypted session cookies each worker remembers, so a busy caller's is not opened anew
-    # for every request (0 decrypts every one).
-    session_cache_entries: int = 10_000
-    secure_cookies: bool = False
+    # A server-side session ends after this long unused, and this long after login at most.
+    session_idle_timeout: timedelta = timedelta(hours=12)
+    session_absolute_lifetime: timedelta = timedelta(days=7)
+    # A session's last use is written at most this often (not on every request).
+    session_touch_interval: timedelta = timedelta(minutes=1)
+    secure_cookies: bool = True
     food_safety_limit: timedelta = timedelta(hours=2)
     hot_holding_limit: timedelta = timedelta(hours=4)
     hot_holding_min_celsius: float = 60.0
@@ -115,6 +177,8 @@ class Settings:
     delivery_site_service: timedelta = timedelta(minutes=10)
     delivery_home_service: timedelta = timedelta(minutes=3)
     delivery_reload: timedelta = timedelta(minutes=15)
+    # A driver's action may be stamped at most this far from now (a phone offline a while).
+    action_time_window: timedelta = timedelta(days=2)
     # A re-plan lists a stop whose arrival moved at least this much, even on the same van.
     delivery_eta_shift_reported: timedelta = timedelta(minutes=10)
     last_mile_enabled: bool = True
@@ -132,6 +196,14 @@ class Settings:
     welfare_webhook_timeout_seconds: float = 5.0
     welfare_escalation_after: timedelta = timedelta(minutes=30)
     page_size_max: int = 500
+    # Bearer token a Prometheus scraper shows at /metrics (none: only from this machine).
+    metrics_token: str | None = None
+    # Meal-card QR codes printed from now on stop working this many days later (None: never,
+    # until the card is re-issued).
+    card_valid_days: int | None = None
+    # JSON request bodies on the API: refused before parsing beyond these.
+    json_max_bytes: int = 256 * 1024
+    json_max_depth: int = 32
     reference_cache_seconds: float = 30.0
     reference_cache_entries: int = 10_000
     profile_cache_entries: int = 100_000
@@ -150,6 +222,13 @@ class Settings:
     def pdf_cache_dir(self) -> Path:
         return self.var_dir / "sheets"
 
+    def __post_init__(self) -> None:
+        check_secret(self.secret_key)
+
+    def key_for(self, purpose: str) -> bytes:
+        """The key derived from the secret for one purpose (see `derive_key`)."""
+        return derive_key(self.secret_key, purpose)
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -159,18 +238,33 @@ class Settings:
         """Build settings from WARMMEAL_* variables; explicit overrides win."""
         env = dict(os.environ if environ is None else environ)
         var_dir = Path(env.get(f"{ENV_PREFIX}VAR_DIR", REPO_ROOT / "var"))
+        demo = env.get(f"{ENV_PREFIX}DEMO", "").lower() in TRUE_WORDS
+        secure = env.get(f"{ENV_PREFIX}SECURE_COOKIES", "").lower()
         values: dict[str, object] = {
             "var_dir": var_dir,
             "database_url": env.get(f"{ENV_PREFIX}DATABASE_URL") or _default_database_url(var_dir),
-            "debug": env.get(f"{ENV_PREFIX}DEBUG", "") in {"1", "true", "yes"},
-            "secure_cookies": env.get(f"{ENV_PREFIX}SECURE_COOKIES", "") in {"1", "true", "yes"},
+            "debug": env.get(f"{ENV_PREFIX}DEBUG", "").lower() in TRUE_WORDS,
+            "demo": demo,
+            "secure_cookies": secure in TRUE_WORDS if secure else not demo,
         }
         if env.get(f"{ENV_PREFIX}FROZEN_NOW"):
             values["frozen_now"] = _aware(env[f"{ENV_PREFIX}FROZEN_NOW"])
         if env.get(f"{ENV_PREFIX}WELFARE_WEBHOOK_URL"):
             values["welfare_webhook_url"] = env[f"{ENV_PREFIX}WELFARE_WEBHOOK_URL"]
+        if env.get(f"{ENV_PREFIX}METRICS_TOKEN"):
+            values["metrics_token"] = env[f"{ENV_PREFIX}METRICS_TOKEN"]
         if env.get(f"{ENV_PREFIX}OSRM_URL"):
             values["delivery_osrm_url"] = env[f"{ENV_PREFIX}OSRM_URL"]
+        for name in (
+            "session_idle_timeout",
+            "session_absolute_lifetime",
+            "session_touch_interval",
+            "login_failure_window",
+            "login_backoff_base",
+            "login_backoff_max",
+        ):
+            if env.get(f"{ENV_PREFIX}{name.upper()}_SECONDS"):
+                values[name] = timedelta(seconds=float(env[f"{ENV_PREFIX}{name.upper()}_SECONDS"]))
         if env.get(f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"):
             values["delivery_solver_seconds"] = float(env[f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"])
         for name in (
@@ -179,13 +273,25 @@ class Settings:
             "booking_batch_writers",
             "booking_batch_rows",
             "profile_cache_entries",
-            "session_cache_entries",
+            "login_free_failures",
+            "login_account_free_failures",
+            "login_ip_free_failures",
+            "login_ip_max_accounts",
+            "login_hash_threads",
+            "json_max_bytes",
+            "json_max_depth",
+            "card_valid_days",
         ):
             if env.get(f"{ENV_PREFIX}{name.upper()}"):
                 values[name] = int(env[f"{ENV_PREFIX}{name.upper()}"])
-        if f"{ENV_PREFIX}SECRET_KEY" in env:
+        if env.get(f"{ENV_PREFIX}SECRET_KEY") is not None:
             values["secret_key"] = env[f"{ENV_PREFIX}SECRET_KEY"]
         values.update(overrides)
         if "secret_key" not in values:
+            if not values["demo"]:
+                raise InsecureSecret(
+                    f"{ENV_PREFIX}SECRET_KEY is not set. Set it to a long random string "
+                    f"(or {ENV_PREFIX}DEMO=1 for the local demo, which makes its own)."
+                )
             values["secret_key"] = _load_or_create_secret(Path(str(values["var_dir"])))
         return cls(**values)  # type: ignore[arg-type]

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.service import Actor, load_actor
+from meals.accounts.sessions import SESSION_ROLE, session_account
 from meals.db import session_on_demand
 from meals.errors import DomainError
 from meals.settings import Settings
@@ -42,8 +43,6 @@ Now = NamedDependency[datetime]
 AppSettings = NamedDependency[Settings]
 DATA_EXCEPTION_CLASS = "22"  # SQLSTATE class: data exception
 TRANSACTION_ROLLBACK_CLASS = "40"  # SQLSTATE class: deadlock, serialization failure
-SESSION_ACCOUNT = "account_id"
-SESSION_ROLE = "role"
 
 ALL_ROLES = tuple(Role)
 BOOKERS = (Role.SENIOR, Role.FAMILY, Role.SITE_STAFF, Role.ADMIN)
@@ -53,7 +52,9 @@ STAFF_AND_ADMIN = (Role.SITE_STAFF, Role.ADMIN)
 def allow(*roles: Role) -> Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]:
     """A guard admitting only logged-in accounts with one of `roles` (stated on every route).
 
-    A coroutine, because Litestar runs a plain-function guard in a worker thread.
+    The role is the account's as the database holds it at this request (the session backend
+    reads it with the session row), never one remembered from login. A coroutine, because
+    Litestar runs a plain-function guard in a worker thread.
     """
     allowed = frozenset(roles)
 
@@ -70,12 +71,20 @@ def allow(*roles: Role) -> Callable[[ASGIConnection, BaseRouteHandler], Awaitabl
 
 
 async def provide_actor(request: Request, state: State) -> Actor:
-    """The logged-in account's actor, from the reference cache when it is there (no session)."""
-    account_id = request.session.get(SESSION_ACCOUNT) if request.session else None
-    if account_id is None:
+    """The logged-in account's actor, from the reference cache when it is there (no session).
+
+    Remembered under the account's current role and security stamp, so a change of role,
+    sites or bindings is never answered from what was remembered before it.
+    """
+    account = session_account(request)
+    if account is None:
         raise NotAuthorizedException("Please log in first.")
     async with session_on_demand(state.sessionmaker) as session:
-        return await load_actor(session, account_id=int(account_id))
+        return await load_actor(
+            session,
+            account_id=account.account_id,
+            version=(account.role.value, account.security_stamp),
+        )
 
 
 def provide_now(state: State) -> datetime:

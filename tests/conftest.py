@@ -32,7 +32,8 @@ from meals.settings import Settings
 from seed import demo
 
 PG_ENV = "WARMMEAL_TEST_DATABASE_URL"
-TEST_SECRET = "ab" * 32
+# A fixed but random-looking secret: the service refuses guessable ones (see check_secret).
+TEST_SECRET = "3953bb993fd97170ee5de2884416d39ef684b2c5038d08148615ac65d9a202ba"
 TODAY = date(2026, 11, 23)  # a Monday
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=SHANGHAI)
@@ -42,7 +43,7 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 def settings_for(url: str, var_dir: Path) -> Settings:
-    return Settings(database_url=url, secret_key=TEST_SECRET, var_dir=var_dir)
+    return Settings(database_url=url, secret_key=TEST_SECRET, var_dir=var_dir, secure_cookies=False)
 
 
 async def _seed(settings: Settings) -> None:

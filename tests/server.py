@@ -66,6 +66,7 @@ def running_server(
         "WARMMEAL_DATABASE_URL": database_url,
         "WARMMEAL_VAR_DIR": str(var_dir),
         "WARMMEAL_SECRET_KEY": secret,
+        "WARMMEAL_SECURE_COOKIES": "0",  # the tests talk plain HTTP to 127.0.0.1
         "WARMMEAL_FROZEN_NOW": now.isoformat(),
     }
     args = [sys.executable, "-m", "meals.cli", "serve", "--port", str(port)]

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, delete, get, post, put
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from meals.accounts import service
+from meals.accounts.models import Account
+from meals.accounts.sessions import SESSION_ACCOUNT, SESSION_ROLE
+from meals.pages.web import bind_csrf
 from meals.web import (
     ALL_ROLES,
-    SESSION_ACCOUNT,
-    SESSION_ROLE,
     AppSettings,
     CurrentActor,
     DbSession,
     Now,
+    PathId,
+    RecordId,
     allow,
 )
 from meals.words import Role
@@ -73,8 +77,16 @@ class AuthController(Controller):
             settings=settings,
             client_ip=request.client.host if request.client else None,
         )
-        request.set_session({SESSION_ACCOUNT: account.id, SESSION_ROLE: account.role.value})
-        return AccountView.of(await service.load_actor(db_session, account_id=account.id))
+        session = {SESSION_ACCOUNT: account.id, SESSION_ROLE: account.role.value}
+        bind_csrf(request, session)
+        request.set_session(session)
+        return AccountView.of(
+            await service.load_actor(
+                db_session,
+                account_id=account.id,
+                version=(account.role.value, account.security_stamp),
+            )
+        )
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End the session")
     async def logout(self, request: Request) -> None:
@@ -83,3 +95,121 @@ class AuthController(Controller):
     @get("/me", guards=[allow(*ALL_ROLES)], summary="The logged-in account and its scope")
     async def me(self, actor: CurrentActor) -> AccountView:
         return AccountView.of(actor)
+
+
+class RoleChange(msgspec.Struct, forbid_unknown_fields=True):
+    role: Role
+
+
+class SitesChange(msgspec.Struct, forbid_unknown_fields=True):
+    site_ids: Annotated[list[RecordId], msgspec.Meta(max_length=100)]
+
+
+class PasswordReset(msgspec.Struct, forbid_unknown_fields=True):
+    password: Annotated[str, msgspec.Meta(min_length=6, max_length=256)]
+
+
+class AccountState(msgspec.Struct):
+    account_id: int
+    role: Role
+    active: bool
+
+
+class SessionView(msgspec.Struct):
+    """A live session, without anything that would let a reader use it."""
+
+    started_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    client_ip: str | None
+
+
+class SessionsEnded(msgspec.Struct):
+    ended: int
+
+
+def _state(account: Account) -> AccountState:
+    return AccountState(account_id=account.id, role=account.role, active=account.active)
+
+
+class AccountAdminController(Controller):
+    """The operator's changes to accounts; each one ends the account's sessions at once."""
+
+    path = "/api/v1/accounts"
+    tags = ["accounts"]  # noqa: RUF012
+    guards = [allow(Role.ADMIN)]  # noqa: RUF012
+
+    @post("/{account_id:int}/deactivate", status_code=HTTP_200_OK, summary="Deactivate")
+    async def deactivate(
+        self, account_id: PathId, actor: CurrentActor, db_session: DbSession
+    ) -> AccountState:
+        return _state(
+            await service.deactivate_account(db_session, actor=actor, account_id=account_id)
+        )
+
+    @put("/{account_id:int}/role", summary="Change the account's role")
+    async def change_role(
+        self,
+        account_id: PathId,
+        data: JSONBody[RoleChange],
+        actor: CurrentActor,
+        db_session: DbSession,
+    ) -> AccountState:
+        return _state(
+            await service.change_role(
+                db_session, actor=actor, account_id=account_id, role=data.role
+            )
+        )
+
+    @put("/{account_id:int}/sites", summary="Set the sites a staff account works at")
+    async def set_sites(
+        self,
+        account_id: PathId,
+        data: JSONBody[SitesChange],
+        actor: CurrentActor,
+        db_session: DbSession,
+    ) -> AccountState:
+        return _state(
+            await service.set_staff_sites(
+                db_session, actor=actor, account_id=account_id, site_ids=frozenset(data.site_ids)
+            )
+        )
+
+    @put("/{account_id:int}/password", summary="Reset the password or PIN")
+    async def reset_password(
+        self,
+        account_id: PathId,
+        data: JSONBody[PasswordReset],
+        actor: CurrentActor,
+        db_session: DbSession,
+    ) -> AccountState:
+        return _state(
+            await service.reset_password(
+                db_session, actor=actor, account_id=account_id, password=data.password
+            )
+        )
+
+    @get("/{account_id:int}/sessions", summary="The account's live sessions")
+    async def sessions(
+        self, account_id: PathId, actor: CurrentActor, db_session: DbSession, now: Now
+    ) -> list[SessionView]:
+        rows = await service.account_sessions(
+            db_session, actor=actor, account_id=account_id, now=now
+        )
+        return [
+            SessionView(
+                started_at=row.created_at,
+                last_seen_at=row.last_seen_at,
+                expires_at=row.expires_at,
+                client_ip=row.client_ip,
+            )
+            for row in rows
+        ]
+
+    @delete("/{account_id:int}/sessions", status_code=HTTP_200_OK, summary="End its sessions")
+    async def end_sessions(
+        self, account_id: PathId, actor: CurrentActor, db_session: DbSession
+    ) -> SessionsEnded:
+        return SessionsEnded(
+            ended=await service.end_sessions_of(db_session, actor=actor, account_id=account_id)
+        )

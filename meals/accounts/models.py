@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meals.db import Base
@@ -25,6 +25,9 @@ class Account(Base):
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    # Raised by every change to who the account is or what it reaches (role, sites, PIN,
+    # deactivation), so nothing remembered about the old account is used again.
+    security_stamp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class FamilyBinding(Base):
@@ -64,4 +67,24 @@ class LoginAttempt(Base):
     login: Mapped[str] = mapped_column(String(64), index=True)
     attempted_at: Mapped[datetime] = mapped_column(DateTimeUTC, index=True)
     succeeded: Mapped[bool] = mapped_column(Boolean)
+    client_ip: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+
+
+class WebSession(Base):
+    """A login session kept server-side, so it can be ended at once (logout, deactivation).
+
+    The cookie holds a random id; only its SHA-256 is stored, so a copy of this table does not
+    let anyone in.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC, index=True)
     client_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
+import secrets
+from collections.abc import AsyncIterator, Hashable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
-from functools import partial
+from datetime import datetime, timedelta
+from functools import cache, partial
+from typing import Any
 
+from anyio import CapacityLimiter, to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meals.accounts.models import Account, FamilyBinding, LoginAttempt, StaffSite
+from meals.accounts.models import (
+    Account,
+    FamilyBinding,
+    LoginAttempt,
+    StaffSite,
+    WebSession,
+)
 from meals.db import begin_write, cached_reference
-from meals.errors import Forbidden, NotAuthenticated, TooManyAttempts
+from meals.errors import Forbidden, Invalid, NotAuthenticated, NotFound, TooManyAttempts
 from meals.settings import Settings
 from meals.words import Role
 
 _hasher = PasswordHasher()
+LOGIN_LOCK_SEED = 17
+_password_checks: dict[int, CapacityLimiter] = {}
 
 
 def hash_password(password: str) -> str:
@@ -29,6 +44,24 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def _unknown_login_hash() -> str:
+    """A hash no password matches in practice, checked for unknown logins so they take as
+    long as known ones (no telling which phone numbers have accounts)."""
+    return hash_password(secrets.token_urlsafe(32))
+
+
+async def check_password(password_hash: str, password: str, *, settings: Settings) -> bool:
+    """argon2 in a worker thread, at most `login_hash_threads` at once per worker process:
+    a login flood queues here instead of stalling every other request on the event loop."""
+    limiter = _password_checks.get(settings.login_hash_threads)
+    if limiter is None:
+        limiter = _password_checks[settings.login_hash_threads] = CapacityLimiter(
+            settings.login_hash_threads
+        )
+    return await to_thread.run_sync(verify_password, password_hash, password, limiter=limiter)
 
 
 @dataclass(frozen=True)
@@ -59,11 +92,101 @@ class Actor:
             case _:
                 return False
 
-    def may_book(self, senior_id: int, home_site_id: int, booking_site_id: int) -> bool:
-        """Staff book at their own sites, walk-ins from elsewhere included."""
+    def may_book(
+        self, senior_id: int, home_site_id: int, booking_site_id: int, *, to_home: bool = False
+    ) -> bool:
+        """Staff book at their own sites, walk-ins from elsewhere included; but a meal taken
+        to a senior's home (and charged to them) only for seniors whose home site is theirs."""
         if self.role is Role.SITE_STAFF:
+            if to_home and home_site_id not in self.site_ids:
+                return False
             return booking_site_id in self.site_ids
         return self.may_see_senior(senior_id, home_site_id)
+
+
+@dataclass(frozen=True, slots=True)
+class _Failures:
+    count: int
+    last_at: datetime | None
+
+
+def _wait(failures: _Failures, free: int, now: datetime, settings: Settings) -> timedelta:
+    """How long until the next attempt: nothing for the first `free` failures, then a delay
+    doubling with each further one (capped), counted from the last failure."""
+    if failures.count < free or failures.last_at is None:
+        return timedelta()
+    delay = settings.login_backoff_base * 2 ** min(failures.count - free, 30)
+    return max(timedelta(), failures.last_at + min(delay, settings.login_backoff_max) - now)
+
+
+async def _failures(session: AsyncSession, since: datetime, *where: Any) -> _Failures:
+    count, last_at = (
+        await session.execute(
+            select(func.count(), func.max(LoginAttempt.attempted_at)).where(
+                LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at >= since, *where
+            )
+        )
+    ).one()
+    return _Failures(count or 0, last_at)
+
+
+async def _lock_attempts(session: AsyncSession, *keys: str) -> None:
+    """Serialise concurrent attempts on the same login or address until the attempt is
+    recorded, so a burst cannot all pass one count (SQLite: BEGIN IMMEDIATE already does)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(keys):
+        await session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtextextended(key, LOGIN_LOCK_SEED)))
+        )
+
+
+async def _refuse_if_throttled(
+    session: AsyncSession, *, login: str, client_ip: str | None, now: datetime, settings: Settings
+) -> None:
+    """Back off per account from this address, per account from everywhere (more leniently,
+    so a stranger's wrong PINs only slow the owner down briefly), and per address across
+    accounts (a spray of one PIN over many accounts)."""
+    since = now - settings.login_failure_window
+    waits = [
+        _wait(
+            await _failures(session, since, LoginAttempt.login == login),
+            settings.login_account_free_failures,
+            now,
+            settings,
+        )
+    ]
+    if client_ip is not None:
+        here = LoginAttempt.client_ip == client_ip
+        waits.append(
+            _wait(
+                await _failures(session, since, LoginAttempt.login == login, here),
+                settings.login_free_failures,
+                now,
+                settings,
+            )
+        )
+        waits.append(
+            _wait(
+                await _failures(session, since, here),
+                settings.login_ip_free_failures,
+                now,
+                settings,
+            )
+        )
+        accounts = await session.scalar(
+            select(func.count(func.distinct(LoginAttempt.login))).where(
+                here, LoginAttempt.attempted_at >= since, LoginAttempt.login != login
+            )
+        )
+        if (accounts or 0) >= settings.login_ip_max_accounts:
+            waits.append(settings.login_failure_window)
+    wait = max(waits)
+    if wait > timedelta():
+        raise TooManyAttempts(
+            "Too many login attempts. Please wait {seconds} seconds and try again.",
+            seconds=max(1, math.ceil(wait.total_seconds())),
+        )
 
 
 async def authenticate(
@@ -75,40 +198,42 @@ async def authenticate(
     settings: Settings,
     client_ip: str | None = None,
 ) -> Account:
-    """Check a login, refusing after too many recent failures; every attempt is recorded."""
+    """Check a login, backing off after failures; every attempt is recorded.
+
+    The attempt is recorded (as a failure) before the password is checked, under a lock, so
+    concurrent attempts are counted one by one; the check runs in a bounded thread pool, off
+    the event loop, and costs the same for an unknown login as for a known one.
+    """
     await begin_write(session)
-    since = now - settings.login_failure_window
-    failures = await session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(
-            LoginAttempt.login == login,
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.attempted_at >= since,
-        )
+    await _lock_attempts(session, f"login:{login}", f"ip:{client_ip}")
+    await _refuse_if_throttled(
+        session, login=login, client_ip=client_ip, now=now, settings=settings
     )
-    if (failures or 0) >= settings.login_max_failures:
-        minutes = int(settings.login_failure_window.total_seconds() // 60)
-        raise TooManyAttempts(
-            "Too many failed logins for this account. Try again in {minutes} minutes.",
-            minutes=minutes,
-        )
+    attempt = LoginAttempt(login=login, attempted_at=now, succeeded=False, client_ip=client_ip)
+    session.add(attempt)
     account = await session.scalar(select(Account).where(Account.login == login))
-    ok = account is not None and account.active and verify_password(account.password_hash, password)
-    session.add(LoginAttempt(login=login, attempted_at=now, succeeded=ok, client_ip=client_ip))
     await session.commit()
+    known = account is not None and account.active
+    stored = account.password_hash if known and account is not None else _unknown_login_hash()
+    ok = await check_password(stored, password, settings=settings) and known
     if not ok or account is None:
         raise NotAuthenticated("Wrong phone number / login or password.", code="bad_credentials")
+    await begin_write(session)
+    await session.execute(
+        update(LoginAttempt).where(LoginAttempt.id == attempt.id).values(succeeded=True)
+    )
+    await session.commit()
     return account
 
 
-async def load_actor(session: AsyncSession, *, account_id: int) -> Actor:
+async def load_actor(session: AsyncSession, *, account_id: int, version: Hashable = None) -> Actor:
     """The actor for a logged-in account, with the sites or seniors it is scoped to.
 
-    Cached briefly, so a changed binding or deactivation takes effect within the cache's life.
+    Cached briefly under `version` (the account's role and security stamp, read with the
+    session on every request), so a change made through this module is seen at once.
     """
     return await cached_reference(
-        session, ("actor", account_id), partial(_load_actor, session, account_id)
+        session, ("actor", account_id, version), partial(_load_actor, session, account_id)
     )
 
 
@@ -141,3 +266,98 @@ async def _load_actor(session: AsyncSession, account_id: int) -> Actor:
 def ensure_role(actor: Actor, *roles: Role) -> None:
     if actor.role not in roles:
         raise Forbidden("Your account ({role}) may not do this.", role=actor.role.value)
+
+
+async def end_account_sessions(session: AsyncSession, *, account_id: int) -> int:
+    """End every session of an account (in the caller's transaction) and raise its security
+    stamp, so nothing remembered about it is used again; returns the sessions ended."""
+    ended = await session.execute(delete(WebSession).where(WebSession.account_id == account_id))
+    await session.execute(
+        update(Account)
+        .where(Account.id == account_id)
+        .values(security_stamp=Account.security_stamp + 1)
+    )
+    return ended.rowcount or 0
+
+
+@asynccontextmanager
+async def _changing_account(
+    session: AsyncSession, actor: Actor, account_id: int
+) -> AsyncIterator[Account]:
+    """The operator's change to an account: made inside the block, then the account's
+    sessions end and all is committed together."""
+    ensure_role(actor, Role.ADMIN)
+    await begin_write(session)
+    account = await session.get(Account, account_id)
+    if account is None:
+        raise NotFound("There is no account {account_id}.", account_id=account_id)
+    yield account
+    await end_account_sessions(session, account_id=account.id)
+    await session.commit()
+
+
+async def deactivate_account(session: AsyncSession, *, actor: Actor, account_id: int) -> Account:
+    """The account can no longer log in, and its open sessions end now."""
+    async with _changing_account(session, actor, account_id) as account:
+        if account.id == actor.account_id:
+            raise Invalid("You cannot deactivate your own account.", code="own_account")
+        account.active = False
+    return account
+
+
+async def change_role(
+    session: AsyncSession, *, actor: Actor, account_id: int, role: Role
+) -> Account:
+    """A new role ends the account's sessions: it logs in again under the new role."""
+    async with _changing_account(session, actor, account_id) as account:
+        if account.senior_id is not None and role is not Role.SENIOR:
+            raise Invalid("A senior's own account keeps the senior role.", code="senior_account")
+        account.role = role
+    return account
+
+
+async def set_staff_sites(
+    session: AsyncSession, *, actor: Actor, account_id: int, site_ids: frozenset[int]
+) -> Account:
+    """The sites a staff account works at; its sessions end so the new scope applies at once."""
+    async with _changing_account(session, actor, account_id) as account:
+        await session.execute(delete(StaffSite).where(StaffSite.account_id == account.id))
+        session.add_all(StaffSite(account_id=account.id, site_id=site_id) for site_id in site_ids)
+    return account
+
+
+async def reset_password(
+    session: AsyncSession, *, actor: Actor, account_id: int, password: str
+) -> Account:
+    """A new password or PIN ends every session opened with the old one."""
+    password_hash = await asyncio.to_thread(hash_password, password)
+    async with _changing_account(session, actor, account_id) as account:
+        account.password_hash = password_hash
+    return account
+
+
+async def account_sessions(
+    session: AsyncSession, *, actor: Actor, account_id: int, now: datetime
+) -> list[WebSession]:
+    """The operator's view of an account's live sessions, newest first."""
+    ensure_role(actor, Role.ADMIN)
+    if await session.get(Account, account_id) is None:
+        raise NotFound("There is no account {account_id}.", account_id=account_id)
+    return list(
+        await session.scalars(
+            select(WebSession)
+            .where(WebSession.account_id == account_id, WebSession.expires_at > now)
+            .order_by(WebSession.created_at.desc())
+        )
+    )
+
+
+async def end_sessions_of(session: AsyncSession, *, actor: Actor, account_id: int) -> int:
+    """The operator ends every session of an account (a lost phone, a shared tablet)."""
+    ensure_role(actor, Role.ADMIN)
+    await begin_write(session)
+    if await session.get(Account, account_id) is None:
+        raise NotFound("There is no account {account_id}.", account_id=account_id)
+    ended = await end_account_sessions(session, account_id=account_id)
+    await session.commit()
+    return ended

@@ -14,6 +14,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from meals.bookings import service
 from meals.bookings.models import Booking, NewBooking
 from meals.db import session_on_demand
+from meals.errors import DomainError
+from meals.ops.metrics import BOOKINGS
 from meals.web import (
     BOOKERS,
     AppSettings,
@@ -130,17 +132,22 @@ class BookingController(Controller):
         # The clock and settings come off the app state here, not as dependencies: Litestar
         # resolves sibling dependencies in a task group, which costs more than a booking's rules.
         # The session is created only if a rule needs it (a reference-cache miss, a replay).
-        async with session_on_demand(state.sessionmaker) as session:
-            outcome = await service.create_booking(
-                session,
-                actor=actor,
-                request=service.BookingRequest(
-                    data.senior_id, data.menu_item_id, data.fulfilment, data.variant
-                ),
-                now=provide_now(state),
-                settings=provide_settings(state),
-                idempotency_key=idempotency_key,
-            )
+        try:
+            async with session_on_demand(state.sessionmaker) as session:
+                outcome = await service.create_booking(
+                    session,
+                    actor=actor,
+                    request=service.BookingRequest(
+                        data.senior_id, data.menu_item_id, data.fulfilment, data.variant
+                    ),
+                    now=provide_now(state),
+                    settings=provide_settings(state),
+                    idempotency_key=idempotency_key,
+                )
+        except DomainError as refusal:
+            BOOKINGS.labels("refused", refusal.code).inc()
+            raise
+        BOOKINGS.labels("taken" if outcome.created else "replayed", "").inc()
         return Response(
             BookingView.of(outcome.booking, outcome.notices),
             status_code=HTTP_201_CREATED if outcome.created else HTTP_200_OK,

@@ -55,15 +55,15 @@ def _ensure_counter_staff(actor: Actor, site_id: int) -> None:
         raise Forbidden("Only the staff of this site may check seniors in here.")
 
 
-async def find_senior_by_card(session: AsyncSession, *, scanned: str, secret_key: str) -> Senior:
+async def find_senior_by_card(
+    session: AsyncSession, *, scanned: str, card_key: bytes, today: date
+) -> Senior:
     """The senior for a typed card number or a scanned card QR (whose signature must match)."""
     token = cards.token_in_scan(scanned)
     if token is not None:
         senior_id = cards.token_senior_id(token)
         senior = await session.get(Senior, senior_id) if senior_id else None
-        if senior is None or not cards.token_matches(
-            secret_key, token, senior.id, senior.card_number
-        ):
+        if senior is None or not cards.token_valid(card_key, token, senior, today):
             raise NotFound("This meal card is not valid; type the card number instead.")
         return senior
     number = scanned.strip().upper()
@@ -86,8 +86,14 @@ async def check_in(
     """Mark today's booking at this site served; refuse a second check-in of the same booking."""
     _ensure_counter_staff(actor, site.id)
     await begin_write(session)
-    senior = await find_senior_by_card(session, scanned=scanned, secret_key=settings.secret_key)
     today = local_today(site, now)
+    senior = await find_senior_by_card(
+        session,
+        scanned=scanned,
+        card_key=settings.key_for(cards.CARD_KEY_PURPOSE),
+        today=today,
+    )
+
     booking = await session.scalar(
         select(Booking).where(
             Booking.senior_id == senior.id,
@@ -96,6 +102,17 @@ async def check_in(
             Booking.status != BookingStatus.CANCELLED,
         )
     )
+    if not actor.may_see_senior(senior.id, senior.home_site_id) and (
+        booking is None or booking.site_id != site.id
+    ):
+        # A senior of another site, with no booking here: say nothing about who it is or
+        # where they booked (card numbers are sequential, so they could be tried in turn).
+        raise NotFound(
+            "Card {card} has no {slot} booking here today. Record a walk-in if portions remain.",
+            code="no_booking",
+            card=senior.card_number,
+            slot=slot.value,
+        )
     if booking is None:
         raise NotFound(
             "{name} has no {slot} booking today. Record a walk-in if portions remain.",

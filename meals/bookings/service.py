@@ -264,7 +264,8 @@ async def _take(
     if senior is None:
         raise NotFound("There is no senior {senior_id}.", senior_id=request.senior_id)
     meal = await load_meal_context(session, request.menu_item_id)
-    if not actor.may_book(senior.id, senior.home_site_id, meal.site.id):
+    to_home = request.fulfilment is Fulfilment.DELIVERY
+    if not actor.may_book(senior.id, senior.home_site_id, meal.site.id, to_home=to_home):
         raise Forbidden("You may not book meals for this senior here.", code="out_of_scope")
     if meal.menu.published_at > now:
         raise Conflict("This menu is not published yet.", code="not_published")
@@ -471,10 +472,14 @@ async def cancel_booking(
 async def quote_booking(
     session: AsyncSession, *, actor: Actor, senior_id: int, menu_item_id: int, settings: Settings
 ):
-    """The price a senior within the actor's scope would pay for a set meal."""
+    """The price a senior within the actor's scope would pay for a set meal (a price shows the
+    senior's subsidy category, so only for seniors the actor may see, not walk-ins)."""
     senior = await get_senior(session, senior_id)
     meal = await load_meal_context(session, menu_item_id)
-    if not actor.may_book(senior.id, senior.home_site_id, meal.site.id):
+    if not (
+        actor.may_see_senior(senior.id, senior.home_site_id)
+        and actor.may_book(senior.id, senior.home_site_id, meal.site.id)
+    ):
         raise Forbidden("You may not book meals for this senior here.", code="out_of_scope")
     quote = await quote_for(
         session,

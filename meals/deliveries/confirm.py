@@ -8,7 +8,7 @@ failed delivery to a senior at risk raises a welfare alert in the same transacti
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.service import Actor
 from meals.bookings.models import Booking
+from meals.clock import within
 from meals.db import begin_write
 from meals.deliveries.models import (
     DeliveryActionRecord,
@@ -97,6 +98,15 @@ def _at_risk(senior: Senior, settings: Settings) -> bool:
     return bool(set(senior.categories or ()) & set(settings.welfare_alert_categories))
 
 
+def _plausible(acted_at: datetime, now: datetime, settings: Settings) -> bool:
+    """Within `action_time_window` of now; with the service's clock pinned for a demo, of the
+    phone's own (real) time too."""
+    window = settings.action_time_window
+    if within(acted_at, now, window):
+        return True
+    return settings.frozen_now is not None and within(acted_at, datetime.now(UTC), window)
+
+
 async def record_action(
     session: AsyncSession,
     *,
@@ -109,6 +119,11 @@ async def record_action(
     if request.action is DriverAction.FAILED and request.failure_reason is None:
         raise Invalid("Say why the delivery failed.", code="reason_required")
     reason = request.failure_reason if request.action is DriverAction.FAILED else None
+    if not _plausible(request.acted_at, now, settings):
+        raise Invalid(
+            "The time of this action is too far from now; check the phone's date and time.",
+            code="acted_at_out_of_range",
+        )
     await begin_write(session)
     replay = await _replay(session, actor, request.idempotency_key)
     if replay is not None:

@@ -14,14 +14,13 @@ from sqlalchemy import select
 from meals import cards
 from meals.accounts.models import Account
 from meals.accounts.service import authenticate
-from meals.errors import DomainError, Invalid, NotFound
+from meals.accounts.sessions import SESSION_ACCOUNT, SESSION_ROLE
+from meals.errors import Conflict, DomainError, Invalid, NotFound
 from meals.pages.i18n import LOCALE_COOKIE, LOCALES, pick_locale
-from meals.pages.web import ACTING_SENIOR, language_of, render, safe_next, see_other
+from meals.pages.web import ACTING_SENIOR, bind_csrf, language_of, render, safe_next, see_other
 from meals.seniors.models import Senior
 from meals.web import (
     ALL_ROLES,
-    SESSION_ACCOUNT,
-    SESSION_ROLE,
     AppSettings,
     CurrentActor,
     DbSession,
@@ -62,7 +61,9 @@ def _start_page(role: Role, next_path: str | None = None) -> str:
 
 
 def _begin_session(request: Request, account: Account) -> None:
-    request.set_session({SESSION_ACCOUNT: account.id, SESSION_ROLE: account.role.value})
+    session = {SESSION_ACCOUNT: account.id, SESSION_ROLE: account.role.value}
+    bind_csrf(request, session)
+    request.set_session(session)
 
 
 class AuthPages(Controller):
@@ -108,12 +109,17 @@ class AuthPages(Controller):
 
     @get("/card/{token:str}", summary="Log in with the QR code on a meal card")
     async def card_login(
-        self, request: Request, token: FromPath[str], db_session: DbSession, settings: AppSettings
+        self,
+        request: Request,
+        token: FromPath[str],
+        db_session: DbSession,
+        settings: AppSettings,
+        now: Now,
     ) -> Redirect:
         senior_id = cards.token_senior_id(token[:TOKEN_MAX])
         senior = await db_session.get(Senior, senior_id) if senior_id else None
-        if senior is None or not cards.token_matches(
-            settings.secret_key, token, senior.id, senior.card_number
+        if senior is None or not cards.token_valid(
+            settings.key_for(cards.CARD_KEY_PURPOSE), token, senior, settings.district_today(now)
         ):
             raise NotFound("This meal card is not valid; ask your meal point for a new one.")
         account = await db_session.scalar(
@@ -125,6 +131,13 @@ class AuthPages(Controller):
             raise NotFound(
                 "{name} has no online account yet; the meal point can book for you.",
                 name=senior.name,
+            )
+        current = request.session.get(SESSION_ROLE) if request.session else None
+        if current is not None and current != Role.SENIOR.value:
+            raise Conflict(
+                "You are logged in as staff on this device. Log out first to open a senior's "
+                "meal card, or check the senior in at the counter instead.",
+                code="staff_session",
             )
         _begin_session(request, account)
         return see_other("/menu")

@@ -9,6 +9,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
 from sqlalchemy.exc import DBAPIError
 
@@ -16,11 +17,17 @@ from meals.errors import DomainError
 from meals.pages.auth import AuthPages
 from meals.pages.senior import SeniorPages
 from meals.pages.staff import StaffPages
-from meals.pages.web import page_data_error, page_domain_error, page_http_error
+from meals.pages.web import (
+    CSRF_COOKIE,
+    csrf_bound_to_session,
+    page_data_error,
+    page_domain_error,
+    page_http_error,
+    page_internal_error,
+)
 from meals.settings import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-CSRF_COOKIE = "csrftoken"
 NOT_FOR_FORMS = ["^/api/"]  # JSON clients rely on SameSite=Lax session cookies instead
 
 
@@ -38,7 +45,9 @@ def pages_router() -> Router:
             DomainError: page_domain_error,
             HTTPException: page_http_error,
             DBAPIError: page_data_error,
+            HTTP_500_INTERNAL_SERVER_ERROR: page_internal_error,
         },
+        guards=[csrf_bound_to_session],
         include_in_schema=False,
     )
 
@@ -49,7 +58,7 @@ def template_config(settings: Settings) -> TemplateConfig:
 
 def csrf_config(settings: Settings) -> CSRFConfig:
     return CSRFConfig(
-        secret=settings.secret_key,
+        secret=settings.key_for("csrf").hex(),
         cookie_name=CSRF_COOKIE,
         cookie_secure=settings.secure_cookies,
         cookie_samesite="lax",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Annotated
 
 import msgspec
@@ -17,8 +18,10 @@ from meals.bookings.checkin import check_in, local_today, record_walk_in
 from meals.bookings.service import BookingRequest, create_booking, get_senior
 from meals.errors import Conflict, Forbidden, NotFound
 from meals.menus.models import MenuItem
+from meals.pages.i18n import Language
 from meals.pages.views import current_slot, fulfilments_for, senior_week, today_lists
 from meals.pages.web import flash, language_of, render, see_other
+from meals.seniors.models import Senior
 from meals.seniors.service import get_senior_in_scope, list_seniors
 from meals.settings import Settings
 from meals.sites.models import Site, SiteSlot
@@ -82,9 +85,19 @@ async def _slots(session: AsyncSession, site: Site) -> list[SiteSlot]:
     )
 
 
-def card_link(request: Request, settings: Settings, senior_id: int, card_number: str) -> str:
-    token = cards.card_token(settings.secret_key, senior_id, card_number)
+def card_link(request: Request, settings: Settings, holder: cards.CardHolder, today: date) -> str:
+    """The login link printed as a card's QR, valid `card_valid_days` from `today` if set."""
+    expires = today + timedelta(days=settings.card_valid_days) if settings.card_valid_days else None
+    token = cards.card_token(settings.key_for(cards.CARD_KEY_PURPOSE), holder, expires=expires)
     return str(request.base_url).rstrip("/") + cards.CARD_LINK_PATH + token
+
+
+def _shown_name(actor: Actor, senior: Senior, language: Language) -> str:
+    """A senior's name, or only their card for a walk-in from another site (whose name staff
+    there may not see)."""
+    if actor.may_see_senior(senior.id, senior.home_site_id):
+        return senior.name
+    return language.gettext("card {card}", card=senior.card_number)
 
 
 class StaffPages(Controller):
@@ -162,6 +175,7 @@ class StaffPages(Controller):
         await self._flash_booked(
             request,
             db_session,
+            actor,
             outcome.booking.senior_id,
             outcome.booking.menu_item_id,
             outcome.booking.price_fen,
@@ -191,14 +205,20 @@ class StaffPages(Controller):
             request,
             language.gettext(
                 "Walk-in served: {name}, pays {price}.",
-                name=served.senior.name,
+                name=_shown_name(actor, served.senior, language),
                 price=language.money(served.booking.price_fen),
             ),
         )
         return see_other(f"/staff?site={served.booking.site_id}")
 
     async def _flash_booked(
-        self, request: Request, session: AsyncSession, senior_id: int, item_id: int, price: int
+        self,
+        request: Request,
+        session: AsyncSession,
+        actor: Actor,
+        senior_id: int,
+        item_id: int,
+        price: int,
     ) -> None:
         language = language_of(request)
         senior = await get_senior(session, senior_id)
@@ -208,7 +228,7 @@ class StaffPages(Controller):
             language.gettext(
                 "Booked {meal} for {name}; pays {price}.",
                 meal=language.pick(item.name, item.name_en),
-                name=senior.name,
+                name=_shown_name(actor, senior, language),
                 price=language.money(price),
             ),
         )
@@ -280,14 +300,16 @@ class StaffPages(Controller):
         db_session: DbSession,
         actor: CurrentActor,
         settings: AppSettings,
+        now: Now,
         site: OptionalQueryId = None,
     ) -> Template:
         counter = await counter_site(db_session, actor, site)
+        today = local_today(counter, now)
         seniors = await list_seniors(
             db_session, actor=actor, site_id=counter.id, limit=CARDS_PER_PAGE
         )
         printed = [
-            (senior, cards.qr_svg(card_link(request, settings, senior.id, senior.card_number)))
+            (senior, cards.qr_svg(card_link(request, settings, senior, today)))
             for senior in seniors
         ]
         return render(request, "staff_cards.html", site=counter, printed=printed)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from hmac import compare_digest
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from litestar import Request, Response
+from litestar.connection import ASGIConnection
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -13,6 +15,8 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware.csrf import CSRF_SECRET_LENGTH
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
     HTTP_303_SEE_OTHER,
@@ -22,14 +26,21 @@ from litestar.status_codes import (
 )
 from sqlalchemy.exc import DBAPIError
 
+from meals.accounts.sessions import SESSION_ACCOUNT, SESSION_ROLE
 from meals.errors import DomainError
+from meals.ops.requests import log_unhandled
 from meals.pages import labels
 from meals.pages.i18n import LOCALE_COOKIE, LOCALES, N_, Language, pick_locale
-from meals.web import SESSION_ROLE, is_transient_conflict, is_unstorable_value
+from meals.web import is_transient_conflict, is_unstorable_value
 
 FLASH_KEY = "flash"
+SESSION_CSRF = "csrf"  # the CSRF token secret a session's forms must carry
+CSRF_FORM_FIELD = "_csrf_token"
+CSRF_HEADER = "x-csrftoken"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACTING_SENIOR = "acting_senior_id"
 CSRF_FAILURE = "CSRF"
+CSRF_COOKIE = "csrftoken"
 LOGIN_PATH = "/login"
 HOME_PATH = "/"
 
@@ -147,3 +158,45 @@ def page_data_error(request: Request, exc: DBAPIError) -> Response[Any]:
         return error_page(request, language.gettext(UNSTORABLE_MESSAGE), HTTP_400_BAD_REQUEST)
     request.logger.exception("database error")
     return error_page(request, language.gettext(FALLBACK_MESSAGE), HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def page_internal_error(request: Request, exc: Exception) -> Response[Any]:
+    """An unhandled error on a page: logged with its traceback, shown as a plain sentence."""
+    log_unhandled(request, exc)
+    language = language_of(request)
+    return error_page(request, language.gettext(FALLBACK_MESSAGE), HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def _token_secret(token: str | None) -> str | None:
+    return token[:CSRF_SECRET_LENGTH] if token and len(token) > CSRF_SECRET_LENGTH else None
+
+
+def bind_csrf(request: Request, session: dict[str, Any]) -> None:
+    """Tie a new login's session to the CSRF token its browser holds now."""
+    secret = _token_secret(request.cookies.get(CSRF_COOKIE))
+    if secret is not None:
+        session[SESSION_CSRF] = secret
+
+
+async def csrf_bound_to_session(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+    """A logged-in form must carry the CSRF token of its own session.
+
+    Litestar's CSRF check (double submit) only compares the form with the cookie, and a cookie
+    can be planted from a sibling site; this ties the token to the session made at login. A
+    session made without one (logged in through the API) is tied at its first form.
+    """
+    if connection.method in SAFE_METHODS or not connection.session:
+        return
+    if connection.session.get(SESSION_ACCOUNT) is None:
+        return
+    sent = connection.headers.get(CSRF_HEADER)
+    if sent is None:
+        form = await Request(connection.scope, connection.receive).form()
+        sent = form.get(CSRF_FORM_FIELD)
+    secret = _token_secret(sent if isinstance(sent, str) else None)
+    bound = connection.session.get(SESSION_CSRF)
+    if bound is None and secret is not None:
+        connection.session[SESSION_CSRF] = secret
+        return
+    if secret is None or not compare_digest(secret, str(bound)):
+        raise PermissionDeniedException(f"{CSRF_FAILURE} token is not this session's")

@@ -6,13 +6,15 @@ from datetime import date
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, get
+from litestar import Controller, get, post
 from litestar.params import QueryParameter
+from litestar.status_codes import HTTP_200_OK
 
 from meals.seniors import service
 from meals.seniors.models import Senior
 from meals.web import (
     BOOKERS,
+    STAFF_AND_ADMIN,
     CurrentActor,
     DbSession,
     OptionalQueryId,
@@ -75,6 +77,11 @@ class SeniorView(msgspec.Struct):
         )
 
 
+class CardIssueView(msgspec.Struct):
+    senior_id: int
+    card_issue: int
+
+
 class SeniorController(Controller):
     path = "/api/v1/seniors"
     tags = ["seniors"]  # noqa: RUF012
@@ -105,3 +112,15 @@ class SeniorController(Controller):
         return SeniorView.of(
             await service.get_senior_in_scope(db_session, actor=actor, senior_id=senior_id)
         )
+
+    @post(
+        "/{senior_id:int}/card/reissue",
+        guards=[allow(*STAFF_AND_ADMIN)],
+        status_code=HTTP_200_OK,
+        summary="Re-issue the meal card: QR codes printed before stop working",
+    )
+    async def reissue_card(
+        self, db_session: DbSession, actor: CurrentActor, senior_id: PathId
+    ) -> CardIssueView:
+        senior = await service.reissue_card(db_session, actor=actor, senior_id=senior_id)
+        return CardIssueView(senior_id=senior.id, card_issue=senior.card_issue)

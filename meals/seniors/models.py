@@ -18,6 +18,8 @@ class Senior(Base):
     name: Mapped[str] = mapped_column(String(80))
     phone: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
     card_number: Mapped[str] = mapped_column(String(20), unique=True)
+    # Raised when a card is re-issued: every QR printed with an older number stops working.
+    card_issue: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     birth_date: Mapped[date] = mapped_column(Date)
     id_card_masked: Mapped[str | None] = mapped_column(String(18), nullable=True)
     address: Mapped[str] = mapped_column(String(255))

@@ -1,4 +1,4 @@
-"""Reading seniors' records within an actor's scope."""
+"""Reading seniors' records within an actor's scope, and re-issuing their meal cards."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from meals.accounts.service import Actor
+from meals.accounts.service import Actor, ensure_role
+from meals.db import begin_write
 from meals.errors import Forbidden, NotFound
 from meals.seniors.models import Senior
 from meals.words import Role
@@ -66,4 +67,15 @@ async def get_senior_in_scope(session: AsyncSession, *, actor: Actor, senior_id:
     senior = await session.scalar(query)
     if senior is None:
         raise NotFound("There is no senior {senior_id} that you can see.", senior_id=senior_id)
+    return senior
+
+
+async def reissue_card(session: AsyncSession, *, actor: Actor, senior_id: int) -> Senior:
+    """A new issue of the senior's meal card (lost or stolen): every QR printed before stops
+    working at once; the card number stays, so the counter can still type it."""
+    ensure_role(actor, Role.ADMIN, Role.SITE_STAFF)
+    await begin_write(session)
+    senior = await get_senior_in_scope(session, actor=actor, senior_id=senior_id)
+    senior.card_issue += 1
+    await session.commit()
     return senior

@@ -18,6 +18,14 @@ from meals.words import Role, SiteKind, Slot
 from seed.data import DEMO_PASSWORDS
 
 Sessions = async_sessionmaker[AsyncSession]
+DEMO_SECRET_OF_ROLE = {
+    Role.ADMIN: "admin",
+    Role.KITCHEN: "kitchen",
+    Role.DRIVER: "driver",
+    Role.SITE_STAFF: "staff",
+    Role.FAMILY: "family",
+    Role.SENIOR: "senior_pin",
+}
 
 
 async def login(client: AsyncTestClient, login_name: str, password: str) -> dict:
@@ -38,15 +46,7 @@ async def login_as(client: AsyncTestClient, db: Sessions, role: Role, **kw: int)
             query = query.join(StaffSite).where(StaffSite.site_id == kw["site_id"])
         account = (await s.scalars(query.order_by(Account.id))).first()
     assert account is not None, f"no demo {role} account for {kw}"
-    secret = {
-        Role.ADMIN: "admin",
-        Role.KITCHEN: "kitchen",
-        Role.DRIVER: "driver",
-        Role.SITE_STAFF: "staff",
-        Role.FAMILY: "family",
-        Role.SENIOR: "senior_pin",
-    }[role]
-    return await login(client, account.login, DEMO_PASSWORDS[secret])
+    return await login(client, account.login, DEMO_PASSWORDS[DEMO_SECRET_OF_ROLE[role]])
 
 
 @dataclass

@@ -15,6 +15,7 @@ from meals.accounts.models import Account
 from meals.bookings.models import Booking
 from meals.bookings.ratings import MealRating
 from meals.menus.models import MenuItem
+from meals.settings import derive_key
 from meals.words import BookingStatus, Role
 from seed.data import DEMO_PASSWORDS
 from tests.conftest import SHANGHAI, TEST_SECRET, TODAY
@@ -23,10 +24,11 @@ from tests.meals.helpers import (
     canteen,
     count_bookings,
     counters,
+    login_as,
     meal,
     senior_at,
 )
-from tests.pages.helpers import page_login, submit, visible_text
+from tests.pages.helpers import csrf_token, page_login, submit, visible_text
 
 TOMORROW = TODAY + timedelta(days=1)
 
@@ -310,7 +312,7 @@ async def test_check_in_by_scanned_card_link_and_a_forged_link_is_refused(client
         "/staff/book",
         {"senior_id": senior.id, "menu_item_id": ref.item_id},
     )
-    token = cards.card_token(TEST_SECRET, senior.id, senior.card_number)
+    token = cards.card_token(derive_key(TEST_SECRET, cards.CARD_KEY_PURPOSE), senior)
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
 
     refused = await submit(
@@ -386,7 +388,7 @@ async def test_meal_cards_carry_a_qr_login_link_that_logs_the_senior_in(client, 
     await client.post("/logout", data={"_csrf_token": ""})
     client.cookies.clear()
 
-    token = cards.card_token(TEST_SECRET, senior.id, senior.card_number)
+    token = cards.card_token(derive_key(TEST_SECRET, cards.CARD_KEY_PURPOSE), senior)
     logged_in = await client.get(f"/card/{token}", follow_redirects=False)
     assert logged_in.headers["location"] == "/menu"
     assert senior.name in visible_text((await client.get("/menu")).text)
@@ -431,3 +433,66 @@ async def test_rating_a_served_meal_and_refusing_to_rate_an_uneaten_one(client, 
         ratings = list(await s.scalars(select(MealRating)))
     assert [(r.stars, r.comment) for r in ratings] == [(4, "米饭有点硬")]
     assert "您打了 4 颗星" in visible_text((await client.get("/bookings")).text)
+
+
+async def test_opening_a_meal_card_never_replaces_a_staff_session(client, db):
+    site = await canteen(db)
+    senior, _login = await _senior_login(db, site.id)
+    await _staff(client, site)
+    staff_cookie = client.cookies["session"]
+    token = cards.card_token(derive_key(TEST_SECRET, cards.CARD_KEY_PURPOSE), senior)
+
+    refused = await client.get(f"/card/{token}", follow_redirects=False)
+    assert refused.status_code == 409
+    assert "请先退出" in visible_text(refused.text)
+    assert client.cookies["session"] == staff_cookie
+    assert (await client.get("/staff/", follow_redirects=False)).status_code == 200
+
+
+async def test_re_issuing_a_card_revokes_its_old_qr_and_an_expired_qr_is_refused(client, db):
+    site = await canteen(db)
+    senior, _login = await _senior_login(db, site.id)
+    key = derive_key(TEST_SECRET, cards.CARD_KEY_PURPOSE)
+    old = cards.card_token(key, senior)
+    expired = cards.card_token(key, senior, expires=TODAY - timedelta(days=1))
+    lasting = cards.card_token(key, senior, expires=TODAY)
+
+    refused = await client.get(f"/card/{expired}", follow_redirects=False)
+    assert refused.status_code == 404
+    assert "这张助餐卡无效" in visible_text(refused.text)
+    assert (await client.get(f"/card/{lasting}", follow_redirects=False)).status_code == 303
+    client.cookies.clear()
+
+    await login_as(client, db, Role.SITE_STAFF, site_id=site.id)
+    reissued = await client.post(f"/api/v1/seniors/{senior.id}/card/reissue")
+    assert reissued.status_code == 200 and reissued.json()["card_issue"] == senior.card_issue + 1
+    client.cookies.clear()
+
+    assert (await client.get(f"/card/{old}", follow_redirects=False)).status_code == 404
+    senior.card_issue += 1
+    fresh = cards.card_token(key, senior)
+    assert (await client.get(f"/card/{fresh}", follow_redirects=False)).status_code == 303
+
+
+async def test_a_csrf_token_from_another_browser_does_not_work_in_this_session(client, db):
+    """A token-and-cookie pair planted from elsewhere passes the double-submit check, but
+    the session only takes the token it was logged in with."""
+    site = await canteen(db)
+    await _staff(client, site)
+    session, own_csrf = client.cookies["session"], client.cookies["csrftoken"]
+    own_token = csrf_token((await client.get("/staff/")).text)
+
+    client.cookies.clear()
+    planted_page = await client.get("/login")
+    planted_token = csrf_token(planted_page.text)
+    client.cookies.set("session", session, domain="testserver.local")
+    refused = await client.post(
+        "/logout", data={"_csrf_token": planted_token}, follow_redirects=False
+    )
+    assert refused.status_code == 403
+    assert "表单已过期" in visible_text(refused.text)
+    assert (await client.get("/staff/", follow_redirects=False)).status_code == 200
+
+    client.cookies.set("csrftoken", own_csrf, domain="testserver.local")
+    out = await client.post("/logout", data={"_csrf_token": own_token}, follow_redirects=False)
+    assert out.status_code == 303

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 
@@ -51,3 +52,15 @@ class Conflict(DomainError):
 class TooManyAttempts(DomainError):
     status_code = 429
     code = "too_many_attempts"
+
+
+def check_planning_day(first_last: tuple[date, date], day: date) -> None:
+    """Refuse a plan for a day outside the planning window (``Settings.planning_days``)."""
+    first, last = first_last
+    if not first <= day <= last:
+        raise Invalid(
+            "Plans can only be made for days from {first} to {last}.",
+            code="day_out_of_range",
+            first=str(first),
+            last=str(last),
+        )

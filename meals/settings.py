@@ -208,6 +208,9 @@ class Settings:
     reference_cache_entries: int = 10_000
     profile_cache_entries: int = 100_000
     advanced_age_years: int = 80
+    # Kitchen runs and route plans are made for days this close to today, no others.
+    planning_days_back: int = 7
+    planning_days_ahead: int = 14
     frozen_now: datetime | None = None
 
     @property
@@ -217,6 +220,14 @@ class Settings:
 
     def district_today(self, now: datetime) -> date:
         return now.astimezone(self.district_zone).date()
+
+    def planning_days(self, now: datetime) -> tuple[date, date]:
+        """The first and last day a kitchen run or a route plan may be made for."""
+        today = self.district_today(now)
+        return (
+            today - timedelta(days=self.planning_days_back),
+            today + timedelta(days=self.planning_days_ahead),
+        )
 
     @property
     def pdf_cache_dir(self) -> Path:

@@ -29,7 +29,7 @@ from meals.clock import Clock
 from meals.db import session_scope
 from meals.deliveries import service
 from meals.deliveries.models import PlanningJob, PlanningStatus
-from meals.errors import Conflict, DomainError
+from meals.errors import Conflict, DomainError, check_planning_day
 from meals.settings import Settings
 from meals.words import Slot
 
@@ -145,6 +145,7 @@ async def request_plan(
     excluded_vans: list[str],
 ) -> PlanningJob:
     """Queue a plan of the date and slot; refused while one is already being made."""
+    check_planning_day(settings.planning_days(now), service_date)
     current = await latest_job(session, service_date, slot)
     if current is not None and current.status in OPEN and not _interrupted(current, now):
         raise Conflict(

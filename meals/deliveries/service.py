@@ -29,7 +29,7 @@ from meals.deliveries.models import (
     StopKind,
     StopStatus,
 )
-from meals.errors import Conflict, NotFound
+from meals.errors import Conflict, NotFound, check_planning_day
 from meals.production import service as production
 from meals.seniors.models import Senior
 from meals.settings import Settings
@@ -292,6 +292,7 @@ async def plan_routes(
 
     The solve runs in ``executor`` (the background planner's worker process), or in a
     thread when none is given (the API and the CLI)."""
+    check_planning_day(settings.planning_days(now), service_date)
     previous = await latest_plan(session, service_date, slot)
     if previous is not None and await deliveries_started(session, previous):
         raise Conflict(

@@ -30,7 +30,7 @@ from kitchen import (
 from kitchen import Recipe as KitchenRecipe
 from meals.accounts.service import Actor
 from meals.bookings.models import Booking
-from meals.errors import Conflict, NotFound
+from meals.errors import Conflict, NotFound, check_planning_day
 from meals.menus.models import Dish, Menu, MenuItem, MenuItemDish
 from meals.production import adapter
 from meals.production.dispatch import DispatchRules, assign_trips
@@ -335,6 +335,7 @@ async def freeze_run(
     now: datetime,
 ) -> ProductionRun:
     """Plan from the current bookings and store it; a refused plan stores nothing."""
+    check_planning_day(settings.planning_days(now), service_date)
     outcome = await compute_plan(session, settings=settings, service_date=service_date, slot=slot)
     run = ProductionRun(
         service_date=service_date,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import math
-from datetime import timedelta
+from datetime import date, timedelta
 
 from click.testing import CliRunner
 from litestar.testing import AsyncTestClient
@@ -385,6 +385,20 @@ async def test_bad_plan_requests_are_refused_not_crashed(
     assert bad_form.status_code in (400, 403)
     await login_as(client, db, Role.DRIVER)
     assert (await client.post("/api/v1/deliveries/plans", json=PLAN_LUNCH)).status_code == 403
+
+
+async def test_plans_for_days_far_from_today_are_refused_with_the_days_allowed(
+    client: AsyncTestClient, db: Sessions
+) -> None:
+    await login_as(client, db, Role.ADMIN)
+    for day in ("0001-01-01", "9999-12-31", (TODAY + timedelta(days=60)).isoformat()):
+        for path in ("/api/v1/deliveries/plans", "/api/v1/kitchen/runs"):
+            response = await client.post(path, json={"service_date": day, "slot": "lunch"})
+            assert response.status_code == 422, (path, day, response.text)
+            assert response.json()["code"] == "day_out_of_range"
+            assert "2026-11-16" in response.json()["detail"]  # a week before today
+    async with db() as session:
+        assert await service.latest_plan(session, date(1, 1, 1), Slot.LUNCH) is None
 
 
 async def test_a_fleet_too_small_leaves_stops_unserved_with_reasons_shown_in_red(

@@ -129,6 +129,21 @@ class Settings:
     reference_cache_entries: int = 10_000
     profile_cache_entries: int = 100_000
     advanced_age_years: int = 80
+    # A counter check-in is taken from this long before serving starts until this long after
+    # it ends (site's own clock); outside that a scan is refused, so "served" means served.
+    checkin_grace: timedelta = timedelta(minutes=30)
+    # Age bands the settlement counts meals in: each number starts a band, the last is open.
+    settlement_age_bands: tuple[int, ...] = (60, 70, 80, 90)
+    # Monthly satisfaction callbacks: this share of each site's seniors served in the month,
+    # drawn per stratum (category), plus everyone who rated a meal this low or had a failed
+    # delivery.
+    callback_share: float = 0.1
+    callback_low_rating: int = 2
+    # The supervision board asks for fresh figures this often (seconds).
+    board_refresh_seconds: int = 10
+    # Map tiles behind the board's site map (e.g. https://tile.example/{z}/{x}/{y}.png);
+    # none: the map is drawn from the sites' coordinates alone.
+    board_tile_url: str | None = None
     frozen_now: datetime | None = None
 
     @property
@@ -164,6 +179,14 @@ class Settings:
             values["welfare_webhook_url"] = env[f"{ENV_PREFIX}WELFARE_WEBHOOK_URL"]
         if env.get(f"{ENV_PREFIX}OSRM_URL"):
             values["delivery_osrm_url"] = env[f"{ENV_PREFIX}OSRM_URL"]
+        if env.get(f"{ENV_PREFIX}CHECKIN_GRACE_MINUTES"):
+            values["checkin_grace"] = timedelta(
+                minutes=int(env[f"{ENV_PREFIX}CHECKIN_GRACE_MINUTES"])
+            )
+        if env.get(f"{ENV_PREFIX}CALLBACK_SHARE"):
+            values["callback_share"] = float(env[f"{ENV_PREFIX}CALLBACK_SHARE"])
+        if env.get(f"{ENV_PREFIX}BOARD_TILE_URL"):
+            values["board_tile_url"] = env[f"{ENV_PREFIX}BOARD_TILE_URL"]
         if env.get(f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"):
             values["delivery_solver_seconds"] = float(env[f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"])
         for name in (

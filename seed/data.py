@@ -167,5 +167,6 @@ DEMO_PASSWORDS = {
     "staff": "warmmeal-staff",
     "family": "warmmeal-family",
     "senior_pin": "123456",
+    "viewer": "warmmeal-civil",
 }
 BOOKING_SHARE_PER_DAY = 0.55

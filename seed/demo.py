@@ -380,8 +380,10 @@ async def _seed_accounts(
     staff_rows = [
         account("admin", "区民政局管理员", Role.ADMIN, "admin"),
         account("kitchen", "中央厨房", Role.KITCHEN, "kitchen"),
+        account("civil", "区民政局（只读）", Role.VIEWER, "viewer"),
     ]
     logins["admin"] = data.DEMO_PASSWORDS["admin"]
+    logins["civil"] = data.DEMO_PASSWORDS["viewer"]
     logins["kitchen"] = data.DEMO_PASSWORDS["kitchen"]
     for code, *_ in data.VANS:
         staff_rows.append(account(f"driver-{code[-2:]}", f"司机 {code}", Role.DRIVER, "driver"))

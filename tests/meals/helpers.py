@@ -45,6 +45,7 @@ async def login_as(client: AsyncTestClient, db: Sessions, role: Role, **kw: int)
         Role.SITE_STAFF: "staff",
         Role.FAMILY: "family",
         Role.SENIOR: "senior_pin",
+        Role.VIEWER: "viewer",
     }[role]
     return await login(client, account.login, DEMO_PASSWORDS[secret])
 

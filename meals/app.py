@@ -37,6 +37,7 @@ from meals.pages.setup import csrf_config, pages_router, template_config
 from meals.production.api import KitchenApi, KitchenPages
 from meals.seniors.api import SeniorController
 from meals.settings import Settings
+from meals.settlement.api import SettlementApi
 from meals.sites.api import SiteController
 from meals.web import (
     data_error_handler,
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             KitchenPages,
             DeliveryApi,
             DeliveryPages,
+            SettlementApi,
             pages_router(),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],

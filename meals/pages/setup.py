@@ -18,6 +18,7 @@ from meals.pages.senior import SeniorPages
 from meals.pages.staff import StaffPages
 from meals.pages.web import page_data_error, page_domain_error, page_http_error
 from meals.settings import Settings
+from meals.settlement.api import SettlementPages
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 CSRF_COOKIE = "csrftoken"
@@ -32,6 +33,7 @@ def pages_router() -> Router:
             AuthPages,
             SeniorPages,
             StaffPages,
+            SettlementPages,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         exception_handlers={

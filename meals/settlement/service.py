@@ -328,10 +328,11 @@ class MonthReport:
 
 def _with_state(figures: dict[str, Any], closed: SettlementMonth | None) -> dict[str, Any]:
     return {
-        **figures,
+        "month": figures["month"],
         "closed": closed is not None,
         "closed_at": closed.closed_at.isoformat() if closed else None,
         "closed_by": closed.closed_by_name if closed else None,
+        **figures,
     }
 
 

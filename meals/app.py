@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from meals.accounts.api import AuthController
 from meals.accounts.sessions import RenewingCookieConfig
+from meals.board.api import BoardApi
 from meals.bookings.api import BookingController
 from meals.bookings.writes import remember_every_senior
 from meals.clock import Clock
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             DeliveryApi,
             DeliveryPages,
             SettlementApi,
+            BoardApi,
             pages_router(),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],

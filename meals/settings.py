@@ -141,6 +141,8 @@ class Settings:
     callback_low_rating: int = 2
     # The supervision board asks for fresh figures this often (seconds).
     board_refresh_seconds: int = 10
+    # A van stop still open this long after its planned arrival counts as late on the board.
+    board_late_after: timedelta = timedelta(minutes=15)
     # Map tiles behind the board's site map (e.g. https://tile.example/{z}/{x}/{y}.png);
     # none: the map is drawn from the sites' coordinates alone.
     board_tile_url: str | None = None

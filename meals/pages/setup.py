@@ -12,6 +12,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy.exc import DBAPIError
 
+from meals.board.api import BoardPages
 from meals.errors import DomainError
 from meals.pages.auth import AuthPages
 from meals.pages.senior import SeniorPages
@@ -34,6 +35,7 @@ def pages_router() -> Router:
             SeniorPages,
             StaffPages,
             SettlementPages,
+            BoardPages,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         exception_handlers={

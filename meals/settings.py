@@ -198,6 +198,7 @@ class Settings:
             "booking_batch_rows",
             "profile_cache_entries",
             "session_cache_entries",
+            "board_refresh_seconds",
         ):
             if env.get(f"{ENV_PREFIX}{name.upper()}"):
                 values[name] = int(env[f"{ENV_PREFIX}{name.upper()}"])

@@ -28,6 +28,7 @@ from meals.accounts.sessions import RenewingCookieConfig
 from meals.board.api import BoardApi
 from meals.bookings.api import BookingController
 from meals.bookings.writes import remember_every_senior
+from meals.callbacks.api import CallbackApi
 from meals.clock import Clock
 from meals.db import create_engine, create_sessionmaker
 from meals.deliveries.api import DeliveryApi
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             DeliveryPages,
             SettlementApi,
             BoardApi,
+            CallbackApi,
             pages_router(),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],

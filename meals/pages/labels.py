@@ -56,6 +56,11 @@ OUTCOME = {
     "not_served": N_("Booked, not served"),
     "adjustment": N_("Adjustment"),
 }
+CALLBACK_REASON = {
+    "sample": N_("Drawn by lot"),
+    "low_rating": N_("Rated a meal low"),
+    "failed_delivery": N_("A delivery failed"),
+}
 
 # Values that services put into refusal sentences; translated with the sentence.
 WORDS_IN_REFUSALS = (
@@ -94,4 +99,5 @@ ALL = {
     "diet_tag": DIET_TAG,
     "category": CATEGORY,
     "outcome": OUTCOME,
+    "callback_reason": CALLBACK_REASON,
 }

@@ -13,6 +13,7 @@ from litestar.template.config import TemplateConfig
 from sqlalchemy.exc import DBAPIError
 
 from meals.board.api import BoardPages
+from meals.callbacks.api import CallbackPages
 from meals.errors import DomainError
 from meals.pages.auth import AuthPages
 from meals.pages.senior import SeniorPages
@@ -36,6 +37,7 @@ def pages_router() -> Router:
             StaffPages,
             SettlementPages,
             BoardPages,
+            CallbackPages,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         exception_handlers={

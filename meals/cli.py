@@ -246,9 +246,7 @@ def settlement_month(month: str, export_format: str, output: str | None) -> None
 
     settings = Settings.from_env()
     try:
-        content = asyncio.run(
-            month_command(settings, month=month, export_format=export_format, now=Clock().now())
-        )
+        content = asyncio.run(month_command(settings, month=month, export_format=export_format))
     except DomainError as refusal:
         raise click.ClickException(refusal.text) from None
     if output:

@@ -16,6 +16,7 @@ from litestar.params import FromQuery, PathParameter, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK
 
+from meals.callbacks.service import month_summary
 from meals.pages.web import flash, language_of, render, see_other
 from meals.settings import Settings
 from meals.settlement import exports, service
@@ -108,7 +109,11 @@ class DrillPageView(msgspec.Struct):
 
 
 async def export_response(
-    request: Request, report: service.MonthReport, export_format: ExportFormat, settings: Settings
+    request: Request,
+    report: service.MonthReport,
+    export_format: ExportFormat,
+    settings: Settings,
+    satisfaction: dict[str, Any] | None = None,
 ) -> Response[bytes]:
     """The report in one format, as a download (PDF rendered off the event loop)."""
     if export_format is ExportFormat.JSON:
@@ -116,7 +121,7 @@ async def export_response(
     elif export_format is ExportFormat.CSV:
         content = (exports.EXCEL_FRIENDLY_BOM + exports.to_csv(report)).encode()
     elif export_format is ExportFormat.XLSX:
-        content = exports.to_xlsx(report)
+        content = exports.to_xlsx(report, satisfaction)
     else:
         engine = request.app.template_engine.engine
         content = await asyncio.to_thread(exports.to_pdf, engine, report, settings)
@@ -168,10 +173,19 @@ class SettlementApi(Controller):
         month: MonthPath,
         export_format: Annotated[ExportFormat, QueryParameter(name="format")] = ExportFormat.JSON,
     ) -> Response[bytes]:
+        month_start = parse_month(month)
         report = await service.month_report(
-            db_session, actor=actor, month_start=parse_month(month), settings=settings
+            db_session, actor=actor, month_start=month_start, settings=settings
         )
-        return await export_response(request, report, export_format, settings)
+        satisfaction = None
+        if export_format is ExportFormat.XLSX:
+            satisfaction = await month_summary(
+                db_session,
+                actor=actor,
+                month_start=month_start,
+                low_rating=settings.callback_low_rating,
+            )
+        return await export_response(request, report, export_format, settings, satisfaction)
 
     @get(
         "/{month:str}/bookings",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from meals.accounts.service import Actor
+from meals.callbacks.service import month_summary
 from meals.db import create_engine, create_sessionmaker, session_scope
 from meals.settings import Settings
 from meals.settlement import exports, service
@@ -15,9 +16,7 @@ from meals.words import Role
 SHELL_OPERATOR = Actor(account_id=0, role=Role.ADMIN, display_name="warmmeal settlement close")
 
 
-async def month_command(
-    settings: Settings, *, month: str, export_format: str, now: datetime
-) -> bytes:
+async def month_command(settings: Settings, *, month: str, export_format: str) -> bytes:
     """The month's settlement as json, csv, xlsx or pdf bytes."""
     month_start = parse_month(month)
     engine = create_engine(settings)
@@ -26,18 +25,29 @@ async def month_command(
             report = await service.month_report(
                 session, actor=SHELL_OPERATOR, month_start=month_start, settings=settings
             )
+            satisfaction = await month_summary(
+                session,
+                actor=SHELL_OPERATOR,
+                month_start=month_start,
+                low_rating=settings.callback_low_rating,
+            )
     finally:
         await engine.dispose()
-    return render(report, export_format, settings)
+    return render(report, export_format, settings, satisfaction)
 
 
-def render(report: service.MonthReport, export_format: str, settings: Settings) -> bytes:
+def render(
+    report: service.MonthReport,
+    export_format: str,
+    settings: Settings,
+    satisfaction: dict | None = None,
+) -> bytes:
     if export_format == "json":
         return exports.to_json(report)
     if export_format == "csv":
         return (exports.EXCEL_FRIENDLY_BOM + exports.to_csv(report)).encode()
     if export_format == "xlsx":
-        return exports.to_xlsx(report)
+        return exports.to_xlsx(report, satisfaction)
     from meals.pages.setup import template_config
 
     return exports.to_pdf(template_config(settings).to_engine().engine, report, settings)

@@ -209,12 +209,65 @@ def _summary_sheet(wb: Workbook, report: MonthReport) -> None:
     _table(ws, header, rows, yuan_columns=money_columns)
 
 
-def to_xlsx(report: MonthReport) -> bytes:
-    """The workbook an office files: a summary, then one sheet per funding source."""
+def _satisfaction_sheet(wb: Workbook, report: MonthReport, satisfaction: dict[str, Any]) -> None:
+    ws = wb.create_sheet(title="满意度回访")
+    header = [
+        "站点编码",
+        "站点名称",
+        "评价数",
+        "平均星级",
+        "低分评价",
+        "应回访",
+        "已回访",
+        "已联系上",
+        "回访平均分",
+    ]
+    _title(
+        ws,
+        f"{report.month_start.year}年{report.month_start.month}月 满意度回访汇总",
+        f"结算月份：{report.label}",
+        len(header),
+    )
+    rows = [
+        [
+            site["site"],
+            site["name"],
+            site["ratings"],
+            site["average_stars"],
+            site["low_ratings"],
+            site["callbacks"],
+            site["called"],
+            site["reached"],
+            site["average_score"],
+        ]
+        for site in satisfaction["sites"]
+    ]
+    sites = satisfaction["sites"]
+    rows.append(
+        [
+            "合计",
+            "",
+            *[sum(site[key] for site in sites) for key in ("ratings",)],
+            None,
+            *[
+                sum(site[key] for site in sites)
+                for key in ("low_ratings", "callbacks", "called", "reached")
+            ],
+            None,
+        ]
+    )
+    _table(ws, header, rows, yuan_columns=set())
+
+
+def to_xlsx(report: MonthReport, satisfaction: dict[str, Any] | None = None) -> bytes:
+    """The workbook an office files: a summary, one sheet per funding source, and the month's
+    satisfaction (ratings and callbacks) when given."""
     wb = Workbook()
     _summary_sheet(wb, report)
     for source in report.figures["sources"]:
         _source_sheet(wb, report, source)
+    if satisfaction is not None:
+        _satisfaction_sheet(wb, report, satisfaction)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

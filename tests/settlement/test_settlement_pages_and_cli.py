@@ -84,10 +84,18 @@ async def test_the_pdf_summary_and_xlsx_carry_the_months_totals(client, db, hist
     text = "".join(page.extract_text() for page in PdfReader(path).pages).replace("\x00", "")
     assert "2026-10" in text and str(figures["meals"]) in text
     assert f"{figures['subsidy_fen'] / 100:,.2f}" in text
-    summary = load_workbook(io.BytesIO(xlsx.content))["汇总"]
+    workbook = load_workbook(io.BytesIO(xlsx.content))
+    summary = workbook["汇总"]
     total = next(row for row in summary.iter_rows(values_only=True) if row[0] == "合计")
     assert total[3] == figures["meals"]
     assert round(total[-1] * 100) == figures["subsidy_fen"]
+    satisfaction = (await client.get("/api/v1/callbacks/2026-10/summary")).json()
+    rated = {
+        row[0]: row[2]
+        for row in workbook["满意度回访"].iter_rows(values_only=True)
+        if row[0] and row[0] != "合计" and isinstance(row[2], int)
+    }
+    assert rated == {site["site"]: site["ratings"] for site in satisfaction["sites"]}
 
 
 def test_cli_settlement_month_json_csv_and_xlsx(tmp_path, database_url):
@@ -132,7 +140,7 @@ def test_cli_settlement_month_json_csv_and_xlsx(tmp_path, database_url):
     }
     assert as_xlsx.returncode == 0
     sheets = load_workbook(workbook).sheetnames
-    assert sheets == ["汇总", *[s["name"] for s in report["sources"]]]
+    assert sheets == ["汇总", *[s["name"] for s in report["sources"]], "满意度回访"]
     assert closed.returncode == 0 and b"closed 2026-10" in closed.stderr
     assert reclosed.returncode != 0 and b"its figures are frozen" in reclosed.stderr
     assert bad.returncode != 0 and b"Write the month as YYYY-MM" in bad.stderr

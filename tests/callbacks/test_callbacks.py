@@ -145,3 +145,29 @@ async def test_staff_record_their_sites_calls_and_civil_affairs_reads(client, db
     assert (site["called"], site["reached"], site["average_score"]) == (1, 1, 4.0)
     assert site["callbacks"] == sum(line["site_id"] == first["site_id"] for line in listed)
     assert summary["dishes"] and all(1 <= d["average_stars"] <= 5 for d in summary["dishes"])
+
+
+async def test_the_callbacks_page_draws_and_records_without_javascript(client, db, history):
+    from tests.pages.helpers import submit, visible_text
+
+    await login_as(client, db, Role.ADMIN)
+    page = visible_text((await client.get("/callbacks?month=2026-10")).text)
+    drawn = await submit(client, "/callbacks?month=2026-10", "/callbacks/2026-10/draw", {})
+    listed = (await client.get("/api/v1/callbacks/2026-10")).json()
+    first = listed[0]
+    recorded = await submit(
+        client,
+        "/callbacks?month=2026-10",
+        f"/callbacks/calls/{first['id']}",
+        {"month": "2026-10", "reached": "no", "score": "", "remarks": "电话无人接听"},
+    )
+    after = visible_text((await client.get("/callbacks?month=2026-10")).text)
+
+    assert "2026-10 满意度回访" in page and "抽取 2026-10 回访名单" in page
+    assert drawn.status_code == 303
+    assert (
+        recorded.status_code == 303 and recorded.headers["location"] == "/callbacks?month=2026-10"
+    )
+    assert "回访已记录。" in after and "未联系上 · 电话无人接听" in after
+    assert f"回访名单 ({len(listed)})" in after
+    assert "抽取 2026-10 回访名单" not in after

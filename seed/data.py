@@ -177,7 +177,7 @@ HISTORY_FAILED_DELIVERY_SHARE = 0.03
 HISTORY_NO_SHOW_SHARE = 0.04
 HISTORY_UNSCANNED_SHARE = 0.02
 HISTORY_RATING_SHARE = 0.2
-HISTORY_RATING_WEIGHTS = ((5, 45), (4, 33), (3, 13), (2, 6), (1, 3))
+HISTORY_RATING_WEIGHTS = ((5, 48), (4, 36), (3, 13), (2, 2), (1, 1))
 HISTORY_COMMENTS = {
     5: ["", "很好吃", "饭菜热乎，分量足", "味道不错，谢谢师傅"],
     4: ["", "挺好的", "菜有点咸", "米饭稍硬"],

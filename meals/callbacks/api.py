@@ -7,18 +7,20 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.params import JSONBody, PathParameter, QueryParameter, URLEncodedBody
+from litestar.params import JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from meals.callbacks import service
 from meals.callbacks.models import REMARKS_MAX, SCORE_MAX, SCORE_MIN
 from meals.pages.web import flash, language_of, render, see_other
-from meals.settlement.months import month_label, parse_month, previous_month
+from meals.settlement.months import month_label, month_or_last, parse_month
 from meals.web import (
     AppSettings,
     CurrentActor,
     DbSession,
+    MonthPath,
+    MonthQuery,
     Now,
     OptionalQueryId,
     PathId,
@@ -26,8 +28,6 @@ from meals.web import (
 )
 from meals.words import Role
 
-MonthPath = Annotated[str, PathParameter(description="The month, YYYY-MM", max_length=7)]
-MonthQuery = Annotated[str | None, QueryParameter(name="month", max_length=7)]
 RECORDERS = (Role.ADMIN, Role.SITE_STAFF)
 
 
@@ -175,8 +175,7 @@ class CallbackPages(Controller):
         month: MonthQuery = None,
         site: OptionalQueryId = None,
     ) -> Template:
-        this_month = settings.district_today(now).replace(day=1)
-        month_start = parse_month(month) if month else previous_month(this_month)
+        month_start = month_or_last(month, settings.district_today(now))
         lines = await service.callback_list(
             db_session, actor=actor, month_start=month_start, site_id=site
         )

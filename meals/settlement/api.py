@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromQuery, PathParameter, QueryParameter
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK
 
@@ -20,11 +20,19 @@ from meals.callbacks.service import month_summary
 from meals.pages.web import flash, language_of, render, see_other
 from meals.settings import Settings
 from meals.settlement import exports, service
-from meals.settlement.months import month_label, next_month, parse_month, previous_month
+from meals.settlement.months import (
+    month_label,
+    month_or_last,
+    next_month,
+    parse_month,
+    previous_month,
+)
 from meals.web import (
     AppSettings,
     CurrentActor,
     DbSession,
+    MonthPath,
+    MonthQuery,
     Now,
     OptionalQueryId,
     PageLimit,
@@ -33,7 +41,6 @@ from meals.web import (
 )
 from meals.words import Fulfilment, Role
 
-MonthPath = Annotated[str, PathParameter(description="The month, YYYY-MM", max_length=7)]
 SourceQuery = Annotated[str | None, QueryParameter(name="source", max_length=32)]
 OutcomeQuery = Annotated[str | None, QueryParameter(name="outcome", max_length=16)]
 DRILL_PAGE = 100
@@ -244,10 +251,9 @@ class SettlementPages(Controller):
         actor: CurrentActor,
         settings: AppSettings,
         now: Now,
-        month: Annotated[str | None, QueryParameter(name="month", max_length=7)] = None,
+        month: MonthQuery = None,
     ) -> Template:
-        this_month = settings.district_today(now).replace(day=1)
-        month_start = parse_month(month) if month else previous_month(this_month)
+        month_start = month_or_last(month, settings.district_today(now))
         report = await service.month_report(
             db_session, actor=actor, month_start=month_start, settings=settings
         )

@@ -42,6 +42,11 @@ def previous_month(month_start: date) -> date:
     return date(month_start.year, month_start.month - 1, 1)
 
 
+def month_or_last(text: str | None, today: date) -> date:
+    """The month asked for, or by default the last one that has ended (the one to settle)."""
+    return parse_month(text) if text else previous_month(first_of_month(today))
+
+
 def first_of_month(day: date) -> date:
     return day.replace(day=1)
 

@@ -70,3 +70,13 @@ async def test_the_board_page_draws_every_site_on_the_map(client, db, app):
     assert "<image" not in page.text
     assert re.search(r'<image href="https://tiles.example/\d+/\d+/\d+.png"', with_tiles.text)
     assert 'src="/static/board.js"' in page.text
+
+
+async def test_civil_affairs_sees_the_alert_count_without_a_link_it_cannot_open(client, db):
+    await login_as(client, db, Role.VIEWER)
+    viewer = await client.get("/board")
+    await login_as(client, db, Role.ADMIN)
+    admin = await client.get("/board")
+
+    assert 'href="/alerts"' not in viewer.text and "未处理的关爱预警" in viewer.text
+    assert 'href="/alerts"' in admin.text

@@ -30,8 +30,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from meals.accounts.api import AccountAdminController, AuthController
 from meals.accounts.sessions import STORE_NAME, DatabaseSessionConfig, DatabaseSessionStore
+from meals.board.api import BoardApi
 from meals.bookings.api import BookingController
 from meals.bookings.writes import remember_every_senior
+from meals.callbacks.api import CallbackApi
 from meals.clock import Clock
 from meals.db import create_engine, create_sessionmaker
 from meals.deliveries.api import DeliveryApi
@@ -48,6 +50,7 @@ from meals.pages.setup import csrf_config, pages_router, template_config
 from meals.production.api import KitchenApi, KitchenPages
 from meals.seniors.api import SeniorController
 from meals.settings import Settings
+from meals.settlement.api import SettlementApi
 from meals.sites.api import SiteController
 from meals.web import (
     data_error_handler,
@@ -134,6 +137,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             KitchenPages,
             DeliveryApi,
             DeliveryPages,
+            SettlementApi,
+            BoardApi,
+            CallbackApi,
             pages_router(),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), TimeOfDaySchema()],

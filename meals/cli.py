@@ -63,20 +63,32 @@ def seed() -> None:
     type=click.IntRange(0, 31),
     help="Also create lunch bookings for this many days from today.",
 )
+@click.option(
+    "--history-days",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 400),
+    help="Also create this many past days of outcomes: check-ins, deliveries, no-shows, ratings.",
+)
 @click.option("--if-empty", is_flag=True, help="Do nothing but top up menus if already seeded.")
-def seed_demo(seed_value: int, seniors: int, booking_days: int, if_empty: bool) -> None:
+def seed_demo(
+    seed_value: int, seniors: int, booking_days: int, history_days: int, if_empty: bool
+) -> None:
     """Create the Karamay demo district (deterministic for a given --seed)."""
-    asyncio.run(_seed_demo(seed_value, seniors, booking_days, if_empty))
+    asyncio.run(_seed_demo(seed_value, seniors, booking_days, history_days, if_empty))
 
 
-async def _seed_demo(seed_value: int, seniors: int, booking_days: int, if_empty: bool) -> None:
+async def _seed_demo(
+    seed_value: int, seniors: int, booking_days: int, history_days: int, if_empty: bool
+) -> None:
     from meals.standing_orders.service import expand_standing_orders
     from seed import demo
+    from seed.history import seed_history
 
     settings = Settings.from_env()
     engine = create_engine(settings)
     sessions = create_sessionmaker(engine)
-    now = Clock().now()
+    now = Clock(settings.frozen_now).now()
     today = settings.district_today(now)
     try:
         async with session_scope(sessions) as session:
@@ -118,6 +130,16 @@ async def _seed_demo(seed_value: int, seniors: int, booking_days: int, if_empty:
                     booking_days=booking_days,
                     progress=progress,
                 )
+                if history_days:
+                    past = await seed_history(
+                        session, seed=seed_value, today=today, days=history_days, now=now
+                    )
+                    console.print(
+                        f"history: {past.bookings} bookings over {history_days} days, "
+                        f"{past.served} served, {past.delivered} delivered, {past.no_shows} "
+                        f"no-shows, {past.failed_deliveries} failed deliveries, "
+                        f"{past.ratings} ratings"
+                    )
         console.print(
             f"seeded {summary.sites} sites, {summary.seniors} seniors, {summary.accounts} "
             f"accounts, {summary.menus} menus, {summary.bookings} bookings"
@@ -210,6 +232,55 @@ def routes_escalate() -> None:
     settings = Settings.from_env()
     count = asyncio.run(escalate_command(settings, Clock(settings.frozen_now)))
     console.print(f"{count} welfare alerts escalated")
+
+
+@main.group()
+def settlement() -> None:
+    """Month-end settlement on meals served."""
+
+
+@settlement.command("month")
+@click.option("--month", required=True, help="The month, YYYY-MM.")
+@click.option(
+    "--format",
+    "export_format",
+    default="json",
+    show_default=True,
+    type=click.Choice(["json", "csv", "xlsx", "pdf"]),
+)
+@click.option("--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+def settlement_month(month: str, export_format: str, output: str | None) -> None:
+    """A month's settlement per funding source and site (frozen figures once closed)."""
+    from meals.errors import DomainError
+    from meals.settlement.commands import month_command
+
+    settings = Settings.from_env()
+    try:
+        content = asyncio.run(month_command(settings, month=month, export_format=export_format))
+    except DomainError as refusal:
+        raise click.ClickException(refusal.text) from None
+    if output:
+        Path(output).write_bytes(content)
+        console.print(f"wrote {output}")
+    else:
+        click.get_binary_stream("stdout").write(content)
+
+
+@settlement.command("close")
+@click.option("--month", required=True, help="The month, YYYY-MM (it must have ended).")
+def settlement_close(month: str) -> None:
+    """Close a month: freeze its figures; later corrections count in the next month."""
+    from meals.errors import DomainError
+    from meals.settlement.commands import close_command
+
+    settings = Settings.from_env()
+    try:
+        report = asyncio.run(
+            close_command(settings, month=month, now=Clock(settings.frozen_now).now())
+        )
+    except DomainError as refusal:
+        raise click.ClickException(refusal.text) from None
+    console.print(f"closed {report.label}: {report.figures['meals']} meals served")
 
 
 @main.command()

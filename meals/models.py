@@ -1,8 +1,10 @@
 """Every table, imported in one place so Alembic and create-all see the whole schema."""
 
 from meals.accounts.models import Account, FamilyBinding, LoginAttempt, StaffSite
+from meals.bookings.corrections import BookingCorrection
 from meals.bookings.models import Booking
 from meals.bookings.ratings import MealRating
+from meals.callbacks.models import SatisfactionCallback
 from meals.db import Base
 from meals.deliveries.models import (
     DeliveryActionRecord,
@@ -24,6 +26,7 @@ from meals.production.models import (
     RecipeVariantStep,
 )
 from meals.seniors.models import EmergencyContact, Senior
+from meals.settlement.models import SettlementItem, SettlementMonth
 from meals.sites.models import Site, SiteSlot, Van
 from meals.standing_orders.models import StandingOrder, StandingOrderDate
 from meals.subsidies.models import FundingSource, SubsidyTier
@@ -32,6 +35,7 @@ __all__ = [
     "Account",
     "Base",
     "Booking",
+    "BookingCorrection",
     "DeliveryActionRecord",
     "Dish",
     "EmergencyContact",
@@ -53,7 +57,10 @@ __all__ = [
     "RoutePlanRecord",
     "RouteRun",
     "RouteStop",
+    "SatisfactionCallback",
     "Senior",
+    "SettlementItem",
+    "SettlementMonth",
     "Site",
     "SiteSlot",
     "StaffSite",

@@ -211,6 +211,23 @@ class Settings:
     # Kitchen runs and route plans are made for days this close to today, no others.
     planning_days_back: int = 7
     planning_days_ahead: int = 14
+    # A counter check-in is taken from this long before serving starts until this long after
+    # it ends (site's own clock); outside that a scan is refused, so "served" means served.
+    checkin_grace: timedelta = timedelta(minutes=30)
+    # Age bands the settlement counts meals in: each number starts a band, the last is open.
+    settlement_age_bands: tuple[int, ...] = (60, 70, 80, 90)
+    # Monthly satisfaction callbacks: this share of each site's seniors served in the month,
+    # drawn per stratum (category), plus everyone who rated a meal this low or had a failed
+    # delivery.
+    callback_share: float = 0.1
+    callback_low_rating: int = 2
+    # The supervision board asks for fresh figures this often (seconds).
+    board_refresh_seconds: int = 10
+    # A van stop still open this long after its planned arrival counts as late on the board.
+    board_late_after: timedelta = timedelta(minutes=15)
+    # Map tiles behind the board's site map (e.g. https://tile.example/{z}/{x}/{y}.png);
+    # none: the map is drawn from the sites' coordinates alone.
+    board_tile_url: str | None = None
     frozen_now: datetime | None = None
 
     @property
@@ -276,6 +293,14 @@ class Settings:
         ):
             if env.get(f"{ENV_PREFIX}{name.upper()}_SECONDS"):
                 values[name] = timedelta(seconds=float(env[f"{ENV_PREFIX}{name.upper()}_SECONDS"]))
+        if env.get(f"{ENV_PREFIX}CHECKIN_GRACE_MINUTES"):
+            values["checkin_grace"] = timedelta(
+                minutes=int(env[f"{ENV_PREFIX}CHECKIN_GRACE_MINUTES"])
+            )
+        if env.get(f"{ENV_PREFIX}CALLBACK_SHARE"):
+            values["callback_share"] = float(env[f"{ENV_PREFIX}CALLBACK_SHARE"])
+        if env.get(f"{ENV_PREFIX}BOARD_TILE_URL"):
+            values["board_tile_url"] = env[f"{ENV_PREFIX}BOARD_TILE_URL"]
         if env.get(f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"):
             values["delivery_solver_seconds"] = float(env[f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"])
         for name in (
@@ -292,6 +317,7 @@ class Settings:
             "json_max_bytes",
             "json_max_depth",
             "card_valid_days",
+            "board_refresh_seconds",
         ):
             if env.get(f"{ENV_PREFIX}{name.upper()}"):
                 values[name] = int(env[f"{ENV_PREFIX}{name.upper()}"])

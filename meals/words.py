@@ -14,6 +14,7 @@ class Role(StrEnum):
     KITCHEN = "kitchen"
     DRIVER = "driver"
     ADMIN = "admin"
+    VIEWER = "viewer"  # civil-affairs (民政): reads the board, settlement and audit, never writes
 
 
 class SiteKind(StrEnum):
@@ -98,14 +99,15 @@ IDDSI_REGULAR = 7
 TEXTURE_VARIANT_BY_IDDSI = {6: Variant.SOFT, 5: Variant.MINCED, 4: Variant.PUREE}
 
 
-def enum_column(enum_cls: type[StrEnum]) -> Enum:
-    """A portable enum column: stored as its string value, checked by a named constraint."""
+def enum_column(enum_cls: type[StrEnum], name: str | None = None) -> Enum:
+    """A portable enum column: stored as its string value, checked by a named constraint
+    (`name` it when a table holds two columns of one enum)."""
     return Enum(
         enum_cls,
         native_enum=False,
         create_constraint=True,
         length=max(len(m.value) for m in enum_cls),
         values_callable=lambda members: [m.value for m in members],
-        name=enum_cls.__name__.lower(),
+        name=name or enum_cls.__name__.lower(),
         validate_strings=True,
     )

@@ -167,5 +167,22 @@ DEMO_PASSWORDS = {
     "staff": "warmmeal-staff",
     "family": "warmmeal-family",
     "senior_pin": "123456",
+    "viewer": "warmmeal-civil",
 }
 BOOKING_SHARE_PER_DAY = 0.55
+
+# Past days (`warmmeal seed demo --history-days N`): what happened to the bookings.
+HISTORY_CANCELLED_SHARE = 0.03
+HISTORY_FAILED_DELIVERY_SHARE = 0.03
+HISTORY_NO_SHOW_SHARE = 0.04
+HISTORY_UNSCANNED_SHARE = 0.02
+HISTORY_RATING_SHARE = 0.2
+HISTORY_RATING_WEIGHTS = ((5, 48), (4, 36), (3, 13), (2, 2), (1, 1))
+HISTORY_COMMENTS = {
+    5: ["", "很好吃", "饭菜热乎，分量足", "味道不错，谢谢师傅"],
+    4: ["", "挺好的", "菜有点咸", "米饭稍硬"],
+    3: ["", "一般", "菜凉了一点", "口味偏重"],
+    2: ["送得太晚，菜凉了", "太咸了", "肉太硬，咬不动"],
+    1: ["饭菜是凉的", "等了很久没送到", "不合口味"],
+}
+HISTORY_BATCH = 2000

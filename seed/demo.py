@@ -380,8 +380,10 @@ async def _seed_accounts(
     staff_rows = [
         account("admin", "区民政局管理员", Role.ADMIN, "admin"),
         account("kitchen", "中央厨房", Role.KITCHEN, "kitchen"),
+        account("civil", "区民政局（只读）", Role.VIEWER, "viewer"),
     ]
     logins["admin"] = data.DEMO_PASSWORDS["admin"]
+    logins["civil"] = data.DEMO_PASSWORDS["viewer"]
     logins["kitchen"] = data.DEMO_PASSWORDS["kitchen"]
     for code, *_ in data.VANS:
         staff_rows.append(account(f"driver-{code[-2:]}", f"司机 {code}", Role.DRIVER, "driver"))
@@ -489,6 +491,21 @@ async def seed_bookings(
     progress: Progress = _no_progress,
 ) -> int:
     """Lunch bookings for a share of seniors each day, priced and varianted as the service would."""
+    rows = await booking_rows(session, rng, senior_rows, start=start, days=days, now=now)
+    await write_bookings(session, rows, progress)
+    return len(rows)
+
+
+async def booking_rows(
+    session: AsyncSession,
+    rng: random.Random,
+    senior_rows: Sequence[dict[str, Any]],
+    *,
+    start: date,
+    days: int,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """The rows of lunch bookings for a share of seniors each day (status booked)."""
     tiers = await _load_tier_rules(session)
     menus = (
         await session.execute(
@@ -508,8 +525,6 @@ async def seed_bookings(
     rows: list[dict[str, Any]] = []
     variant_memo: dict[tuple[DietProfile, int], VariantChoice | None] = {}
     price_memo: dict[tuple[int, int, frozenset[str]], tuple[PriceQuote, list]] = {}
-    item_counts: Counter[int] = Counter()
-    menu_counts: Counter[int] = Counter()
     for offset in range(days):
         day = start + timedelta(days=offset)
         for senior in senior_rows:
@@ -566,20 +581,33 @@ async def seed_bookings(
                     "updated_at": now,
                 }
             )
-            item_counts[item.id] += 1
-            menu_counts[menu_id] += 1
+    return rows
+
+
+async def write_bookings(
+    session: AsyncSession, rows: list[dict[str, Any]], progress: Progress = _no_progress
+) -> list[int]:
+    """Insert booking rows (ids assigned here) and count their portions and seats."""
+    ids: list[int] = []
     for begin in range(0, len(rows), BATCH):
-        await session.execute(insert(Booking.__table__), rows[begin : begin + BATCH])
+        ids += await _insert_with_ids(session, Booking, rows[begin : begin + BATCH])
         progress("bookings", min(begin + BATCH, len(rows)), len(rows))
+    active = [row for row in rows if row["status"] is not BookingStatus.CANCELLED]
+    item_counts = Counter(row["menu_item_id"] for row in active)
+    menu_counts = Counter(row["menu_id"] for row in active)
     for item_id, n in item_counts.items():
         await session.execute(
-            MenuItem.__table__.update().where(MenuItem.id == item_id).values(booked_count=n)
+            MenuItem.__table__.update()
+            .where(MenuItem.id == item_id)
+            .values(booked_count=MenuItem.booked_count + n)
         )
     for menu_id, n in menu_counts.items():
         await session.execute(
-            Menu.__table__.update().where(Menu.id == menu_id).values(seats_booked=n)
+            Menu.__table__.update()
+            .where(Menu.id == menu_id)
+            .values(seats_booked=Menu.seats_booked + n)
         )
-    return len(rows)
+    return ids
 
 
 async def seed_demo(

@@ -12,12 +12,14 @@ from litestar.params import FromQuery, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from meals.bookings import service
+from meals.bookings.corrections import REASON_MAX, correct_booking
 from meals.bookings.models import Booking, NewBooking
 from meals.db import session_on_demand
 from meals.errors import DomainError
 from meals.ops.metrics import BOOKINGS
 from meals.web import (
     BOOKERS,
+    STAFF_AND_ADMIN,
     AppSettings,
     CurrentActor,
     DbSession,
@@ -100,6 +102,23 @@ class BookingView(msgspec.Struct):
             cancelled_at=booking.cancelled_at and booking.cancelled_at.astimezone(UTC),
             notices=list(notices),
         )
+
+
+class CorrectionCreate(msgspec.Struct, forbid_unknown_fields=True):
+    to_status: BookingStatus
+    reason: Annotated[str, msgspec.Meta(max_length=REASON_MAX)]
+
+
+class CorrectionView(msgspec.Struct):
+    id: int
+    booking_id: int
+    from_status: BookingStatus
+    to_status: BookingStatus
+    reason: str
+    corrected_by: str
+    corrected_at: datetime
+    settle_month: str
+    adjustment: bool
 
 
 class QuoteView(msgspec.Struct):
@@ -202,6 +221,41 @@ class BookingController(Controller):
     ) -> BookingView:
         return BookingView.of(
             await service.cancel_booking(db_session, actor=actor, booking_id=booking_id, now=now)
+        )
+
+    @post(
+        "/bookings/{booking_id:int}/corrections",
+        guards=[allow(*STAFF_AND_ADMIN)],
+        status_code=HTTP_201_CREATED,
+        summary="Correct what happened to a meal (served, delivered, no-show), saying why",
+    )
+    async def correct(
+        self,
+        data: JSONBody[CorrectionCreate],
+        db_session: DbSession,
+        actor: CurrentActor,
+        now: Now,
+        booking_id: PathId,
+    ) -> CorrectionView:
+        outcome = await correct_booking(
+            db_session,
+            actor=actor,
+            booking_id=booking_id,
+            to_status=data.to_status,
+            reason=data.reason,
+            now=now,
+        )
+        correction = outcome.correction
+        return CorrectionView(
+            id=correction.id,
+            booking_id=correction.booking_id,
+            from_status=correction.from_status,
+            to_status=correction.to_status,
+            reason=correction.reason,
+            corrected_by=correction.account_name,
+            corrected_at=correction.corrected_at.astimezone(UTC),
+            settle_month=correction.settle_month.strftime("%Y-%m"),
+            adjustment=outcome.is_adjustment,
         )
 
     @get("/quote", guards=[allow(*BOOKERS)], summary="What a senior pays for a set meal")

@@ -7,7 +7,7 @@ counted twice for settlement (which pays on meals served).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -32,7 +32,7 @@ from meals.db import begin_write
 from meals.errors import Conflict, Forbidden, NotFound
 from meals.seniors.models import Senior
 from meals.settings import Settings
-from meals.sites.models import Site
+from meals.sites.models import Site, SiteSlot
 from meals.words import BookedBy, BookingStatus, Fulfilment, Role, Slot
 
 
@@ -53,6 +53,41 @@ def _ensure_counter_staff(actor: Actor, site_id: int) -> None:
         return
     if actor.role is not Role.SITE_STAFF or site_id not in actor.site_ids:
         raise Forbidden("Only the staff of this site may check seniors in here.")
+
+
+async def ensure_serving_window(
+    session: AsyncSession, *, site: Site, slot: Slot, now: datetime, grace: timedelta
+) -> None:
+    """Refuse a counter check-in outside the slot's serving window widened by `grace`.
+
+    Settlement pays on meals served, so a lunch "served" at 03:24 must not be recordable;
+    a mistake found later is put right by a correction, with who and why.
+    """
+    site_slot = await session.scalar(
+        select(SiteSlot).where(SiteSlot.site_id == site.id, SiteSlot.slot == slot)
+    )
+    if site_slot is None:
+        raise NotFound(
+            "{site} does not serve {slot}.", code="no_such_slot", site=site.name, slot=slot.value
+        )
+    zone = ZoneInfo(site.timezone)
+    local = now.astimezone(zone)
+    opens = datetime.combine(local.date(), site_slot.serve_start, tzinfo=zone) - grace
+    closes = datetime.combine(local.date(), site_slot.serve_end, tzinfo=zone) + grace
+    if not opens <= local <= closes:
+        raise Conflict(
+            "Check-in for {slot} at {site} is open from {opens} to {closes} (serving "
+            "{start}–{end}, {grace} minutes either side); it is {now} now.",
+            code="outside_serving_window",
+            slot=slot.value,
+            site=site.name,
+            opens=opens.strftime("%H:%M"),
+            closes=closes.strftime("%H:%M"),
+            start=site_slot.serve_start.strftime("%H:%M"),
+            end=site_slot.serve_end.strftime("%H:%M"),
+            grace=int(grace.total_seconds() // 60),
+            now=local.strftime("%H:%M"),
+        )
 
 
 async def find_senior_by_card(
@@ -86,6 +121,9 @@ async def check_in(
     """Mark today's booking at this site served; refuse a second check-in of the same booking."""
     _ensure_counter_staff(actor, site.id)
     await begin_write(session)
+    await ensure_serving_window(
+        session, site=site, slot=slot, now=now, grace=settings.checkin_grace
+    )
     today = local_today(site, now)
     senior = await find_senior_by_card(
         session,
@@ -176,6 +214,9 @@ async def record_walk_in(
     _ensure_counter_staff(actor, meal.site.id)
     if meal.menu.published_at > now or meal.menu.service_date != local_today(meal.site, now):
         raise Conflict("Walk-ins are only for today's menu.", code="walk_in_not_today")
+    await ensure_serving_window(
+        session, site=meal.site, slot=meal.menu.slot, now=now, grace=settings.checkin_grace
+    )
     service_date, slot = meal.menu.service_date, meal.menu.slot
     duplicate = await _active_booking_id(session, senior.id, service_date, slot)
     if duplicate is not None:

@@ -41,6 +41,7 @@ START_PAGE = {
     Role.ADMIN: "/staff",
     Role.KITCHEN: "/kitchen",
     Role.DRIVER: "/driver",
+    Role.VIEWER: "/board",
 }
 
 

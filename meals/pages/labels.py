@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from meals.pages.i18n import N_
-from meals.words import BookedBy, BookingStatus, Fulfilment, Slot, Variant
+from meals.words import BookedBy, BookingStatus, Category, Fulfilment, Slot, Variant
 
 SLOT = {Slot.LUNCH: N_("Lunch"), Slot.DINNER: N_("Dinner")}
 FULFILMENT = {
@@ -39,6 +39,29 @@ DIET_TAG = {
     "low_sugar": N_("Low sugar"),
 }
 
+CATEGORY = {
+    Category.EXTREME_POVERTY.value: N_("Extreme poverty support"),
+    Category.MINIMUM_INCOME.value: N_("Minimum income"),
+    Category.DISABLED.value: N_("Disabled"),
+    Category.SEMI_DISABLED.value: N_("Semi-disabled"),
+    Category.LIVES_ALONE.value: N_("Lives alone"),
+    Category.EMPTY_NEST.value: N_("Empty nest"),
+    Category.ADVANCED_AGE.value: N_("Advanced age"),
+    "none": N_("No category"),
+}
+# What a booking counted as in settlement.
+OUTCOME = {
+    "served": N_("Served or delivered"),
+    "no_show": N_("Did not come"),
+    "not_served": N_("Booked, not served"),
+    "adjustment": N_("Adjustment"),
+}
+CALLBACK_REASON = {
+    "sample": N_("Drawn by lot"),
+    "low_rating": N_("Rated a meal low"),
+    "failed_delivery": N_("A delivery failed"),
+}
+
 # Values that services put into refusal sentences; translated with the sentence.
 WORDS_IN_REFUSALS = (
     N_("lunch"),
@@ -56,6 +79,10 @@ WORDS_IN_REFUSALS = (
     N_("kitchen"),
     N_("driver"),
     N_("admin"),
+    N_("viewer"),
+    N_("dine_in"),
+    N_("pickup"),
+    N_("delivery"),
     N_("peanut"),
     N_("fish"),
     N_("egg"),
@@ -70,4 +97,7 @@ ALL = {
     "booked_by": BOOKED_BY,
     "variant": VARIANT,
     "diet_tag": DIET_TAG,
+    "category": CATEGORY,
+    "outcome": OUTCOME,
+    "callback_reason": CALLBACK_REASON,
 }

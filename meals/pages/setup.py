@@ -13,6 +13,8 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
 from sqlalchemy.exc import DBAPIError
 
+from meals.board.api import BoardPages
+from meals.callbacks.api import CallbackPages
 from meals.errors import DomainError
 from meals.pages.auth import AuthPages
 from meals.pages.senior import SeniorPages
@@ -26,6 +28,7 @@ from meals.pages.web import (
     page_internal_error,
 )
 from meals.settings import Settings
+from meals.settlement.api import SettlementPages
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 NOT_FOR_FORMS = ["^/api/"]  # JSON clients rely on SameSite=Lax session cookies instead
@@ -39,6 +42,9 @@ def pages_router() -> Router:
             AuthPages,
             SeniorPages,
             StaffPages,
+            SettlementPages,
+            BoardPages,
+            CallbackPages,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         exception_handlers={

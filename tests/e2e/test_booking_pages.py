@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from seed.data import DEMO_PASSWORDS
-from tests.conftest import TODAY
+from tests.conftest import SHANGHAI, TEST_SECRET, TODAY
+from tests.server import running_server
 
 pytestmark = pytest.mark.browser
 
@@ -46,6 +48,23 @@ class Cast:
 def _query(db_path: Path, sql: str, *args: object) -> list[tuple]:
     with sqlite3.connect(db_path) as connection:
         return connection.execute(sql, args).fetchall()
+
+
+LUNCH_TIME = datetime(TODAY.year, TODAY.month, TODAY.day, 11, 45, tzinfo=SHANGHAI)
+
+
+@pytest.fixture(scope="module")
+def lunch_url(base_url: str, server_db: Path) -> Iterator[str]:
+    """The same service and database with its clock at lunch, when the counter checks in.
+
+    Booking closes at 09:00 and check-in opens at 11:00, so one frozen clock cannot show both;
+    the browser keeps its login, as cookies do not depend on the port.
+    """
+    var_dir = server_db.parent / "lunch"
+    var_dir.mkdir(exist_ok=True)
+    database = f"sqlite+aiosqlite:///{server_db}"
+    with running_server(database, var_dir, now=LUNCH_TIME, secret=TEST_SECRET) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +218,7 @@ def test_family_member_switches_to_english_and_books_for_a_bound_senior(
 
 
 def test_staff_book_on_behalf_and_check_in_twice_second_refused_then_senior_rates(
-    page, cast, server_db, artifacts
+    page, cast, server_db, artifacts, lunch_url
 ):
     senior = cast.seniors[1]
     log_in(page, f"staff-{cast.site_code}", DEMO_PASSWORDS["staff"])
@@ -214,6 +233,7 @@ def test_staff_book_on_behalf_and_check_in_twice_second_refused_then_senior_rate
     assert f"已为{senior.name}预订" in page.get_by_role("status").first.inner_text()
     check_page(page, artifacts, "staff-book-zh")
 
+    page.goto(f"{lunch_url}/staff")
     page.get_by_role("link", name="核销").click()
     check_page(page, artifacts, "staff-checkin-zh")
     page.get_by_label("助餐卡号，或扫描助餐卡").fill(senior.card_number)
@@ -224,7 +244,7 @@ def test_staff_book_on_behalf_and_check_in_twice_second_refused_then_senior_rate
     page.get_by_label("助餐卡号，或扫描助餐卡").fill(senior.card_number)
     page.get_by_role("button", name="核销", exact=True).click()
     refusal = page.get_by_role("alert").inner_text()
-    assert f"{senior.name}已在 07:00 核销过，这次扫码不重复计数。" in refusal
+    assert f"{senior.name}已在 11:45 核销过，这次扫码不重复计数。" in refusal
     check_page(page, artifacts, "staff-checkin-again-zh")
     assert _bookings(server_db, senior.senior_id) == {TODAY: "served"}
 

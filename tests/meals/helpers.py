@@ -25,6 +25,7 @@ DEMO_SECRET_OF_ROLE = {
     Role.SITE_STAFF: "staff",
     Role.FAMILY: "family",
     Role.SENIOR: "senior_pin",
+    Role.VIEWER: "viewer",
 }
 
 

@@ -36,6 +36,14 @@ ROUTES = [
     ("POST", "/api/v1/bookings", BOOKERS),
     ("POST", "/api/v1/bookings/1/cancel", BOOKERS),
     ("GET", "/api/v1/quote?senior_id={senior}&menu_item_id={item}", BOOKERS),
+    ("POST", "/api/v1/bookings/1/corrections", {Role.SITE_STAFF, Role.ADMIN}),
+    ("GET", "/api/v1/settlement/2026-10", {Role.ADMIN, Role.VIEWER}),
+    ("GET", "/api/v1/settlement/2026-10/bookings", {Role.ADMIN, Role.VIEWER}),
+    ("POST", "/api/v1/settlement/2026-10/close", {Role.ADMIN}),
+    ("GET", "/api/v1/board", {Role.ADMIN, Role.VIEWER}),
+    ("GET", "/api/v1/callbacks/2026-10", {Role.ADMIN, Role.VIEWER, Role.SITE_STAFF}),
+    ("POST", "/api/v1/callbacks/2026-10/draw", {Role.ADMIN}),
+    ("POST", "/api/v1/callbacks/calls/1", {Role.ADMIN, Role.SITE_STAFF}),
 ]
 
 

@@ -31,6 +31,7 @@ from tests.meals.helpers import (
 from tests.pages.helpers import csrf_token, page_login, submit, visible_text
 
 TOMORROW = TODAY + timedelta(days=1)
+LUNCH_TIME = datetime(2026, 11, 23, 11, 45, tzinfo=SHANGHAI)
 
 
 async def _senior_login(db, site_id: int, nth: int = 0) -> tuple[object, str]:
@@ -264,7 +265,9 @@ async def _staff(client, site):
     assert response.headers["location"] == "/staff"
 
 
-async def test_staff_books_on_behalf_then_checks_in_once_and_refuses_a_second_scan(client, db):
+async def test_staff_books_on_behalf_then_checks_in_once_and_refuses_a_second_scan(
+    client, db, clock
+):
     site = await canteen(db)
     senior = await senior_at(db, site.id, 0)
     await _staff(client, site)
@@ -278,6 +281,7 @@ async def test_staff_books_on_behalf_then_checks_in_once_and_refuses_a_second_sc
         {"senior_id": senior.id, "menu_item_id": ref.item_id, "fulfilment": "dine_in"},
     )
     assert booked.status_code == 303
+    clock.set(LUNCH_TIME)
 
     first = await submit(
         client,
@@ -295,13 +299,13 @@ async def test_staff_books_on_behalf_then_checks_in_once_and_refuses_a_second_sc
     assert first.status_code == 200
     assert f"{senior.name}核销成功" in visible_text(first.text)
     assert second.status_code == 409
-    assert f"{senior.name}已在 07:00 核销过，这次扫码不重复计数。" in visible_text(second.text)
+    assert f"{senior.name}已在 11:45 核销过，这次扫码不重复计数。" in visible_text(second.text)
     assert await count_bookings(db, Booking.status == BookingStatus.SERVED) == 1
     today = visible_text((await client.get("/staff")).text)
     assert "预订 1 份，已就餐 1 份" in today
 
 
-async def test_check_in_by_scanned_card_link_and_a_forged_link_is_refused(client, db):
+async def test_check_in_by_scanned_card_link_and_a_forged_link_is_refused(client, db, clock):
     site = await canteen(db)
     senior = await senior_at(db, site.id, 1)
     ref = await meal(db, site.id, TODAY)
@@ -312,6 +316,7 @@ async def test_check_in_by_scanned_card_link_and_a_forged_link_is_refused(client
         "/staff/book",
         {"senior_id": senior.id, "menu_item_id": ref.item_id},
     )
+    clock.set(LUNCH_TIME)
     token = cards.card_token(derive_key(TEST_SECRET, cards.CARD_KEY_PURPOSE), senior)
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
 

@@ -1,0 +1,1 @@
+"""The supervision board (一张图) for the operator and civil affairs."""

@@ -70,7 +70,11 @@ def seed() -> None:
     type=click.IntRange(0, 400),
     help="Also create this many past days of outcomes: check-ins, deliveries, no-shows, ratings.",
 )
-@click.option("--if-empty", is_flag=True, help="Do nothing but top up menus if already seeded.")
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="If already seeded, only top up menus (and --booking-days days that have no bookings).",
+)
 def seed_demo(
     seed_value: int, seniors: int, booking_days: int, history_days: int, if_empty: bool
 ) -> None:
@@ -100,10 +104,14 @@ async def _seed_demo(
                 )
                 await session.commit()
                 expanded = await expand_standing_orders(session, now=now, settings=settings)
+                booked = await demo.top_up_bookings(
+                    session, seed=seed_value, start=today, days=booking_days, now=now
+                )
                 console.print(
                     f"already seeded; {added} new menus published for the coming week; "
                     f"standing orders made {len(expanded.created)} bookings, "
-                    f"{len(expanded.refused)} refused"
+                    f"{len(expanded.refused)} refused; {booked} demo lunch bookings added "
+                    f"for days that had none"
                 )
                 return
             with Progress(

@@ -480,6 +480,49 @@ def _first_suitable(
     return None
 
 
+BOOKING_PROFILE_COLUMNS = (
+    "id",
+    "home_site_id",
+    "halal",
+    "low_salt",
+    "low_sugar",
+    "iddsi_level",
+    "allergens",
+    "delivery_eligible",
+    "phone",
+    "birth_date",
+    "categories",
+)
+"""The columns of a senior that :func:`seed_bookings` books from."""
+
+
+async def top_up_bookings(
+    session: AsyncSession, *, seed: int, start: date, days: int, now: datetime
+) -> int:
+    """Lunch bookings for each of ``days`` days from ``start`` that has none yet.
+
+    So a demo started on a later day still has a day of bookings to show in the kitchen and
+    on the dispatch page.
+    """
+    made = 0
+    seniors = None
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        booked = await session.scalar(
+            select(func.count())
+            .select_from(Booking)
+            .where(Booking.service_date == day, Booking.slot == Slot.LUNCH)
+        )
+        if booked:
+            continue
+        if seniors is None:
+            rows = (await session.scalars(select(Senior).order_by(Senior.id))).all()
+            seniors = [{c: getattr(r, c) for c in BOOKING_PROFILE_COLUMNS} for r in rows]
+        rng = random.Random(seed * 10_007 + day.toordinal())
+        made += await seed_bookings(session, rng, seniors, start=day, days=1, now=now)
+    return made
+
+
 async def seed_bookings(
     session: AsyncSession,
     rng: random.Random,

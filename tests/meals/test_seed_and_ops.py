@@ -141,3 +141,18 @@ def test_cli_upgrades_seeds_once_and_tops_up_menus(tmp_path):
     assert second.returncode == 0 and "already seeded" in second.stderr
     assert refused.returncode != 0 and "already holds a district" in refused.stderr
     assert (tmp_path / "warmmeal.sqlite3").exists()
+
+
+async def test_a_later_demo_start_tops_up_a_day_of_bookings_once(db):
+    """`make run` on a day with no bookings adds that day's lunches, and only once."""
+    from meals.bookings.models import Booking
+
+    async with db() as s:
+        made = await demo.top_up_bookings(s, seed=7, start=TODAY, days=1, now=NOW)
+        await s.commit()
+        again = await demo.top_up_bookings(s, seed=7, start=TODAY, days=1, now=NOW)
+        booked = await s.scalar(
+            select(func.count()).select_from(Booking).where(Booking.service_date == TODAY)
+        )
+    assert made > 0 and again == 0
+    assert booked == made

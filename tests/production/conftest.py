@@ -11,26 +11,14 @@ from sqlalchemy import select, update
 from meals.bookings.models import Booking
 from meals.seniors.models import Senior
 from meals.words import BookingStatus, Fulfilment
-from seed.demo import seed_bookings
+from seed.demo import BOOKING_PROFILE_COLUMNS, seed_bookings
 from tests.conftest import NOW, TODAY
 from tests.meals.helpers import Sessions
 
 BOOKING_SEED = 11
 CANCELLED_SITE_BOOKINGS = 3
 CANCELLED_HOME_BOOKINGS = 1
-SENIOR_COLUMNS = (
-    "id",
-    "home_site_id",
-    "halal",
-    "low_salt",
-    "low_sugar",
-    "iddsi_level",
-    "allergens",
-    "delivery_eligible",
-    "phone",
-    "birth_date",
-    "categories",
-)
+SENIOR_COLUMNS = BOOKING_PROFILE_COLUMNS
 
 
 async def book_lunches(db: Sessions, day: date = TODAY) -> int:

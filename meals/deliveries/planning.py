@@ -30,6 +30,7 @@ from meals.db import session_scope
 from meals.deliveries import service
 from meals.deliveries.models import PlanningJob, PlanningStatus
 from meals.errors import Conflict, DomainError, check_planning_day
+from meals.ops.metrics import PLANNING_JOBS_OPEN
 from meals.settings import Settings
 from meals.words import Slot
 
@@ -81,6 +82,10 @@ class BackgroundPlanner:
             self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def _run(self, job_id: int, clock: Clock, actor: Actor | None) -> None:
+        with PLANNING_JOBS_OPEN.track_inprogress():
+            await self._solve_job(job_id, clock, actor)
+
+    async def _solve_job(self, job_id: int, clock: Clock, actor: Actor | None) -> None:
         async with session_scope(self.sessionmaker) as session:
             job = await session.get(PlanningJob, job_id)
             if job is None:

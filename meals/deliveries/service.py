@@ -30,6 +30,7 @@ from meals.deliveries.models import (
     StopStatus,
 )
 from meals.errors import Conflict, NotFound, check_planning_day
+from meals.ops.metrics import PLAN_SOLVE_SECONDS
 from meals.production import service as production
 from meals.seniors.models import Senior
 from meals.settings import Settings
@@ -309,13 +310,14 @@ async def plan_routes(
     rules = delivery_rules(settings, service_date, slot)
     if session.in_transaction():
         await session.commit()
-    if executor is None:
-        result, provider_name = await asyncio.to_thread(_solve, inputs, rules, settings)
-    else:
-        loop = asyncio.get_running_loop()
-        result, provider_name = await loop.run_in_executor(
-            executor, _solve, inputs, rules, settings
-        )
+    with PLAN_SOLVE_SECONDS.labels(slot.value).time():
+        if executor is None:
+            result, provider_name = await asyncio.to_thread(_solve, inputs, rules, settings)
+        else:
+            loop = asyncio.get_running_loop()
+            result, provider_name = await loop.run_in_executor(
+                executor, _solve, inputs, rules, settings
+            )
 
     await begin_write(session)
     latest = await latest_plan(session, service_date, slot)

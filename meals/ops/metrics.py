@@ -1,4 +1,5 @@
-"""Prometheus metrics (prometheus-client): request latency by route, bookings by outcome.
+"""Prometheus metrics (prometheus-client): request latency by route, bookings by outcome,
+plan solve times and the planning jobs open.
 
 With several worker processes set PROMETHEUS_MULTIPROC_DIR (an empty folder) before starting,
 so /metrics adds up every worker's figures (the client library's multiprocess mode).
@@ -17,6 +18,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -34,6 +36,17 @@ BOOKINGS = Counter(
     "warmmeal_bookings",
     "Bookings asked for, by outcome (taken, replayed, refused) and refusal code.",
     ["outcome", "code"],
+)
+PLAN_SOLVE_SECONDS = Histogram(
+    "warmmeal_plan_solve_seconds",
+    "Time to solve a delivery plan (routes and walking lists), by meal slot.",
+    ["slot"],
+    buckets=(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300),
+)
+PLANNING_JOBS_OPEN = Gauge(
+    "warmmeal_planning_jobs_open",
+    "Planning jobs queued or running in this process (the job queue's depth).",
+    multiprocess_mode="livesum",
 )
 LOOPBACK_NAMES = frozenset({"localhost"})
 

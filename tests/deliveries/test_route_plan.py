@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from click.testing import CliRunner
 from litestar.testing import AsyncTestClient
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from meals.bookings.models import Booking
@@ -270,6 +271,10 @@ async def test_replan_lists_a_stop_whose_arrival_moved_even_on_the_same_van(
     assert before.rsplit(" ", 1)[1] != after.rsplit(" ", 1)[1]  # a later arrival
 
 
+def _plan_solves() -> float:
+    return REGISTRY.get_sample_value("warmmeal_plan_solve_seconds_count", {"slot": "lunch"}) or 0
+
+
 async def _planned_in_the_background(db: Sessions, timeout_s: float = 120.0) -> PlanningJob:
     """Wait, as the dispatcher's page does, until the last planning job has finished."""
     deadline = asyncio.get_running_loop().time() + timeout_s
@@ -315,6 +320,7 @@ async def test_a_replan_runs_in_the_background_with_progress_on_the_page(
     await login_as(client, db, Role.ADMIN)
     page = f"/dispatch?service_date={TODAY.isoformat()}&slot=lunch"
     form = {"service_date": TODAY.isoformat(), "slot": "lunch"}
+    solves_before = _plan_solves()
 
     asked = await submit(client, page, "/dispatch/plans", form)
     assert asked.status_code == 303
@@ -336,6 +342,7 @@ async def test_a_replan_runs_in_the_background_with_progress_on_the_page(
         plans = list(await session.scalars(select(RoutePlanRecord)))
     assert len(plans) == 1  # the refused second request planned nothing
     assert f"计划 {plans[0].id}" in done.text
+    assert _plan_solves() == solves_before + 1  # /metrics counts the solve's time
 
 
 async def test_frozen_production_run_is_the_source_when_there_is_one(

@@ -352,6 +352,15 @@ async def account_sessions(
     )
 
 
+async def account_named(session: AsyncSession, *, actor: Actor, login: str) -> Account:
+    """The operator looks an account up by its login (a staff login or a senior's phone)."""
+    ensure_role(actor, Role.ADMIN)
+    account = await session.scalar(select(Account).where(Account.login == login.strip()))
+    if account is None:
+        raise NotFound("There is no account with the login {login}.", login=login.strip())
+    return account
+
+
 async def end_sessions_of(session: AsyncSession, *, actor: Actor, account_id: int) -> int:
     """The operator ends every session of an account (a lost phone, a shared tablet)."""
     ensure_role(actor, Role.ADMIN)

@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
 from sqlalchemy.exc import DBAPIError
 
+from meals.accounts.pages import AccountSessionPages
 from meals.board.api import BoardPages
 from meals.callbacks.api import CallbackPages
 from meals.errors import DomainError
@@ -40,6 +41,7 @@ def pages_router() -> Router:
         path="/",
         route_handlers=[
             AuthPages,
+            AccountSessionPages,
             SeniorPages,
             StaffPages,
             SettlementPages,

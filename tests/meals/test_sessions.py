@@ -15,6 +15,7 @@ from meals.accounts.sessions import STORE_NAME
 from meals.words import Role
 from seed.data import DEMO_PASSWORDS
 from tests.meals.helpers import Sessions, login, login_as
+from tests.pages.helpers import submit
 
 
 async def _account_id(db: Sessions, login_name: str) -> int:
@@ -210,3 +211,27 @@ async def test_a_malformed_session_cookie_is_no_session_never_a_500(client, cook
     assert page.status_code == 303 and page.headers["location"].startswith("/login")
     login_page = await _with_cookie(client, cookie, "/login")
     assert login_page.status_code == 200
+
+
+async def test_the_operator_sees_an_accounts_sessions_on_a_page_and_ends_them(client, db: Sessions):
+    kitchen = await _session_of(client, "kitchen", "kitchen")
+    assert (await client.get("/accounts/sessions", follow_redirects=False)).status_code == 403
+
+    await _session_of(client, "admin", "admin")
+    found = await client.get("/accounts/sessions?login=kitchen", follow_redirects=False)
+    assert found.status_code == 303
+    page = found.headers["location"]
+    listed = await client.get(page)
+    assert listed.status_code == 200
+    assert listed.text.count("<tr><td>") == 1  # the kitchen's one session
+    assert "结束全部 1 个会话" in listed.text
+    unknown = await client.get("/accounts/sessions?login=nobody-here")
+    assert unknown.status_code == 404 and "nobody-here" in unknown.text
+
+    ended = await submit(client, page, page.replace("/sessions", "/sessions/end"), {})
+    assert ended.status_code == 303
+    after = await client.get(page)
+    assert "1 个会话已结束" in after.text and "这个账号目前没有在任何地方登录" in after.text
+
+    _use(client, kitchen)
+    assert (await client.get("/api/v1/auth/me")).status_code == 401

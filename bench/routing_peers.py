@@ -141,13 +141,14 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*")
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--waves", type=int, nargs="*", default=[1, 3], help="district days only")
     options = parser.parse_args()
     if options.suite == "districts":
         sizes = options.sizes or [200, 500, 1000, 2000]
         instances = []
         for size in sizes:
             seconds = options.seconds or (120.0 if size >= 2000 else 30.0)
-            for waves in (1, 3):
+            for waves in options.waves:
                 day = district_days.district_day(size, waves, options.seed)
                 instances.append((day, seconds, waves == 1))
     else:

@@ -187,15 +187,16 @@ def kitchen_plan(
     """Plan (and with --freeze, freeze) the production of a date and slot from its bookings."""
     from meals.production.commands import plan_command
 
+    settings = Settings.from_env()
     content = asyncio.run(
         plan_command(
-            Settings.from_env(),
+            settings,
             service_date=service_date.date(),
             slot=slot,
             sheet_format=sheet_format,
             sheet=sheet,
             freeze=freeze,
-            now=Clock().now(),
+            now=Clock(settings.frozen_now).now(),
         )
     )
     if output:
@@ -218,14 +219,15 @@ def routes_plan(service_date: datetime, slot: str, exclude_vans: tuple[str, ...]
     """Plan (or re-plan) the delivery routes of a date and slot and print the summary."""
     from meals.deliveries.commands import plan_command
 
+    settings = Settings.from_env()
     click.echo(
         asyncio.run(
             plan_command(
-                Settings.from_env(),
+                settings,
                 service_date=service_date.date(),
                 slot=slot,
                 exclude_vans=exclude_vans,
-                now=Clock().now(),
+                now=Clock(settings.frozen_now).now(),
             )
         ),
         nl=False,

@@ -3,12 +3,16 @@ the staff's; a walk-in from another site may still be booked at the counter."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from meals.bookings.models import Booking
 from meals.words import Role
 from seed.data import DEMO_PASSWORDS
-from tests.conftest import TODAY
+from tests.conftest import SHANGHAI, TODAY
 from tests.meals.helpers import canteen, count_bookings, login_as, meal, senior_at
 from tests.pages.helpers import page_login, submit, visible_text
+
+LUNCH_TIME = datetime(TODAY.year, TODAY.month, TODAY.day, 11, 45, tzinfo=SHANGHAI)
 
 
 async def _two_sites(db):
@@ -53,7 +57,8 @@ async def test_staff_cannot_price_another_sites_senior(client, db):
     assert own_quote.status_code == 200
 
 
-async def test_a_typed_card_of_another_sites_senior_names_nobody(client, db):
+async def test_a_typed_card_of_another_sites_senior_names_nobody(client, db, clock):
+    clock.set(LUNCH_TIME)  # check-in is open while lunch is served
     mine, _theirs, stranger = await _two_sites(db)
     response = await page_login(client, f"staff-{mine.code}", DEMO_PASSWORDS["staff"])
     assert response.status_code == 303

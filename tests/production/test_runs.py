@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -156,6 +157,7 @@ async def test_a_date_without_bookings_freezes_an_empty_plan(
     client: AsyncTestClient, db: Sessions
 ) -> None:
     await login_as(client, db, Role.KITCHEN)
-    run = await client.post("/api/v1/kitchen/runs", json={"service_date": "2027-01-04"})
+    empty_day = (TODAY + timedelta(days=3)).isoformat()  # no bookings seeded that far
+    run = await client.post("/api/v1/kitchen/runs", json={"service_date": empty_day})
     assert run.status_code == 201
     assert run.json()["total_portions"] == 0

@@ -30,7 +30,12 @@ from meals.errors import Forbidden, Invalid, NotAuthenticated, NotFound, TooMany
 from meals.settings import Settings
 from meals.words import Role
 
-_hasher = PasswordHasher()
+# argon2 at RFC 9106's low-memory cost (t=3, 64 MiB) on one lane: libargon2 runs a thread per
+# lane, so the default four lanes took both cores of a 2-core server for every check, and a
+# flood of wrong logins starved the event loop (bench/login_flood.py: /health p99 135 ms at
+# 20 logins/s with four lanes, 41 ms with one, two checks at a time). Existing hashes verify
+# with the lanes they were made with.
+_hasher = PasswordHasher(parallelism=1)
 LOGIN_LOCK_SEED = 17
 _password_checks: dict[int, CapacityLimiter] = {}
 

@@ -58,13 +58,6 @@ class PlannedTrip:
     visits: tuple[PlannedVisit, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class SearchOutcome:
-    trips: tuple[PlannedTrip, ...]
-    iterations: int
-    seconds: float
-
-
 def latest_start(stop: Stop, wave: int) -> int:
     """Latest service start at ``stop`` with food that left on ``wave``."""
     limit = stop.max_time_since_departure
@@ -85,7 +78,7 @@ def wave_copies(problem: Problem, allowed_waves: dict[int, tuple[int, ...]]) -> 
     return copies
 
 
-def _matrices(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+def matrices(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     durations = np.asarray(problem.travel.durations, dtype=np.int64)
     distances = np.asarray(problem.travel.distances, dtype=np.int64)
     return distances, durations
@@ -113,14 +106,18 @@ def _vehicle_key(problem: Problem, index: int) -> tuple[object, ...]:
 
 
 def build_data(
-    problem: Problem, copies: list[PlannedVisit], spare_vans: int = 0
+    problem: Problem,
+    copies: list[PlannedVisit],
+    matrices: tuple[np.ndarray, np.ndarray],
+    spare_vans: int = 0,
 ) -> tuple[pyvrp.ProblemData, list[list[int | None]]]:
     """PyVRP's problem data, and the van indices behind each vehicle type (in order).
 
     ``spare_vans``: as many more vans of each type as that, beyond the fleet, for the
-    search's first phase (see :func:`search`); their index is ``None``.
+    search's first phase (see :func:`search`); their index is ``None``. ``matrices``:
+    distances and durations as arrays (:func:`matrices`), made once for both phases.
     """
-    distances, durations = _matrices(problem)
+    distances, durations = matrices
     waves = problem.depot.departure_waves
     multi_trip = len(waves) > 1
     locations = [pyvrp.Location(0, 0, name="kitchen")] + [
@@ -358,7 +355,7 @@ def search(
     seed: int,
     iterations: int | None = None,
     first_phase_share: float = 0.5,
-) -> SearchOutcome:
+) -> tuple[PlannedTrip, ...]:
     """Search for the cheapest plan serving the most stops within ``time_limit`` seconds.
 
     ``allowed_waves`` maps each stop that can be served at all to the waves that can
@@ -375,18 +372,17 @@ def search(
     started = time.monotonic()
     copies = wave_copies(problem, allowed_waves)
     if not copies:
-        return SearchOutcome((), 0, 0.0)
+        return ()
     spare = max(len(problem.vehicles), 1)
-    wide, _ = build_data(problem, copies, spare_vans=spare)
+    arrays = matrices(problem)
+    wide, _ = build_data(problem, copies, arrays, spare_vans=spare)
     first_iterations = None if iterations is None else max(1, int(iterations * first_phase_share))
     first = _solve_quietly(wide, _stopping(time_limit * first_phase_share, first_iterations), seed)
-    data, vans = build_data(problem, copies)
+    data, vans = build_data(problem, copies, arrays)
     start = pyvrp.Solution(data, _fleet_routes(first.best, data, vans))
     second_iterations = None if iterations is None else max(1, iterations - first_iterations)
     second = _solve_quietly(
         data, _stopping(time_limit - (time.monotonic() - started), second_iterations), seed, start
     )
     best = second.best if second.best.is_feasible() or not start.is_feasible() else start
-    trips = _trips_of(problem, best, copies, vans)
-    iterations_made = first.num_iterations + second.num_iterations
-    return SearchOutcome(trips, iterations_made, time.monotonic() - started)
+    return _trips_of(problem, best, copies, vans)

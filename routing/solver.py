@@ -92,15 +92,15 @@ def solve(
         for stop, slot_indices in screening.allowed_slots.items()
     }
     reserve = time_limit * params.check_share
-    outcome = search(
+    trips = search(
         problem,
         allowed_waves,
         time_limit=_seconds_left(deadline) - reserve,
         seed=seed,
         iterations=params.solution_limit,
     )
-    if plan_breaks_rules(problem, outcome.trips) is None:
-        return plan_from_trips(problem, outcome.trips, screening.unserved)
+    if plan_breaks_rules(problem, trips) is None:
+        return plan_from_trips(problem, trips, screening.unserved)
     layout = _layout(problem, slots, screening)
     start_routes = _best_first_solution(problem, layout, screening, params, seed, deadline)
     routes = _improve(problem, layout, screening, params, seed, deadline, start_routes)

@@ -68,7 +68,7 @@ class DeliveryRules:
     solver_seconds: float
     last_mile_solver_seconds: float
     solver_seed: int
-    last_mile_walk_share: float = 0.7
+    last_mile_walk_share: float
 
     @property
     def in_van_limit(self) -> int:

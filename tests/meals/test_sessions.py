@@ -223,7 +223,7 @@ async def test_the_operator_sees_an_accounts_sessions_on_a_page_and_ends_them(cl
     page = found.headers["location"]
     listed = await client.get(page)
     assert listed.status_code == 200
-    assert listed.text.count("<tr><td>") == 1  # the kitchen's one session
+    assert listed.text.count("<li>登录时间") == 1  # the kitchen's one session
     assert "结束全部 1 个会话" in listed.text
     unknown = await client.get("/accounts/sessions?login=nobody-here")
     assert unknown.status_code == 404 and "nobody-here" in unknown.text

@@ -13,13 +13,13 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
 from sqlalchemy.exc import DBAPIError
 
+from meals.accounts.login_pages import AuthPages
 from meals.accounts.pages import AccountSessionPages
 from meals.board.api import BoardPages
+from meals.bookings.counter_pages import StaffPages
+from meals.bookings.senior_pages import SeniorPages
 from meals.callbacks.api import CallbackPages
 from meals.errors import DomainError
-from meals.pages.auth import AuthPages
-from meals.pages.senior import SeniorPages
-from meals.pages.staff import StaffPages
 from meals.pages.web import (
     CSRF_COOKIE,
     csrf_bound_to_session,

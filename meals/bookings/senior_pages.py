@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.service import Actor
 from meals.bookings import ratings
+from meals.bookings.page_views import bookings_overview, fulfilments_for, senior_week
 from meals.bookings.service import (
     BookingRequest,
     cancel_booking,
@@ -25,7 +26,6 @@ from meals.bookings.service import (
 from meals.errors import Invalid
 from meals.menus.models import MenuItem
 from meals.pages.i18n import N_
-from meals.pages.views import bookings_overview, fulfilments_for, senior_week
 from meals.pages.web import ACTING_SENIOR, flash, language_of, render, see_other
 from meals.seniors.models import Senior
 from meals.sites.models import Site, SiteSlot

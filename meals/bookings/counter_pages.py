@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meals import cards
 from meals.accounts.service import Actor
 from meals.bookings.checkin import check_in, local_today, record_walk_in
+from meals.bookings.page_views import current_slot, fulfilments_for, senior_week, today_lists
 from meals.bookings.service import BookingRequest, create_booking, get_senior
 from meals.errors import Conflict, Forbidden, NotFound
 from meals.menus.models import MenuItem
 from meals.pages.i18n import Language
-from meals.pages.views import current_slot, fulfilments_for, senior_week, today_lists
 from meals.pages.web import flash, language_of, render, see_other
 from meals.seniors.models import Senior
 from meals.seniors.service import get_senior_in_scope, list_seniors

@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic and create-all see the whole schema."""
 
 from meals.accounts.models import Account, FamilyBinding, LoginAttempt, StaffSite
+from meals.audit.models import AuditEntry
 from meals.bookings.corrections import BookingCorrection
 from meals.bookings.models import Booking
 from meals.bookings.ratings import MealRating
@@ -33,6 +34,7 @@ from meals.subsidies.models import FundingSource, SubsidyTier
 
 __all__ = [
     "Account",
+    "AuditEntry",
     "Base",
     "Booking",
     "BookingCorrection",

@@ -66,6 +66,30 @@ DISHES = {
     "xiaomi_zhou": ("小米粥", "Millet porridge", "soup", ["halal", "low_salt"], []),
 }
 
+# Nutrition per portion: code -> (energy kcal, protein g, fat g, carbohydrate g, sodium mg),
+# typical values for a canteen portion (China Food Composition Tables, rounded).
+NUTRITION = {
+    "hongshaorou": (330, 12.0, 28.0, 8.0, 620),
+    "tudou_niurou": (260, 18.0, 12.0, 18.0, 540),
+    "qingdun_yangrou": (230, 20.0, 15.0, 3.0, 380),
+    "gongbao_jiding": (280, 20.0, 17.0, 12.0, 650),
+    "qingzheng_yu": (160, 22.0, 6.0, 2.0, 360),
+    "dapanji": (300, 21.0, 16.0, 17.0, 700),
+    "fanqie_chaodan": (180, 10.0, 12.0, 8.0, 420),
+    "suanla_baicai": (70, 2.0, 4.0, 7.0, 380),
+    "qingchao_youmai": (60, 2.0, 4.0, 4.0, 260),
+    "tudousi": (150, 3.0, 7.0, 20.0, 400),
+    "xianggu_qingcai": (80, 3.0, 4.0, 8.0, 280),
+    "xihulu": (140, 8.0, 10.0, 6.0, 380),
+    "liangban_huanggua": (50, 1.0, 3.0, 5.0, 320),
+    "mifan": (230, 4.5, 0.5, 51.0, 5),
+    "mantou": (220, 7.0, 1.0, 45.0, 160),
+    "zalianmi": (220, 5.5, 1.2, 46.0, 5),
+    "zicai_tang": (50, 3.5, 2.5, 3.0, 420),
+    "donggua_tang": (30, 1.0, 1.0, 4.0, 300),
+    "xiaomi_zhou": (90, 2.5, 0.8, 18.0, 5),
+}
+
 # Two set meals a day (A and B); B is always 清真. (meat, vegetable, staple, soup), price fen.
 SET_MEALS_BY_WEEKDAY = [
     (

@@ -260,14 +260,24 @@ async def _seed_seniors(
     return ids, rows
 
 
+NUTRITION_FIELDS = ("energy_kcal", "protein_g", "fat_g", "carbohydrate_g", "sodium_mg")
+
+
 async def _seed_dishes(session: AsyncSession) -> dict[str, int]:
     codes = list(data.DISHES)
     ids = await _insert_with_ids(
         session,
         Dish,
         [
-            {"name": n, "name_en": e, "kind": k, "diet_tags": t, "allergens": a}
-            for n, e, k, t, a in data.DISHES.values()
+            {
+                "name": n,
+                "name_en": e,
+                "kind": k,
+                "diet_tags": t,
+                "allergens": a,
+                **dict(zip(NUTRITION_FIELDS, data.NUTRITION[code], strict=True)),
+            }
+            for code, (n, e, k, t, a) in data.DISHES.items()
         ],
     )
     return dict(zip(codes, ids, strict=True))

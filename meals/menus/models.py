@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.naming import conv
 
@@ -27,6 +36,12 @@ class Dish(Base):
     kind: Mapped[str] = mapped_column(String(20))
     diet_tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     allergens: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Nutrition per portion, from the recipe; None where not yet known.
+    energy_kcal: Mapped[int | None] = mapped_column(Integer)
+    protein_g: Mapped[float | None] = mapped_column(Float)
+    fat_g: Mapped[float | None] = mapped_column(Float)
+    carbohydrate_g: Mapped[float | None] = mapped_column(Float)
+    sodium_mg: Mapped[int | None] = mapped_column(Integer)
 
 
 class Menu(Base):

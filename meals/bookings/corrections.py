@@ -7,6 +7,7 @@ to a meal of a closed month counts in the next open month, as an adjustment.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -20,7 +21,7 @@ from meals.accounts.service import Actor
 from meals.bookings.models import Booking
 from meals.db import Base, begin_write
 from meals.errors import Conflict, Forbidden, Invalid, NotFound
-from meals.settlement.months import settle_month_for
+from meals.settlement.months import first_of_month, settle_month_for
 from meals.sites.models import Site
 from meals.words import BookingStatus, Fulfilment, Role, enum_column
 
@@ -153,6 +154,45 @@ async def correct_booking(
     await session.commit()
     await session.refresh(booking)
     return CorrectionOutcome(correction, booking)
+
+
+async def record_late_outcomes(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    booking_ids: Sequence[int],
+    service_date: date,
+    from_status: BookingStatus,
+    to_status: BookingStatus,
+    reason: str,
+    now: datetime,
+) -> list[BookingCorrection]:
+    """Keep an outcome recorded the ordinary way (a driver's confirmation) for meals of a month
+    already closed as corrections counted in the next open month, like any other correction.
+
+    Nothing is added while the meals' own month is open: their outcome counts there as it is.
+    Call inside the transaction that changes the bookings' status.
+    """
+    if not booking_ids:
+        return []
+    settle_month = await settle_month_for(session, service_date)
+    if settle_month == first_of_month(service_date):
+        return []
+    corrections = [
+        BookingCorrection(
+            booking_id=booking_id,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason[:REASON_MAX],
+            account_id=actor.account_id or None,
+            account_name=actor.display_name[:80],
+            corrected_at=now,
+            settle_month=settle_month,
+        )
+        for booking_id in booking_ids
+    ]
+    session.add_all(corrections)
+    return corrections
 
 
 async def corrections_of(session: AsyncSession, booking_id: int) -> list[BookingCorrection]:

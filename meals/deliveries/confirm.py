@@ -1,8 +1,9 @@
 """What drivers (and meal-point staff on foot) record at a stop: arrived, delivered, failed.
 
 Each action carries a key made by the page, so an action queued offline and sent twice is
-kept once and answered the same way. Delivered marks the stop's bookings delivered; a
-failed delivery to a senior at risk raises a welfare alert in the same transaction.
+kept once and answered the same way. Delivered marks the stop's bookings delivered (when their
+month is already closed for settlement, each change is kept as a correction counted in the next
+open month); a failed delivery to a senior at risk raises a welfare alert in the same transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.service import Actor
+from meals.bookings.corrections import record_late_outcomes
 from meals.bookings.models import Booking
 from meals.clock import within
 from meals.db import begin_write
@@ -107,6 +109,36 @@ def _plausible(acted_at: datetime, now: datetime, settings: Settings) -> bool:
     return settings.frozen_now is not None and within(acted_at, datetime.now(UTC), window)
 
 
+LATE_DELIVERY_REASON = "Delivery confirmed after its month was closed for settlement"
+
+
+async def _mark_delivered(
+    session: AsyncSession,
+    actor: Actor,
+    stop: RouteStop,
+    plan: RoutePlanRecord,
+    acted_at: datetime,
+    now: datetime,
+) -> None:
+    changed = await session.scalars(
+        update(Booking)
+        .where(Booking.id.in_(stop.booking_ids), Booking.status == BookingStatus.BOOKED)
+        .values(status=BookingStatus.DELIVERED, served_at=acted_at, updated_at=now)
+        .returning(Booking.id)
+        .execution_options(synchronize_session=False)
+    )
+    await record_late_outcomes(
+        session,
+        actor=actor,
+        booking_ids=list(changed),
+        service_date=plan.service_date,
+        from_status=BookingStatus.BOOKED,
+        to_status=BookingStatus.DELIVERED,
+        reason=LATE_DELIVERY_REASON,
+        now=now,
+    )
+
+
 async def record_action(
     session: AsyncSession,
     *,
@@ -152,11 +184,7 @@ async def record_action(
         stop.completed_at = acted_at
     alert: WelfareAlert | None = None
     if request.action is DriverAction.DELIVERED and stop.kind is not StopKind.SITE_DROP:
-        await session.execute(
-            update(Booking)
-            .where(Booking.id.in_(stop.booking_ids), Booking.status == BookingStatus.BOOKED)
-            .values(status=BookingStatus.DELIVERED, served_at=acted_at, updated_at=now)
-        )
+        await _mark_delivered(session, actor, stop, plan, acted_at, now)
     if request.action is DriverAction.FAILED:
         stop.failure_reason = request.failure_reason
         stop.failure_note = request.note

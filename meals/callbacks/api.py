@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -23,12 +24,16 @@ from meals.web import (
     MonthQuery,
     Now,
     OptionalQueryId,
+    PageLimit,
+    PageOffset,
     PathId,
     allow,
 )
 from meals.words import Role
 
 RECORDERS = (Role.ADMIN, Role.SITE_STAFF)
+API_PAGE = 100
+PAGE_LINES = 50
 
 
 class CallRecord(msgspec.Struct, forbid_unknown_fields=True):
@@ -42,6 +47,8 @@ class CallForm(msgspec.Struct):
     score: str = ""
     remarks: Annotated[str, msgspec.Meta(max_length=REMARKS_MAX)] = ""
     month: str = ""
+    site: str = ""
+    offset: str = ""
 
 
 class CallbackView(msgspec.Struct):
@@ -79,6 +86,18 @@ class CallbackView(msgspec.Struct):
         )
 
 
+class CallbackListOut(msgspec.Struct):
+    """One page of a month's list, with the totals of the whole list."""
+
+    month: str
+    total: int
+    called: int
+    reached: int
+    limit: int
+    offset: int
+    callbacks: list[CallbackView]
+
+
 class CallbackApi(Controller):
     path = "/api/v1/callbacks"
     tags = ["callbacks"]  # noqa: RUF012
@@ -105,7 +124,7 @@ class CallbackApi(Controller):
     @get(
         "/{month:str}",
         guards=[allow(*service.READERS)],
-        summary="A month's callback list (staff: their sites only)",
+        summary="A month's callback list, a page at a time (staff: their sites only)",
     )
     async def month(
         self,
@@ -113,11 +132,27 @@ class CallbackApi(Controller):
         actor: CurrentActor,
         month: MonthPath,
         site_id: OptionalQueryId = None,
-    ) -> list[CallbackView]:
-        lines = await service.callback_list(
-            db_session, actor=actor, month_start=parse_month(month), site_id=site_id
+        limit: PageLimit = API_PAGE,
+        offset: PageOffset = 0,
+    ) -> CallbackListOut:
+        month_start = parse_month(month)
+        page = await service.callback_page(
+            db_session,
+            actor=actor,
+            month_start=month_start,
+            site_id=site_id,
+            limit=limit,
+            offset=offset,
         )
-        return [CallbackView.of(line) for line in lines]
+        return CallbackListOut(
+            month=month_label(month_start),
+            total=page.total,
+            called=page.called,
+            reached=page.reached,
+            limit=page.limit,
+            offset=page.offset,
+            callbacks=[CallbackView.of(line) for line in page.lines],
+        )
 
     @get(
         "/{month:str}/summary",
@@ -160,6 +195,18 @@ class CallbackApi(Controller):
         return {"id": callback.id, "reached": callback.reached, "score": callback.score}
 
 
+def _back_to_list(form: CallForm) -> str | None:
+    """The list page the call was recorded from: its month, site and page."""
+    if not form.month:
+        return None
+    query = {"month": month_label(parse_month(form.month))}
+    if form.site.isdigit():
+        query["site"] = form.site
+    if form.offset.isdigit() and int(form.offset) > 0:
+        query["offset"] = form.offset
+    return f"/callbacks?{urlencode(query)}"
+
+
 class CallbackPages(Controller):
     path = "/callbacks"
     include_in_schema = False
@@ -174,10 +221,16 @@ class CallbackPages(Controller):
         settings: AppSettings,
         month: MonthQuery = None,
         site: OptionalQueryId = None,
+        offset: PageOffset = 0,
     ) -> Template:
         month_start = month_or_last(month, settings.district_today(now))
-        lines = await service.callback_list(
-            db_session, actor=actor, month_start=month_start, site_id=site
+        page = await service.callback_page(
+            db_session,
+            actor=actor,
+            month_start=month_start,
+            site_id=site,
+            limit=PAGE_LINES,
+            offset=offset,
         )
         summary = await service.month_summary(
             db_session,
@@ -189,10 +242,11 @@ class CallbackPages(Controller):
             request,
             "callbacks.html",
             month=month_label(month_start),
-            lines=lines,
+            page=page,
+            query={"month": month_label(month_start), **({"site": site} if site else {})},
             summary=summary,
             site=site,
-            may_draw=actor.role is Role.ADMIN and not lines and site is None,
+            may_draw=actor.role is Role.ADMIN and page.total == 0 and site is None,
             may_record=actor.role in RECORDERS,
             share_percent=round(settings.callback_share * 100),
             low_rating=settings.callback_low_rating,
@@ -230,7 +284,7 @@ class CallbackPages(Controller):
         now: Now,
         callback_id: PathId,
     ) -> Redirect:
-        back = f"/callbacks?month={month_label(parse_month(data.month))}" if data.month else None
+        back = _back_to_list(data)
         reached = data.reached == "yes"
         score = int(data.score) if data.score.isdigit() else None
         await service.record_call(

@@ -221,23 +221,66 @@ class CallbackLine:
     site_name: str
 
 
-async def callback_list(
-    session: AsyncSession, *, actor: Actor, month_start: date, site_id: int | None = None
-) -> list[CallbackLine]:
+@dataclass(frozen=True, slots=True)
+class CallbackPage:
+    """One page of a month's list, with the totals of the whole list it was cut from."""
+
+    total: int
+    called: int
+    reached: int
+    limit: int
+    offset: int
+    lines: list[CallbackLine]
+
+
+def _list_filter(actor: Actor, month_start: date, site_id: int | None) -> list:
+    conditions = [SatisfactionCallback.month_start == month_start]
+    scope = _scope(actor)
+    if scope is not None:
+        conditions.append(scope)
+    if site_id is not None:
+        conditions.append(SatisfactionCallback.site_id == site_id)
+    return conditions
+
+
+async def callback_page(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    month_start: date,
+    site_id: int | None = None,
+    limit: int,
+    offset: int = 0,
+) -> CallbackPage:
+    """A page of the month's list (by site, the calls still to make first) and its totals."""
     _ensure_reader(actor)
-    query = (
+    conditions = _list_filter(actor, month_start, site_id)
+    total, called, reached = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count(SatisfactionCallback.called_at),
+                func.count().filter(SatisfactionCallback.reached.is_(True)),
+            ).where(*conditions)
+        )
+    ).one()
+    rows = await session.execute(
         select(SatisfactionCallback, Senior.name, Senior.phone, Site.name)
         .join(Senior, Senior.id == SatisfactionCallback.senior_id)
         .join(Site, Site.id == SatisfactionCallback.site_id)
-        .where(SatisfactionCallback.month_start == month_start)
+        .where(*conditions)
         .order_by(Site.code, SatisfactionCallback.called_at.is_not(None), Senior.id)
+        .limit(limit)
+        .offset(offset)
     )
-    scope = _scope(actor)
-    if scope is not None:
-        query = query.where(scope)
-    if site_id is not None:
-        query = query.where(SatisfactionCallback.site_id == site_id)
-    return [CallbackLine(*row) for row in await session.execute(query)]
+    return CallbackPage(
+        total=total,
+        called=called,
+        reached=reached,
+        limit=limit,
+        offset=offset,
+        lines=[CallbackLine(*row) for row in rows],
+    )
 
 
 async def record_call(

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from meals.bookings.models import Booking
 from meals.bookings.ratings import MealRating
+from meals.callbacks.api import PAGE_LINES
 from meals.callbacks.service import stratum_of
 from meals.deliveries.models import RoutePlanRecord, RouteStop, StopStatus
 from meals.seniors.models import Senior
@@ -69,11 +70,22 @@ async def must_call(db) -> tuple[set[int], set[int]]:
     return low, failed
 
 
+async def every_callback(client, month: str = "2026-10", **params) -> list[dict]:
+    """The whole list, read a page at a time."""
+    lines: list[dict] = []
+    while True:
+        query = {"limit": 40, "offset": len(lines), **params}
+        page = (await client.get(f"/api/v1/callbacks/{month}", params=query)).json()
+        lines += page["callbacks"]
+        if len(lines) >= page["total"] or not page["callbacks"]:
+            return lines
+
+
 async def _draw_and_check(client, db, share: float) -> list[dict]:
     await login_as(client, db, Role.ADMIN)
     drawn = await client.post("/api/v1/callbacks/2026-10/draw")
     assert drawn.status_code == 201, drawn.text
-    listed = (await client.get("/api/v1/callbacks/2026-10")).json()
+    listed = await every_callback(client)
     assert len(listed) == drawn.json()["drawn"]
     eaters = await october_eaters(db)
     sampled: dict[int, Counter] = defaultdict(Counter)
@@ -117,12 +129,12 @@ async def test_a_larger_share_draws_more(client, db, history, app):
 async def test_staff_record_their_sites_calls_and_civil_affairs_reads(client, db, history):
     await login_as(client, db, Role.ADMIN)
     await client.post("/api/v1/callbacks/2026-10/draw")
-    listed = (await client.get("/api/v1/callbacks/2026-10")).json()
+    listed = await every_callback(client)
     first = listed[0]
     other = next(line for line in listed if line["site_id"] != first["site_id"])
     await login_as(client, db, Role.SITE_STAFF, site_id=first["site_id"])
 
-    mine = (await client.get("/api/v1/callbacks/2026-10")).json()
+    mine = await every_callback(client)
     no_score = await client.post(f"/api/v1/callbacks/calls/{first['id']}", json={"reached": True})
     recorded = await client.post(
         f"/api/v1/callbacks/calls/{first['id']}",
@@ -153,7 +165,7 @@ async def test_the_callbacks_page_draws_and_records_without_javascript(client, d
     await login_as(client, db, Role.ADMIN)
     page = visible_text((await client.get("/callbacks?month=2026-10")).text)
     drawn = await submit(client, "/callbacks?month=2026-10", "/callbacks/2026-10/draw", {})
-    listed = (await client.get("/api/v1/callbacks/2026-10")).json()
+    listed = await every_callback(client)
     first = listed[0]
     recorded = await submit(
         client,
@@ -171,3 +183,50 @@ async def test_the_callbacks_page_draws_and_records_without_javascript(client, d
     assert "回访已记录。" in after and "未联系上 · 电话无人接听" in after
     assert f"回访名单 ({len(listed)})" in after
     assert "抽取 2026-10 回访名单" not in after
+
+
+async def test_the_list_pages_with_totals_of_the_whole_list(client, db, history, app):
+    from tests.pages.helpers import submit, visible_text
+
+    # everyone who ate is drawn, so the list runs over several pages
+    app.state.settings = replace(app.state.settings, callback_share=1.0)
+    await login_as(client, db, Role.ADMIN)
+    drawn = (await client.post("/api/v1/callbacks/2026-10/draw")).json()["drawn"]
+    first_page = (await client.get("/api/v1/callbacks/2026-10", params={"limit": 30})).json()
+    whole = await every_callback(client)
+    assert drawn > 2 * PAGE_LINES
+    assert (first_page["total"], first_page["called"], first_page["reached"]) == (drawn, 0, 0)
+    assert (first_page["limit"], first_page["offset"]) == (30, 0)
+    assert [line["id"] for line in first_page["callbacks"]] == [line["id"] for line in whole[:30]]
+    assert len({line["id"] for line in whole}) == len(whole) == drawn
+    site_id = whole[0]["site_id"]
+    one_site = await every_callback(client, site_id=site_id)
+    assert {line["id"] for line in one_site} == {
+        line["id"] for line in whole if line["site_id"] == site_id
+    }
+
+    # the second page of the page: its lines, links both ways, totals of the whole list
+    second = await client.get("/callbacks", params={"month": "2026-10", "offset": PAGE_LINES})
+    shown = visible_text(second.text)
+    on_second = whole[PAGE_LINES : 2 * PAGE_LINES]
+    assert all(line["senior_name"] in shown for line in on_second)
+    assert f"回访名单 ({drawn})" in shown
+    assert f"共 {drawn} 人，已回访 0 人，联系上 0 人。" in shown
+    assert f"本页为第 {PAGE_LINES + 1}–{2 * PAGE_LINES} 人。" in shown
+    assert "offset=0" in second.text and f"offset={2 * PAGE_LINES}" in second.text
+
+    # a call recorded from the second page comes back to it, and counts in the totals
+    target = on_second[0]
+    recorded = await submit(
+        client,
+        f"/callbacks?month=2026-10&offset={PAGE_LINES}",
+        f"/callbacks/calls/{target['id']}",
+        {"month": "2026-10", "offset": PAGE_LINES, "reached": "yes", "score": 5, "remarks": ""},
+    )
+    assert recorded.status_code == 303
+    assert recorded.headers["location"] == f"/callbacks?month=2026-10&offset={PAGE_LINES}"
+    after = (await client.get("/api/v1/callbacks/2026-10", params={"limit": 1})).json()
+    assert (after["total"], after["called"], after["reached"]) == (drawn, 1, 1)
+    last = await client.get("/callbacks", params={"month": "2026-10", "offset": drawn - 1})
+    assert f"本页为第 {drawn}–{drawn} 人。" in visible_text(last.text)
+    assert "往后" not in visible_text(last.text)

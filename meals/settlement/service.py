@@ -13,11 +13,11 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Any, NamedTuple
 
-from sqlalchemy import String, case, cast, insert, select, type_coerce
+from sqlalchemy import String, case, cast, extract, func, insert, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.service import Actor
@@ -402,66 +402,55 @@ async def _compute(session: AsyncSession, month_start: date, settings: Settings)
 async def _live_groups(
     session: AsyncSession, month_start: date, strata: _Strata
 ) -> tuple[Counter[GroupKey], Counter[StrataKey]]:
-    """The month's bookings counted into groups, read as plain values.
+    """The month's bookings counted by the database, then tallied here.
 
-    A month holds ~100,000 bookings but few distinct breakdowns, dates and seniors' profiles:
-    each is decoded once (the breakdown's JSON text is kept as text and parsed per distinct
-    value) instead of once per booking.
+    A month holds ~100,000 bookings but few kinds of them: the database counts the bookings
+    alike in everything the money depends on (site, outcome, fulfilment, price, breakdown),
+    and the meals served per site, senior and side of the senior's birthday (which with the
+    senior fixes their age band and categories that month). Each distinct breakdown is decoded
+    once here.
     """
     start, end = _month_range(month_start)
-    seniors = {
-        senior_id: (born, (born.month, born.day), tuple(categories or ()))
-        for senior_id, born, categories in await session.execute(
-            select(Senior.id, Senior.birth_date, Senior.categories).where(
-                Senior.id.in_(
-                    select(Booking.senior_id).where(
-                        Booking.service_date >= start, Booking.service_date < end
-                    )
-                )
-            )
-        )
-    }
-    result = await session.execute(
-        select(
-            Booking.site_id,
-            Booking.senior_id,
-            type_coerce(Booking.service_date, String),
-            type_coerce(Booking.fulfilment, String),
-            type_coerce(Booking.status, String),
-            Booking.price_fen,
-            cast(Booking.subsidy_breakdown, String),
-        ).where(
-            Booking.service_date >= start,
-            Booking.service_date < end,
-            Booking.status != BookingStatus.CANCELLED,
-        )
+    in_month = (
+        Booking.service_date >= start,
+        Booking.service_date < end,
+        Booking.status != BookingStatus.CANCELLED,
     )
-    days: dict[Any, tuple[date, tuple[int, int]]] = {}
+    alike = (
+        Booking.site_id,
+        type_coerce(Booking.fulfilment, String),
+        type_coerce(Booking.status, String),
+        Booking.price_fen,
+        cast(Booking.subsidy_breakdown, String),
+    )
     lines: dict[str, tuple[tuple[str, int], ...]] = {}
-    # Within one month a senior's age (so band and 高龄) depends only on whether their birthday
-    # has passed this year: one answer per senior and side of the birthday.
-    senior_strata: dict[tuple[int, bool], tuple[str, tuple[str, ...]]] = {}
     outcomes = {status.value: outcome_of(status) for status in BookingStatus}
     groups: Counter[GroupKey] = Counter()
-    served: Counter[StrataKey] = Counter()
-    for site_id, senior_id, day_text, mode, status, price, breakdown in result:
-        known_day = days.get(day_text)
-        if known_day is None:
-            day = _as_date(day_text)
-            known_day = days[day_text] = (day, (day.month, day.day))
+    counted = await session.execute(select(*alike, func.count()).where(*in_month).group_by(*alike))
+    for site_id, mode, status, price, breakdown, n in counted:
         parsed = lines.get(breakdown)
         if parsed is None:
             parsed = lines[breakdown] = _lines(_as_json(breakdown))
-        outcome = outcomes[status]
-        groups[GroupKey(site_id, outcome, mode, price, parsed)] += 1
-        if outcome != SERVED:
-            continue
-        born, birthday, stored = seniors[senior_id]
-        side = (senior_id, known_day[1] >= birthday)
-        found = senior_strata.get(side)
-        if found is None:
-            found = senior_strata[side] = strata.of(born, known_day[0], stored)
-        served[StrataKey(site_id, *found)] += 1
+        groups[GroupKey(site_id, outcomes[status], mode, price, parsed)] += n
+
+    # Every day of the month shares its month, so a senior's birthday has passed on a day
+    # when the birthday's (month, day) is at most (this month, that day).
+    birthday_passed = extract("month", Senior.birth_date) * 100 + extract(
+        "day", Senior.birth_date
+    ) <= month_start.month * 100 + extract("day", Booking.service_date)
+    eaters = (Booking.site_id, Senior.birth_date, cast(Senior.categories, String), birthday_passed)
+    # A day on each side of any birthday in the month: ages are the same on all days of a side.
+    side_day = {False: start, True: end - timedelta(days=1)}
+    served: Counter[StrataKey] = Counter()
+    eaten = await session.execute(
+        select(*eaters, func.count())
+        .join(Senior, Senior.id == Booking.senior_id)
+        .where(*in_month, Booking.status.in_(list(SERVED_STATUSES)))
+        .group_by(Booking.site_id, Booking.senior_id, *eaters[1:])
+    )
+    for site_id, born, categories, passed, n in eaten:
+        found = strata.of(_as_date(born), side_day[bool(passed)], _as_json(categories))
+        served[StrataKey(site_id, *found)] += n
     return groups, served
 
 

@@ -6,6 +6,8 @@ OSRM_DIR := $(VENV)/osrm-bindings
 OSRM_VERSION := 26.10.0
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The suite runs on this many processes (pytest-xdist; each has its own databases); 0 = one.
+TEST_WORKERS ?= 2
 
 .PHONY: run test
 
@@ -30,4 +32,5 @@ run: $(VENV)/.installed
 	$(BIN)/warmmeal serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed $(OSRM_DIR)/.installed
-	WARMMEAL_OSRM_BIN=$(CURDIR)/$(OSRM_DIR)/osrm/bin $(BIN)/python -m pytest $(PYTEST_ARGS)
+	WARMMEAL_OSRM_BIN=$(CURDIR)/$(OSRM_DIR)/osrm/bin $(BIN)/python -m pytest \
+		-n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)

@@ -2,6 +2,11 @@
 
 Set WARMMEAL_TEST_DATABASE_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test) to run
 every database test on PostgreSQL too; without it those cases skip with that reason.
+
+Each test gets a fresh copy of a template seeded once per session (and per pytest-xdist worker:
+every worker has its own temporary folder, and every PostgreSQL database a test makes has a
+name of its own). Settlement and callback tests copy a second
+template with past days of outcomes added (`history_database`).
 """
 
 from __future__ import annotations
@@ -103,16 +108,60 @@ def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+async def _add_history(settings: Settings) -> None:
+    from seed.history import seed_history
+
+    engine = create_engine(settings)
+    try:
+        async with session_scope(create_sessionmaker(engine)) as session:
+            await seed_history(session, seed=SEED, today=TODAY, days=HISTORY_DAYS, now=NOW)
+    finally:
+        await engine.dispose()
+
+
+# From 2026-09-30 to 2026-11-22: the whole of October, and November up to the tests' today.
+HISTORY_DAYS = 54
+
+
+@pytest.fixture(scope="session")
+def sqlite_history_template(sqlite_template: Path, tmp_path_factory) -> Path:
+    """The seeded district with its past days filled in (seed demo --history-days)."""
+    folder = tmp_path_factory.mktemp("sqlite-history")
+    path = folder / "history.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    asyncio.run(_add_history(settings_for(f"sqlite+aiosqlite:///{path}", folder)))
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_history_template(
+    pg_template: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    base, template_name = pg_template
+    name = f"warmmeal_hist_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(base, f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_add_history(settings_for(url, tmp_path_factory.mktemp("pg-history"))))
+    yield base, name
+    asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @contextlib.contextmanager
-def fresh_database(request: pytest.FixtureRequest, backend: str, folder: Path) -> Iterator[str]:
-    """A fresh copy of the seeded demo district on `backend`; dropped afterwards."""
+def fresh_database(
+    request: pytest.FixtureRequest, backend: str, folder: Path, *, history: bool = False
+) -> Iterator[str]:
+    """A fresh copy of the seeded demo district on `backend` (with `history`, its past days
+    filled in too); dropped afterwards."""
+    suffix = "_history_template" if history else "_template"
     if backend == "sqlite":
-        template = request.getfixturevalue("sqlite_template")
+        template = request.getfixturevalue("sqlite" + suffix)
         path = folder / "warmmeal.sqlite3"
         shutil.copyfile(template, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
-    base, template_name = request.getfixturevalue("pg_template")
+    base, template_name = request.getfixturevalue("pg" + suffix)
     name = f"warmmeal_t_{uuid.uuid4().hex[:10]}"
     asyncio.run(_admin(base, f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
     try:
@@ -125,6 +174,14 @@ def fresh_database(request: pytest.FixtureRequest, backend: str, folder: Path) -
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh copy of the seeded demo district for one test."""
     with fresh_database(request, request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def history_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh copy of the district with its past days of outcomes, for one test (settlement
+    and callback tests use it as their `database_url`)."""
+    with fresh_database(request, request.param, tmp_path, history=True) as url:
         yield url
 
 

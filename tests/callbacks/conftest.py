@@ -1,3 +1,3 @@
 """Callback tests use the district with past days of outcomes, as settlement's do."""
 
-from tests.settlement.conftest import history  # noqa: F401
+from tests.settlement.conftest import database_url, history  # noqa: F401

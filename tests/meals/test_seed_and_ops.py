@@ -6,11 +6,13 @@ import asyncio
 import os
 import subprocess
 import sys
+import uuid
 from collections import Counter
 
 import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from meals import migrate
 from meals.app import create_app
@@ -81,19 +83,22 @@ async def test_seed_is_deterministic_for_a_seed(tmp_path):
     "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
 def test_migrations_go_down_and_up_again(request, tmp_path, backend):
-
     if backend == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}"
-    else:
-        import asyncio
+        migrate_down_and_up(settings_for(url, tmp_path))
+        return
+    base = _pg_url()
+    # a name of its own: other runs (xdist workers, other checkouts) share the server
+    name = f"warmmeal_migrations_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(base, f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(base).set(database=name).render_as_string(False)
+        migrate_down_and_up(settings_for(url, tmp_path))
+    finally:
+        asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
-        from sqlalchemy.engine import make_url
 
-        base = _pg_url()
-        asyncio.run(_admin(base, 'DROP DATABASE IF EXISTS "warmmeal_migrations"'))
-        asyncio.run(_admin(base, 'CREATE DATABASE "warmmeal_migrations"'))
-        url = make_url(base).set(database="warmmeal_migrations").render_as_string(False)
-    settings = settings_for(url, tmp_path)
+def migrate_down_and_up(settings: Settings) -> None:
     migrate.upgrade(settings)
     migrate.downgrade(settings, "base")
     migrate.upgrade(settings)

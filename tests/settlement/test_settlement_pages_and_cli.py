@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import os
@@ -14,10 +13,9 @@ from pypdf import PdfReader
 
 from meals.pages.i18n import Language
 from meals.words import Role
-from tests.conftest import TEST_SECRET, settings_for
+from tests.conftest import TEST_SECRET
 from tests.meals.helpers import login_as
 from tests.pages.helpers import csrf_token, submit, visible_text
-from tests.settlement.conftest import add_history
 
 CHINESE = Language("zh_CN")
 
@@ -99,7 +97,6 @@ async def test_the_pdf_summary_and_xlsx_carry_the_months_totals(client, db, hist
 
 
 def test_cli_settlement_month_json_csv_and_xlsx(tmp_path, database_url):
-    asyncio.run(add_history(settings_for(database_url, tmp_path)))
     env = {
         **os.environ,
         "WARMMEAL_DATABASE_URL": database_url,

@@ -438,24 +438,20 @@ async def _live_groups(
     birthday_passed = extract("month", Senior.birth_date) * 100 + extract(
         "day", Senior.birth_date
     ) <= month_start.month * 100 + extract("day", Booking.service_date)
-    eaters = (Booking.site_id, Senior.birth_date, cast(Senior.categories, String), birthday_passed)
     # A day on each side of any birthday in the month: ages are the same on all days of a side.
     side_day = {False: start, True: end - timedelta(days=1)}
     served: Counter[StrataKey] = Counter()
+    # Grouped by the senior's primary key, their other columns are read once per group.
     eaten = await session.execute(
-        select(*eaters, func.count())
+        select(Booking.site_id, Senior.birth_date, Senior.categories, birthday_passed, func.count())
         .join(Senior, Senior.id == Booking.senior_id)
         .where(*in_month, Booking.status.in_(list(SERVED_STATUSES)))
-        .group_by(Booking.site_id, Booking.senior_id, *eaters[1:])
+        .group_by(Booking.site_id, Senior.id, birthday_passed)
     )
     for site_id, born, categories, passed, n in eaten:
-        found = strata.of(_as_date(born), side_day[bool(passed)], _as_json(categories))
+        found = strata.of(born, side_day[bool(passed)], categories)
         served[StrataKey(site_id, *found)] += n
     return groups, served
-
-
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def _as_json(value: Any) -> list[dict]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -55,9 +57,11 @@ async def test_demo_district_shape(db):
     assert min(prices) >= 0
 
 
-async def _seed_into(path, seed):
+async def _seed_into(path, seed, migrated):
+    """Seed a copy of the `migrated` empty database (migrations run once, not per seed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(migrated, path)
     settings = settings_for(f"sqlite+aiosqlite:///{path}", path.parent)
-    await asyncio.to_thread(migrate.upgrade, settings)
     engine = create_engine(settings)
     async with session_scope(create_sessionmaker(engine)) as session:
         await demo.seed_demo(session, seed=seed, seniors=40, today=TODAY, now=NOW, menu_days=1)
@@ -72,9 +76,14 @@ async def _seed_into(path, seed):
 
 
 async def test_seed_is_deterministic_for_a_seed(tmp_path):
-    first = await _seed_into(tmp_path / "a" / "one.sqlite3", seed=3)
-    again = await _seed_into(tmp_path / "b" / "two.sqlite3", seed=3)
-    other = await _seed_into(tmp_path / "c" / "three.sqlite3", seed=4)
+    migrated = tmp_path / "empty.sqlite3"
+    settings = settings_for(f"sqlite+aiosqlite:///{migrated}", tmp_path)
+    await asyncio.to_thread(migrate.upgrade, settings)
+    with sqlite3.connect(migrated) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    first = await _seed_into(tmp_path / "a" / "one.sqlite3", 3, migrated)
+    again = await _seed_into(tmp_path / "b" / "two.sqlite3", 3, migrated)
+    other = await _seed_into(tmp_path / "c" / "three.sqlite3", 4, migrated)
     assert first == again
     assert first != other
 

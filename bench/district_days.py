@@ -44,13 +44,41 @@ DETOUR = 1.3
 HOMES_PER_SITE = 14
 
 
-def district_day(stops: int, waves: int, seed: int) -> dict:
-    """A generated day of about ``stops`` stops, one or three waves."""
+@dataclass(frozen=True)
+class Shape:
+    """What a district looks like; the defaults are the demo's shape (seed 1 in the doc).
+
+    ``homes_per_site``: homes around each site; ``spread``: the district's radius as a
+    multiple of the default; ``stops_per_van``: the fleet is the stops over this (one
+    wave) or over ``stops_per_van_multi_trip`` (three waves).
+    """
+
+    homes_per_site: int = HOMES_PER_SITE
+    spread: float = 1.0
+    stops_per_van: float = 7.0
+    stops_per_van_multi_trip: float = 12.0
+
+    def label(self) -> str:
+        if self == Shape():
+            return ""
+        return (
+            f"-h{self.homes_per_site}-x{self.spread:g}"
+            f"-v{self.stops_per_van:g}-{self.stops_per_van_multi_trip:g}"
+        )
+
+
+def district_day(stops: int, waves: int, seed: int, shape: Shape | None = None) -> dict:
+    """A generated day of about ``stops`` stops, one or three waves.
+
+    Any ``seed`` (and ``shape``) gives a day that is in no repository: the router is
+    measured on such unseen days too (``bench/routing_peers.py districts --seed N``).
+    """
+    shape = shape or Shape()
     # The same draw whatever the waves: a three-wave day is the one-wave day with more
     # departures (and its own fleet), so the two can be compared.
     rng = random.Random(seed * 7919 + stops * 31 + 1)
-    site_count = max(2, round(stops / (HOMES_PER_SITE + 1)))
-    radius = 2_500 + 350 * math.sqrt(stops)
+    site_count = max(2, round(stops / (shape.homes_per_site + 1)))
+    radius = (2_500 + 350 * math.sqrt(stops)) * shape.spread
     kitchen = (rng.uniform(-0.2, 0.2) * radius, rng.uniform(-0.2, 0.2) * radius)
     points = [kitchen]
     raw_stops = []
@@ -86,9 +114,11 @@ def district_day(stops: int, waves: int, seed: int) -> dict:
         )
     distances = [[round(DETOUR * math.dist(a, b)) for b in points] for a in points]
     durations = [[round(d / SPEED_M_PER_S) for d in row] for row in distances]
-    fleet = math.ceil(stops / (7 if waves == 1 else 12))
+    fleet = math.ceil(
+        stops / (shape.stops_per_van if waves == 1 else shape.stops_per_van_multi_trip)
+    )
     return {
-        "name": f"district-{stops}-{waves}w-s{seed}",
+        "name": f"district-{stops}-{waves}w-s{seed}{shape.label()}",
         "waves": list(ONE_WAVE if waves == 1 else THREE_WAVES),
         "reload": RELOAD,
         "food_limit": rng.randint(100, 120) * MINUTE,

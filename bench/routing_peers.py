@@ -89,7 +89,11 @@ def run(python: str, solver: str, path: Path, seconds: float) -> dict | None:
     return json.loads(done.stdout)
 
 
-def compare(instances: list[tuple[dict, float, bool]], peer_python: str | None) -> None:
+def compare(
+    instances: list[tuple[dict, float, bool]],
+    peer_python: str | None,
+    chosen: list[str] | None = None,
+) -> None:
     print(
         "| instance | stops | fleet | solver | served | vans | trips "
         "| distance (km; Homberger: units) | cost vs PyVRP | check | s |"
@@ -102,6 +106,7 @@ def compare(instances: list[tuple[dict, float, bool]], peer_python: str | None) 
             solvers = [(sys.executable, "warmmeal")]
             if with_peers and peer_python:
                 solvers = [(peer_python, "pyvrp"), *solvers, (peer_python, "vroom")]
+            solvers = [pair for pair in solvers if chosen is None or pair[1] in chosen]
             reference = None
             for python, solver in solvers:
                 answer = run(python, solver, path, seconds)
@@ -142,6 +147,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--waves", type=int, nargs="*", default=[1, 3], help="district days only")
+    parser.add_argument("--homes-per-site", type=int, default=district_days.HOMES_PER_SITE)
+    parser.add_argument("--spread", type=float, default=1.0, help="district radius factor")
+    parser.add_argument("--stops-per-van", type=float, default=7.0, help="one-wave fleet")
+    parser.add_argument("--stops-per-van-multi-trip", type=float, default=12.0)
+    parser.add_argument("--instances", nargs="*", help="Homberger: only these (e.g. RC2_4_1)")
+    parser.add_argument(
+        "--solvers", nargs="*", default=["pyvrp", "warmmeal", "vroom"], help="which to run"
+    )
     options = parser.parse_args()
     if options.suite == "districts":
         sizes = options.sizes or [200, 500, 1000, 2000]
@@ -149,7 +162,13 @@ def main() -> None:
         for size in sizes:
             seconds = options.seconds or (120.0 if size >= 2000 else 30.0)
             for waves in options.waves:
-                day = district_days.district_day(size, waves, options.seed)
+                shape = district_days.Shape(
+                    options.homes_per_site,
+                    options.spread,
+                    options.stops_per_van,
+                    options.stops_per_van_multi_trip,
+                )
+                day = district_days.district_day(size, waves, options.seed, shape)
                 instances.append((day, seconds, waves == 1))
     else:
         sizes = options.sizes or [400, 1000]
@@ -158,8 +177,9 @@ def main() -> None:
             (homberger_instance(path), options.seconds or 60.0, True)
             for size in sizes
             for path in sorted((SHARED / folders[size]).glob("*.txt"))
+            if not options.instances or path.stem in options.instances
         ]
-    compare(instances, options.peer_python)
+    compare(instances, options.peer_python, options.solvers)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ limit of its own wave (not only of the trip's departure).
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from dataclasses import dataclass
@@ -39,7 +40,17 @@ from routing.model import Objective, Problem, Stop
 KITCHEN_DEPOT = 0
 RELOAD_DEPOT = 1
 PRIZE_FACTOR = 10
-PENALTY_CAP_PER_PRIZE = 100
+TIGHT_FLEET_SLACK = 5.0
+"""Below this :func:`fleet_slack` the search starts with spare vans (:func:`search`).
+
+The bound behind the slack is loose where windows and the food-safety limit, not boxes,
+decide (district days need 2.5-3 times it), so only a fleet five times the bound is
+surely ample. Homberger's wide-window fleets (8-14 times) lose vans in two phases
+(RC2_4_1 at 3,000 steps, same seed: 12 against 11 in one). Below five are every
+district day (2.1-4), the demo day (2.0) and Homberger R1/C1/RC1 (2.8), which keep the
+two phases they were measured with; on district days the step-limited evidence is mixed
+(2,000 steps, same seed: one phase 35, 44 and 15 vans, two phases 36, 43 and 15 on
+500 stops with three waves, 500 with one, 200 with three)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,21 +320,70 @@ def _fleet_routes(
 
 
 def solver_params(data: pyvrp.ProblemData) -> pyvrp.SolveParams:
-    """PyVRP's defaults, with penalties on the scale of the problem's costs.
+    """PyVRP's defaults, with the penalty cap on the scale of a van and the windows.
 
-    PyVRP caps the penalty of a unit of time warp or excess load at 100,000 by default.
-    Where leaving a stop out costs far more than that times any likely violation (a
-    van's fixed cost, and the prize of a stop above it), the search settles among
-    infeasible plans that serve everyone and never returns to feasible ones (measured
-    on Homberger R1_10_1: the same 992-stop plan after 0.6 s and after 60 s). So a unit
-    of violation may cost up to a hundredth of a stop's prize (3,000 steps on a
-    500-stop three-wave district day: 500 served on 41 vans; with a whole prize 496 on
-    42; PyVRP's default 500 on 42. R1_10_1, 1,500 steps: 98 vans, with a whole prize 99).
+    PyVRP caps the penalty of a unit of time warp or excess load at 100,000 by default
+    (and starts halfway up). What a unit of time warp should be worth depends on what
+    saving a van is worth and on how wide the windows are: here one van's fixed cost
+    buys at most one median window width of time warp. On tight windows (Homberger
+    R1_10_1: fixed cost 10^8, median width 100) that is 10^6 a unit, and the search
+    returns to feasible plans, where with PyVRP's 10^5 it settles among infeasible
+    plans that serve everyone on fewer vans (the same 992-stop plan after 0.6 s and
+    60 s). On wide windows (R2, RC2, C2: widths of 1,200-1,600) it stays at PyVRP's
+    default: a higher cap there (a hundredth of a stop's prize, 10^7, the previous
+    rule) kept the search from emptying routes and cost 2-3 vans of 11-12 at 400
+    customers (3,000 steps, same seed: RC2_4_1 14 vans against 11, R2_4_1 14 against
+    12). District days (fixed cost 10^6, windows of 80 minutes) stay at the default.
     """
-    prize = max((client.prize for client in data.clients()), default=0)
     defaults = pyvrp.PenaltyParams()
-    cap = max(defaults.max_penalty, prize / PENALTY_CAP_PER_PRIZE)
+    fixed = max((vehicle_type.fixed_cost for vehicle_type in data.vehicle_types()), default=0)
+    widths = [
+        client.tw_late - client.tw_early
+        for client in data.clients()
+        if client.tw_late > client.tw_early
+    ]
+    if not fixed or not widths:
+        return pyvrp.SolveParams()
+    cap = max(defaults.max_penalty, fixed / float(np.median(widths)))
     return pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(max_penalty=cap))
+
+
+def fleet_slack(problem: Problem, copies: list[PlannedVisit], durations: np.ndarray) -> float:
+    """How many times the fleet covers a lower bound on the vans the day needs.
+
+    The bound is the larger of two: boxes over a van's capacity, and the stops' work
+    (service plus the shortest drive into each stop) over the longest a van can be out
+    (from the first wave to the latest a stop can be left, and back, or its shift end).
+    """
+    stop_indices = sorted({copy.stop_index for copy in copies})
+    stops = [problem.stops[index] for index in stop_indices]
+    vehicles = problem.vehicles
+    if not stops or not vehicles:
+        return float("inf")
+    boxes = sum(stop.demand.boxes for stop in stops)
+    cold = sum(stop.demand.cold_boxes for stop in stops)
+    by_load = max(
+        math.ceil(boxes / max(1, max(vehicle.capacity.boxes for vehicle in vehicles))),
+        math.ceil(cold / max(1, max(vehicle.capacity.cold_boxes for vehicle in vehicles))),
+    )
+    locations = np.asarray([index + 1 for index in stop_indices])
+    incoming = durations[:, locations].astype(float)
+    incoming[locations, np.arange(len(locations))] = np.inf
+    nearest = incoming.min(axis=0)
+    work = float(sum(stop.service_duration for stop in stops) + nearest.sum())
+    first_wave = problem.depot.departure_waves[0]
+    latest_back = max(
+        latest_start(problem.stops[copy.stop_index], copy.wave)
+        + problem.stops[copy.stop_index].service_duration
+        + int(durations[copy.stop_index + 1, 0])
+        for copy in copies
+    )
+    shift_end = max(vehicle.shift_end for vehicle in vehicles)
+    span = max(
+        1, min(shift_end, latest_back) - max(first_wave, min(v.earliest_start for v in vehicles))
+    )
+    by_time = math.ceil(work / span)
+    return len(vehicles) / max(1, by_load, by_time)
 
 
 def _solve_quietly(
@@ -362,23 +422,31 @@ def search(
     serve it on their own (from screening). ``iterations`` caps PyVRP's steps, for a
     result independent of the machine's speed.
 
-    Two phases. First, for ``first_phase_share`` of the time, the search may use twice
-    the fleet: on a day the fleet only just covers, it finds full plans that way which
-    it misses when held to the fleet from the start (measured on the demo day: with 12
-    vans 1 to 30 stops unserved after 10 s; with spare vans every stop served on 12).
-    Then the routes the fleet can drive (the fullest, where there are too many) start
-    the second phase, held to the real fleet, for the rest of the time.
+    On a day the fleet covers with room to spare (:func:`fleet_slack` at least
+    ``TIGHT_FLEET_SLACK``), one search held to the fleet for the whole time: PyVRP as it
+    is. Otherwise two phases. First, for ``first_phase_share`` of the time, the search
+    may use twice the fleet: on a day the fleet only just covers, it finds full plans
+    that way which it misses when held to the fleet from the start (measured on the
+    demo day: with 12 vans 1 to 30 stops unserved after 10 s; with spare vans every stop
+    served on 12). Then the routes the fleet can drive (the fullest, where there are too
+    many) start the second phase, held to the real fleet, for the rest of the time.
+    Where the fleet is ample the restart only costs (it halves each phase's time and
+    starts the penalties afresh): 3,000 steps on Homberger RC2_4_1 (fleet 100, at least
+    8 vans) gave 12 vans in two phases and 11 in one, R2_4_1 13 against 12.
     """
     started = time.monotonic()
     copies = wave_copies(problem, allowed_waves)
     if not copies:
         return ()
-    spare = max(len(problem.vehicles), 1)
     arrays = matrices(problem)
+    data, vans = build_data(problem, copies, arrays)
+    if fleet_slack(problem, copies, arrays[1]) >= TIGHT_FLEET_SLACK:
+        only = _solve_quietly(data, _stopping(time_limit, iterations), seed)
+        return _trips_of(problem, only.best, copies, vans)
+    spare = max(len(problem.vehicles), 1)
     wide, _ = build_data(problem, copies, arrays, spare_vans=spare)
     first_iterations = None if iterations is None else max(1, int(iterations * first_phase_share))
     first = _solve_quietly(wide, _stopping(time_limit * first_phase_share, first_iterations), seed)
-    data, vans = build_data(problem, copies, arrays)
     start = pyvrp.Solution(data, _fleet_routes(first.best, data, vans))
     second_iterations = None if iterations is None else max(1, iterations - first_iterations)
     second = _solve_quietly(

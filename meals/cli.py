@@ -43,9 +43,32 @@ def db() -> None:
 @click.option("--revision", default="heads", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""
+    from meals.jobs.queue import ensure_schema
+
     settings = Settings.from_env()
     migrate.upgrade(settings, revision)
+    if asyncio.run(ensure_schema(settings)):
+        console.print("job queue schema (procrastinate) applied")
     console.print(f"database at {revision}: {_safe_url(settings.database_url)}")
+
+
+@main.command()
+def worker() -> None:
+    """Run the job queue: menus ahead, standing orders, alerts, webhooks, month close."""
+    import logging
+
+    from meals.jobs.queue import run_worker
+    from meals.ops.logs import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging()
+    logging.getLogger("meals.jobs").setLevel(logging.INFO)
+    console.print(
+        f"worker on {_safe_url(settings.database_url)}, periodic jobs every "
+        f"{settings.job_interval_minutes} min"
+        + (f", clock at {settings.frozen_now.isoformat()}" if settings.frozen_now else "")
+    )
+    asyncio.run(run_worker(settings))
 
 
 @main.group()

@@ -104,6 +104,9 @@ DEFAULT_KITCHEN_EQUIPMENT = (
 )
 
 
+DEFAULT_MENU_VARIANTS = ("low_salt", "low_sugar", "soft", "minced", "puree", "allergen_free")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable about one running service."""
@@ -231,14 +234,7 @@ class Settings:
     # Menus are published from their cycle this many weeks ahead (today's week counts as 0).
     menu_publish_weeks_ahead: int = 2
     # Diet and texture variants every published set meal offers (the kitchen cooks them all).
-    menu_variants: tuple[str, ...] = (
-        "low_salt",
-        "low_sugar",
-        "soft",
-        "minced",
-        "puree",
-        "allergen_free",
-    )
+    menu_variants: tuple[str, ...] = DEFAULT_MENU_VARIANTS
     # A month is closed by the worker this many days after it ended (if the operator has not).
     settlement_close_after_days: int = 5
     # The worker's periodic jobs run every this many minutes (and once when it starts).

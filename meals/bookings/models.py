@@ -99,5 +99,6 @@ class NewBooking:
     updated_at: datetime
     idempotency_key: str | None = None
     cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
     served_at: datetime | None = None
     id: int = field(default=0)

@@ -34,7 +34,7 @@ from meals.menus.models import (
     MenuItemDish,
 )
 from meals.seniors.models import Senior
-from meals.settings import Settings
+from meals.settings import DEFAULT_MENU_VARIANTS, Settings
 from meals.sites.models import Site, SiteSlot
 from meals.words import BookingStatus, SiteKind, Slot
 
@@ -324,22 +324,29 @@ async def publish_ahead(
     session: AsyncSession,
     *,
     now: datetime,
-    settings: Settings,
+    settings: Settings | None = None,
+    window: tuple[date, date] | None = None,
     cycle_ids: Sequence[int] | None = None,
 ) -> int:
-    """Publish every missing menu of every active cycle's sites for the publishing window.
+    """Publish every missing menu of every active cycle's sites for the publishing window
+    (from `settings`, or `window` given), published at `now`.
 
     Idempotent and safe beside another worker: a menu already there is skipped, and one
     written at the same moment by someone else is left to them (unique site, date, slot).
     """
-    first, last = publish_window(now, settings)
+    if window is None:
+        if settings is None:
+            raise ValueError("publish_ahead needs settings or a window")
+        window = publish_window(now, settings)
+    first, last = window
+    variants = settings.menu_variants if settings is not None else DEFAULT_MENU_VARIANTS
     query = select(MenuCycle).where(MenuCycle.active.is_(True)).order_by(MenuCycle.id)
     if cycle_ids is not None:
         query = query.where(MenuCycle.id.in_(list(cycle_ids)))
     cycles = list(await session.scalars(query))
     created = 0
     for cycle in cycles:
-        created += await _publish_cycle(session, cycle, first, last, now, settings)
+        created += await _publish_cycle(session, cycle, first, last, now, variants)
     return created
 
 
@@ -349,12 +356,12 @@ async def _publish_cycle(
     first: date,
     last: date,
     now: datetime,
-    settings: Settings,
+    variants: Sequence[str],
 ) -> int:
     site_ids = cycle.site_ids
     if not site_ids or not cycle.items:
         return 0
-    cycle_id, weeks, starts_on = cycle.id, cycle.weeks, cycle.starts_on
+    weeks, starts_on = cycle.weeks, cycle.starts_on
     items = [
         (i.day_index, i.slot, i.code, i.name, i.name_en, i.list_price_fen, i.portions, i.dish_ids)
         for i in cycle.items
@@ -411,7 +418,7 @@ async def _publish_cycle(
                     capacity=portions if portions is not None else site_slot.capacity,
                     booked_count=0,
                     diet_tags=tags,
-                    variants=list(settings.menu_variants),
+                    variants=list(variants),
                     allergens=sorted({a for d in chosen for a in d.allergens}),
                 )
                 session.add(item)
@@ -423,7 +430,6 @@ async def _publish_cycle(
             await session.commit()
             created += 1
         day += timedelta(days=1)
-    _ = cycle_id
     return created
 
 

@@ -76,7 +76,7 @@ async def list_cycles(
     session: AsyncSession, *, limit: int, offset: int
 ) -> tuple[Sequence[MenuCycle], int]:
     service = MenuCycleService(session=session)
-    return await service.list_and_count(LimitOffset(limit, offset), OrderBy("id", "asc"))
+    return await service.get_many_and_count(LimitOffset(limit, offset), OrderBy("id", "asc"))
 
 
 async def get_cycle(session: AsyncSession, cycle_id: int) -> MenuCycle:
@@ -430,6 +430,28 @@ async def _publish_cycle(
             await session.commit()
             created += 1
         day += timedelta(days=1)
+    return created
+
+
+async def publish_now(
+    session: AsyncSession, *, actor: Actor, cycle_id: int, now: datetime, settings: Settings
+) -> int:
+    """The operator's "publish now": the same publishing as the worker's, recorded as theirs."""
+    _ensure_operator(actor)
+    created = await publish_ahead(session, now=now, settings=settings, cycle_ids=[cycle_id])
+    first, last = publish_window(now, settings)
+    await begin_write(session)
+    record_change(
+        session,
+        actor,
+        action="publish",
+        entity="menu_cycle",
+        entity_id=cycle_id,
+        at=now,
+        after={"menus_published": created, "from": first, "to": last},
+        summary=f"{created} menus published from cycle {cycle_id}",
+    )
+    await session.commit()
     return created
 
 

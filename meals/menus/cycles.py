@@ -566,15 +566,15 @@ async def remove_menu_item(
         names = ", ".join(
             f"{b.senior_name} (booking {b.booking_id})" for b in live[:NAMED_BOOKINGS_MAX]
         )
-        more = len(live) - NAMED_BOOKINGS_MAX
+        if len(live) > NAMED_BOOKINGS_MAX:
+            names += ", …"
         raise Conflict(
-            "Set meal {meal} has {count} bookings: {names}{more}. Move or cancel them first "
+            "Set meal {meal} has {count} bookings: {names}. Move or cancel them first "
             "(cancel them here with a reason the seniors are told).",
             code="set_meal_has_bookings",
             meal=code,
             count=len(live),
             names=names,
-            more=f" and {more} more" if more > 0 else "",
         )
     if live and not reason.strip():
         raise Invalid("Say why the bookings are cancelled; the seniors are told.")

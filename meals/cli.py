@@ -108,7 +108,6 @@ def seed_demo(
 async def _seed_demo(
     seed_value: int, seniors: int, booking_days: int, history_days: int, if_empty: bool
 ) -> None:
-    from meals.standing_orders.service import expand_standing_orders
     from seed import demo
     from seed.history import seed_history
 
@@ -126,15 +125,13 @@ async def _seed_demo(
                     session, start=today, days=MENU_DAYS, published_at=now
                 )
                 await session.commit()
-                expanded = await expand_standing_orders(session, now=now, settings=settings)
                 booked = await demo.top_up_bookings(
                     session, seed=seed_value, start=today, days=booking_days, now=now
                 )
                 console.print(
-                    f"already seeded; {added} new menus published for the coming week; "
-                    f"standing orders made {len(expanded.created)} bookings, "
-                    f"{len(expanded.refused)} refused; {booked} demo lunch bookings added "
-                    f"for days that had none"
+                    f"already seeded; {added} new menus published for the coming week (the "
+                    f"worker expands standing orders over them); {booked} demo lunch bookings "
+                    f"added for days that had none"
                 )
                 return
             with Progress(

@@ -343,10 +343,13 @@ async def publish_ahead(
     query = select(MenuCycle).where(MenuCycle.active.is_(True)).order_by(MenuCycle.id)
     if cycle_ids is not None:
         query = query.where(MenuCycle.id.in_(list(cycle_ids)))
-    cycles = list(await session.scalars(query))
+    wanted = list(await session.scalars(query.with_only_columns(MenuCycle.id)))
     created = 0
-    for cycle in cycles:
-        created += await _publish_cycle(session, cycle, first, last, now, variants)
+    for cycle_id in wanted:
+        # Loaded afresh: a rollback while publishing the one before expires loaded rows.
+        cycle = await session.get(MenuCycle, cycle_id, populate_existing=True)
+        if cycle is not None:
+            created += await _publish_cycle(session, cycle, first, last, now, variants)
     return created
 
 
@@ -366,9 +369,19 @@ async def _publish_cycle(
         (i.day_index, i.slot, i.code, i.name, i.name_en, i.list_price_fen, i.portions, i.dish_ids)
         for i in cycle.items
     ]
-    slots = list(await session.scalars(select(SiteSlot).where(SiteSlot.site_id.in_(site_ids))))
+    # Plain values: a rollback (another worker published the same menu) expires ORM rows.
+    slots = (
+        await session.execute(
+            select(SiteSlot.site_id, SiteSlot.slot, SiteSlot.capacity).where(
+                SiteSlot.site_id.in_(site_ids)
+            )
+        )
+    ).all()
     dish_ids = {d for *_, dishes in items for d in dishes}
-    dishes = {d.id: d for d in await session.scalars(select(Dish).where(Dish.id.in_(dish_ids)))}
+    dishes = {
+        d.id: (d.id, tuple(d.diet_tags or ()), tuple(d.allergens or ()))
+        for d in await session.scalars(select(Dish).where(Dish.id.in_(dish_ids)))
+    }
     existing = set(
         (
             await session.execute(
@@ -384,18 +397,18 @@ async def _publish_cycle(
     day = first
     while day <= last:
         index = (day - starts_on).days % (weeks * 7)
-        for site_slot in slots:
-            key = (site_slot.site_id, day, site_slot.slot)
-            todays = [i for i in items if i[0] == index and i[1] is site_slot.slot]
+        for site_id, slot, seats in slots:
+            key = (site_id, day, slot)
+            todays = [i for i in items if i[0] == index and i[1] is slot]
             if key in existing or not todays:
                 continue
             await begin_write(session)
             menu = Menu(
-                site_id=site_slot.site_id,
+                site_id=site_id,
                 service_date=day,
-                slot=site_slot.slot,
+                slot=slot,
                 published_at=now,
-                seat_capacity=site_slot.capacity,
+                seat_capacity=seats,
                 seats_booked=0,
             )
             session.add(menu)
@@ -406,25 +419,23 @@ async def _publish_cycle(
                 continue
             for _i, _s, code, name, name_en, price, portions, item_dishes in todays:
                 chosen = [dishes[d] for d in item_dishes if d in dishes]
-                tags = (
-                    sorted(set.intersection(*(set(d.diet_tags) for d in chosen))) if chosen else []
-                )
+                tags = sorted(set.intersection(*(set(d[1]) for d in chosen))) if chosen else []
                 item = MenuItem(
                     menu_id=menu.id,
                     code=code,
                     name=name,
                     name_en=name_en,
                     list_price_fen=price,
-                    capacity=portions if portions is not None else site_slot.capacity,
+                    capacity=portions if portions is not None else seats,
                     booked_count=0,
                     diet_tags=tags,
                     variants=list(variants),
-                    allergens=sorted({a for d in chosen for a in d.allergens}),
+                    allergens=sorted({a for d in chosen for a in d[2]}),
                 )
                 session.add(item)
                 await session.flush()
                 session.add_all(
-                    MenuItemDish(menu_item_id=item.id, dish_id=d.id, position=pos)
+                    MenuItemDish(menu_item_id=item.id, dish_id=d[0], position=pos)
                     for pos, d in enumerate(chosen)
                 )
             await session.commit()

@@ -22,6 +22,7 @@ from meals.db import create_engine, create_sessionmaker
 from meals.jobs.models import JobRun
 from meals.jobs.queue import current_tick, ensure_schema, run_worker
 from meals.jobs.tasks import PERIODIC
+from meals.menus.cycles import publish_ahead
 from meals.menus.models import Menu
 from meals.seniors.models import Senior
 from meals.settings import Settings
@@ -179,3 +180,40 @@ def test_a_tick_deferred_by_two_workers_runs_once(request, tmp_path, backend):
         runs = asyncio.run(_two_workers(url, tmp_path))
     # Each worker deferred every periodic job for this tick; each ran exactly once.
     assert sorted(runs) == sorted((task, tick) for task in PERIODIC)
+
+
+async def _publish_twice_at_once(settings: Settings) -> tuple[list[int], int]:
+    engine = create_engine(settings)
+    sessions = create_sessionmaker(engine)
+    later = LATER
+
+    async def publish() -> int:
+        async with sessions() as s:
+            return await publish_ahead(s, now=later, settings=settings)
+
+    try:
+        made = await asyncio.gather(publish(), publish())
+        async with sessions() as s:
+            duplicates = await s.scalar(
+                select(func.count()).select_from(
+                    select(Menu.site_id)
+                    .group_by(Menu.site_id, Menu.service_date, Menu.slot)
+                    .having(func.count() > 1)
+                    .subquery()
+                )
+            )
+        return list(made), int(duplicates or 0)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_two_workers_publishing_at_once_publish_each_menu_once(request, tmp_path, backend):
+    """PostgreSQL only: SQLite has one writer, so two publishers there simply take turns."""
+    with fresh_database(request, backend, tmp_path) as url:
+        settings = Settings(database_url=url, secret_key=TEST_SECRET, var_dir=tmp_path)
+        made, duplicates = asyncio.run(_publish_twice_at_once(settings))
+        again = asyncio.run(_publish_twice_at_once(settings))[0]
+    assert sum(made) > 0 and duplicates == 0
+    # Every menu of the window was made by one of the two; running again makes none.
+    assert again == [0, 0]

@@ -41,6 +41,9 @@ def test_entrypoint_migrates_and_serves_without_demo_data(tmp_path):
         "WARMMEAL_WORKERS": "1",
         "WARMMEAL_DEMO": "0",
     }
-    with running_process(["sh", str(ENTRYPOINT), "serve"], env, tmp_path / "entry.log", port):
+    # Migrating an empty database comes first, so allow it more than a bare start.
+    with running_process(
+        ["sh", str(ENTRYPOINT), "serve"], env, tmp_path / "entry.log", port, startup_seconds=120
+    ):
         pass
     assert asyncio.run(_accounts(url)) == 0

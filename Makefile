@@ -25,11 +25,14 @@ $(OSRM_DIR)/.installed: | $(BIN)/python
 		--target $(OSRM_DIR) osrm-bindings==$(OSRM_VERSION)
 	touch $@
 
+# The worker (publishing menus ahead, standing orders, alerts, month close) runs beside the
+# server and stops with it.
 run: export WARMMEAL_DEMO = 1
 run: $(VENV)/.installed
 	$(BIN)/warmmeal db upgrade
 	$(BIN)/warmmeal seed demo --if-empty --booking-days 1
-	$(BIN)/warmmeal serve --host $(HOST) --port $(PORT)
+	$(BIN)/warmmeal worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/warmmeal serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed $(OSRM_DIR)/.installed
 	WARMMEAL_OSRM_BIN=$(CURDIR)/$(OSRM_DIR)/osrm/bin $(BIN)/python -m pytest \

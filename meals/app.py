@@ -42,6 +42,7 @@ from meals.deliveries.planning import BackgroundPlanner
 from meals.edge import EdgeMiddleware, header_hook
 from meals.errors import DomainError
 from meals.menus.api import MenuController
+from meals.menus.cycles_api import MenuCycleController, MenuEditController
 from meals.ops.logs import configure_logging, install_request_ids
 from meals.ops.metrics import metrics
 from meals.ops.openapi import TimeOfDaySchema, document_refusals
@@ -132,6 +133,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             SiteController,
             SeniorController,
             MenuController,
+            MenuCycleController,
+            MenuEditController,
             BookingController,
             KitchenApi,
             KitchenPages,

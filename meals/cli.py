@@ -43,9 +43,32 @@ def db() -> None:
 @click.option("--revision", default="heads", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""
+    from meals.jobs.queue import ensure_schema
+
     settings = Settings.from_env()
     migrate.upgrade(settings, revision)
+    if asyncio.run(ensure_schema(settings)):
+        console.print("job queue schema (procrastinate) applied")
     console.print(f"database at {revision}: {_safe_url(settings.database_url)}")
+
+
+@main.command()
+def worker() -> None:
+    """Run the job queue: menus ahead, standing orders, alerts, webhooks, month close."""
+    import logging
+
+    from meals.jobs.queue import run_worker
+    from meals.ops.logs import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging()
+    logging.getLogger("meals.jobs").setLevel(logging.INFO)
+    console.print(
+        f"worker on {_safe_url(settings.database_url)}, periodic jobs every "
+        f"{settings.job_interval_minutes} min"
+        + (f", clock at {settings.frozen_now.isoformat()}" if settings.frozen_now else "")
+    )
+    asyncio.run(run_worker(settings))
 
 
 @main.group()
@@ -85,7 +108,6 @@ def seed_demo(
 async def _seed_demo(
     seed_value: int, seniors: int, booking_days: int, history_days: int, if_empty: bool
 ) -> None:
-    from meals.standing_orders.service import expand_standing_orders
     from seed import demo
     from seed.history import seed_history
 
@@ -103,15 +125,13 @@ async def _seed_demo(
                     session, start=today, days=MENU_DAYS, published_at=now
                 )
                 await session.commit()
-                expanded = await expand_standing_orders(session, now=now, settings=settings)
                 booked = await demo.top_up_bookings(
                     session, seed=seed_value, start=today, days=booking_days, now=now
                 )
                 console.print(
-                    f"already seeded; {added} new menus published for the coming week; "
-                    f"standing orders made {len(expanded.created)} bookings, "
-                    f"{len(expanded.refused)} refused; {booked} demo lunch bookings added "
-                    f"for days that had none"
+                    f"already seeded; {added} new menus published for the coming week (the "
+                    f"worker expands standing orders over them); {booked} demo lunch bookings "
+                    f"added for days that had none"
                 )
                 return
             with Progress(

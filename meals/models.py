@@ -16,7 +16,16 @@ from meals.deliveries.models import (
     WebhookAttempt,
     WelfareAlert,
 )
-from meals.menus.models import Dish, Menu, MenuItem, MenuItemDish
+from meals.jobs.models import JobRun
+from meals.menus.models import (
+    Dish,
+    Menu,
+    MenuCycle,
+    MenuCycleItem,
+    MenuCycleSite,
+    MenuItem,
+    MenuItemDish,
+)
 from meals.production.models import (
     Ingredient,
     ProductionRun,
@@ -44,9 +53,13 @@ __all__ = [
     "FamilyBinding",
     "FundingSource",
     "Ingredient",
+    "JobRun",
     "LoginAttempt",
     "MealRating",
     "Menu",
+    "MenuCycle",
+    "MenuCycleItem",
+    "MenuCycleSite",
     "MenuItem",
     "MenuItemDish",
     "PlanningJob",

@@ -104,6 +104,9 @@ DEFAULT_KITCHEN_EQUIPMENT = (
 )
 
 
+DEFAULT_MENU_VARIANTS = ("low_salt", "low_sugar", "soft", "minced", "puree", "allergen_free")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable about one running service."""
@@ -228,6 +231,20 @@ class Settings:
     # Map tiles behind the board's site map (e.g. https://tile.example/{z}/{x}/{y}.png);
     # none: the map is drawn from the sites' coordinates alone.
     board_tile_url: str | None = None
+    # Menus are published from their cycle this many weeks ahead (today's week counts as 0).
+    menu_publish_weeks_ahead: int = 2
+    # Diet and texture variants every published set meal offers (the kitchen cooks them all).
+    menu_variants: tuple[str, ...] = DEFAULT_MENU_VARIANTS
+    # A month is closed by the worker this many days after it ended (if the operator has not).
+    settlement_close_after_days: int = 5
+    # The worker's periodic jobs run every this many minutes (and once when it starts).
+    job_interval_minutes: int = 5
+    # How often an idle worker looks for new jobs (PostgreSQL is also woken by NOTIFY).
+    job_poll_seconds: float = 2.0
+    # A welfare webhook that failed every try is tried again by the worker, at most this many
+    # more rounds, each after `welfare_webhook_retry_after`.
+    welfare_webhook_retry_rounds: int = 3
+    welfare_webhook_retry_after: timedelta = timedelta(minutes=5)
     frozen_now: datetime | None = None
 
     @property
@@ -301,6 +318,12 @@ class Settings:
             values["callback_share"] = float(env[f"{ENV_PREFIX}CALLBACK_SHARE"])
         if env.get(f"{ENV_PREFIX}BOARD_TILE_URL"):
             values["board_tile_url"] = env[f"{ENV_PREFIX}BOARD_TILE_URL"]
+        if env.get(f"{ENV_PREFIX}JOB_POLL_SECONDS"):
+            values["job_poll_seconds"] = float(env[f"{ENV_PREFIX}JOB_POLL_SECONDS"])
+        if env.get(f"{ENV_PREFIX}WELFARE_WEBHOOK_RETRY_AFTER_SECONDS"):
+            values["welfare_webhook_retry_after"] = timedelta(
+                seconds=float(env[f"{ENV_PREFIX}WELFARE_WEBHOOK_RETRY_AFTER_SECONDS"])
+            )
         if env.get(f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"):
             values["delivery_solver_seconds"] = float(env[f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"])
         for name in (
@@ -318,6 +341,10 @@ class Settings:
             "json_max_depth",
             "card_valid_days",
             "board_refresh_seconds",
+            "menu_publish_weeks_ahead",
+            "settlement_close_after_days",
+            "job_interval_minutes",
+            "welfare_webhook_retry_rounds",
         ):
             if env.get(f"{ENV_PREFIX}{name.upper()}"):
                 values[name] = int(env[f"{ENV_PREFIX}{name.upper()}"])

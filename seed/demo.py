@@ -18,7 +18,15 @@ from meals.accounts.service import hash_password
 from meals.bookings.diet import DietProfile, MealOffer, VariantChoice, choose_variant
 from meals.bookings.models import Booking
 from meals.errors import Conflict
-from meals.menus.models import Dish, Menu, MenuItem, MenuItemDish
+from meals.menus.cycles import publish_ahead
+from meals.menus.models import (
+    Dish,
+    Menu,
+    MenuCycle,
+    MenuCycleItem,
+    MenuCycleSite,
+    MenuItem,
+)
 from meals.seniors.models import EmergencyContact, Senior
 from meals.sites.models import Site, SiteSlot, Van
 from meals.subsidies.models import FundingSource, SubsidyTier
@@ -290,79 +298,77 @@ def _set_meal_tags(dish_codes: Sequence[str]) -> tuple[list[str], list[str]]:
     return tags, allergens
 
 
+DEMO_CYCLE_NAME = "克拉玛依四周轮换菜单"
+DEMO_CYCLE_WEEKS = 4
+
+
+def _demo_set_meals(day_index: int, slot: Slot) -> list[tuple[str, str, str, int, list[str]]]:
+    """The demo rotation: the weekday's two set meals, shifted by two days each week."""
+    week, weekday = divmod(day_index, 7)
+    set_meals = data.SET_MEALS_BY_WEEKDAY[(weekday + 2 * week + int(slot is Slot.DINNER)) % 7]
+    specs = []
+    for code, (*dishes, price) in zip("AB", set_meals, strict=True):
+        names = [data.DISHES[d][0] for d in dishes]
+        english = [data.DISHES[d][1] for d in dishes]
+        specs.append(
+            (
+                code,
+                f"{code}套餐：{names[0]}+{names[1]}",
+                f"Set {code}: {english[0]}, {english[1]}",
+                price,
+                names,
+            )
+        )
+    return specs
+
+
+async def ensure_demo_cycle(session: AsyncSession, *, today: date, now: datetime) -> MenuCycle:
+    """The demo district's four-week cycle, followed by every serving site (made once)."""
+    cycle = await session.scalar(select(MenuCycle).where(MenuCycle.name == DEMO_CYCLE_NAME))
+    if cycle is not None:
+        return cycle
+    dish_ids = dict((await session.execute(select(Dish.name, Dish.id))).all())
+    serving = list(await session.scalars(select(Site.id).where(Site.kind != SiteKind.KITCHEN)))
+    cycle = MenuCycle(
+        name=DEMO_CYCLE_NAME,
+        weeks=DEMO_CYCLE_WEEKS,
+        starts_on=today - timedelta(days=today.weekday()),
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    cycle.sites = [MenuCycleSite(site_id=site_id) for site_id in serving]
+    cycle.items = [
+        MenuCycleItem(
+            day_index=day_index,
+            slot=slot,
+            code=code,
+            name=name,
+            name_en=name_en,
+            list_price_fen=price,
+            portions=None,
+            dish_ids=[dish_ids[n] for n in names],
+        )
+        for day_index in range(DEMO_CYCLE_WEEKS * 7)
+        for slot in Slot
+        for code, name, name_en, price, names in _demo_set_meals(day_index, slot)
+    ]
+    session.add(cycle)
+    await session.flush()
+    return cycle
+
+
 async def ensure_menus(
     session: AsyncSession, *, start: date, days: int, published_at: datetime
 ) -> int:
-    """Publish the two set meals for every serving site, date and slot not yet on a menu."""
-    dish_ids = dict((await session.execute(select(Dish.name, Dish.id))).all())
-    slots = (
-        (await session.execute(select(SiteSlot).join(Site).where(Site.kind != SiteKind.KITCHEN)))
-        .scalars()
-        .all()
+    """Publish the demo cycle's menus for every serving site, date and slot not yet on a menu,
+    through the same service as the worker's publishing job."""
+    await ensure_demo_cycle(session, today=start, now=published_at)
+    return await publish_ahead(
+        session,
+        now=published_at,
+        window=(start, start + timedelta(days=days - 1)),
     )
-    existing = set(
-        (
-            await session.execute(
-                select(Menu.site_id, Menu.service_date, Menu.slot).where(
-                    Menu.service_date >= start, Menu.service_date < start + timedelta(days=days)
-                )
-            )
-        ).all()
-    )
-    created = 0
-    for offset in range(days):
-        day = start + timedelta(days=offset)
-        for site_slot in slots:
-            if (site_slot.site_id, day, site_slot.slot) in existing:
-                continue
-            [menu_id] = await _insert_with_ids(
-                session,
-                Menu,
-                [
-                    {
-                        "site_id": site_slot.site_id,
-                        "service_date": day,
-                        "slot": site_slot.slot,
-                        "published_at": published_at,
-                        "seat_capacity": site_slot.capacity,
-                        "seats_booked": 0,
-                    }
-                ],
-            )
-            set_meals = data.SET_MEALS_BY_WEEKDAY[
-                (day.weekday() + int(site_slot.slot is Slot.DINNER)) % 7
-            ]
-            item_rows, dish_lists = [], []
-            for code, (*dishes, price) in zip("AB", set_meals, strict=True):
-                tags, allergens = _set_meal_tags(dishes)
-                names = [data.DISHES[d][0] for d in dishes]
-                english = [data.DISHES[d][1] for d in dishes]
-                item_rows.append(
-                    {
-                        "menu_id": menu_id,
-                        "code": code,
-                        "name": f"{code}套餐：{names[0]}+{names[1]}",
-                        "name_en": f"Set {code}: {english[0]}, {english[1]}",
-                        "list_price_fen": price,
-                        "capacity": site_slot.capacity,
-                        "booked_count": 0,
-                        "diet_tags": tags,
-                        "variants": data.TEXTURE_AND_DIET_VARIANTS,
-                        "allergens": allergens,
-                    }
-                )
-                dish_lists.append([dish_ids[data.DISHES[d][0]] for d in dishes])
-            item_ids = await _insert_with_ids(session, MenuItem, item_rows)
-            await session.execute(
-                insert(MenuItemDish.__table__),
-                [
-                    {"menu_item_id": item_id, "dish_id": dish_id, "position": pos}
-                    for item_id, dishes in zip(item_ids, dish_lists, strict=True)
-                    for pos, dish_id in enumerate(dishes)
-                ],
-            )
-            created += 1
-    return created
 
 
 async def _seed_accounts(

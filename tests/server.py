@@ -27,14 +27,19 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_process(
-    args: list[str], env: dict[str, str], log_path: Path, port: int, ready_path: str = "/health"
+    args: list[str],
+    env: dict[str, str],
+    log_path: Path,
+    port: int,
+    ready_path: str = "/health",
+    startup_seconds: float = STARTUP_SECONDS,
 ) -> Iterator[str]:
     """Run an HTTP server process until `ready_path` answers below 500; yield its base URL."""
     log = log_path.open("w")
     process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
+        deadline = time.monotonic() + startup_seconds
         while True:
             if process.poll() is not None:
                 raise RuntimeError(log_path.read_text())

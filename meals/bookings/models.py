@@ -65,6 +65,9 @@ class Booking(Base):
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
     updated_at: Mapped[datetime] = mapped_column(DateTimeUTC)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+    # Why the booking was cancelled when someone other than the booker did it (a set meal
+    # taken off a published menu), so the senior can be told.
+    cancel_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
     served_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
 
 
@@ -96,5 +99,6 @@ class NewBooking:
     updated_at: datetime
     idempotency_key: str | None = None
     cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
     served_at: datetime | None = None
     id: int = field(default=0)

@@ -104,6 +104,8 @@ async def senior_week(
         deadline = booking_deadline(site_slot, site.timezone, menu.service_date)
         offers = []
         for item in menu.items:
+            if item.withdrawn_at is not None:
+                continue
             quote = await quote_for(
                 session, senior=senior, item=item, service_date=menu.service_date, settings=settings
             )

@@ -118,9 +118,6 @@ class SeniorPages(Controller):
         senior = await acting_senior(request, db_session, actor)
         if senior is None:
             return see_other("/for")
-        await standing.expand_standing_orders(
-            db_session, now=now, settings=settings, senior_ids=[senior.id]
-        )
         site, days = await senior_week(db_session, senior=senior, now=now, settings=settings)
         return render(
             request,

@@ -87,6 +87,7 @@ class MenuView(msgspec.Struct):
                     ],
                 )
                 for item in menu.items
+                if item.withdrawn_at is None
             ],
         )
 

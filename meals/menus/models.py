@@ -7,6 +7,7 @@ from datetime import date, datetime
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     Float,
@@ -91,6 +92,8 @@ class MenuItem(Base):
     diet_tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     variants: Mapped[list[str]] = mapped_column(JSON, default=list)
     allergens: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Taken off the menu by the operator; kept (not deleted) while bookings point at it.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
 
     menu: Mapped[Menu] = relationship(back_populates="items")
     dishes: Mapped[list[MenuItemDish]] = relationship(
@@ -108,3 +111,69 @@ class MenuItemDish(Base):
     position: Mapped[int] = mapped_column(Integer)
 
     dish: Mapped[Dish] = relationship(lazy="raise")
+
+
+class MenuCycle(Base):
+    """A rotation of set meals (e.g. four weeks) that a group of sites follows; menus are
+    published from it some weeks ahead, so nobody has to type each week in."""
+
+    __tablename__ = "menu_cycles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    weeks: Mapped[int] = mapped_column(Integer)
+    # The Monday on which day 0 of the rotation falls; later days follow modulo the length.
+    starts_on: Mapped[date] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    updated_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+
+    sites: Mapped[list[MenuCycleSite]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="MenuCycleSite.site_id"
+    )
+    items: Mapped[list[MenuCycleItem]] = relationship(
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by="(MenuCycleItem.day_index, MenuCycleItem.slot, MenuCycleItem.code)",
+    )
+
+    @property
+    def site_ids(self) -> list[int]:
+        return [s.site_id for s in self.sites]
+
+
+class MenuCycleSite(Base):
+    """A site following a cycle; a site follows at most one."""
+
+    __tablename__ = "menu_cycle_sites"
+
+    cycle_id: Mapped[int] = mapped_column(
+        ForeignKey("menu_cycles.id", ondelete="CASCADE"), primary_key=True
+    )
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True, unique=True
+    )
+
+
+class MenuCycleItem(Base):
+    """One set meal on one day of a cycle, with its price, portions and dishes in order."""
+
+    __tablename__ = "menu_cycle_items"
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "day_index", "slot", "code"),
+        CheckConstraint("list_price_fen >= 0", name="cycle_price"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(
+        ForeignKey("menu_cycles.id", ondelete="CASCADE"), index=True
+    )
+    day_index: Mapped[int] = mapped_column(Integer)
+    slot: Mapped[Slot] = mapped_column(enum_column(Slot))
+    code: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(120))
+    list_price_fen: Mapped[int] = mapped_column(Integer)
+    # Portions offered; None: as many as the site's slot seats.
+    portions: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    dish_ids: Mapped[list[int]] = mapped_column(JSON, default=list)

@@ -20,6 +20,7 @@ from meals.bookings.counter_pages import StaffPages
 from meals.bookings.senior_pages import SeniorPages
 from meals.callbacks.api import CallbackPages
 from meals.errors import DomainError
+from meals.menus.pages import MenuCyclePages
 from meals.pages.web import (
     CSRF_COOKIE,
     csrf_bound_to_session,
@@ -47,6 +48,7 @@ def pages_router() -> Router:
             SettlementPages,
             BoardPages,
             CallbackPages,
+            MenuCyclePages,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         exception_handlers={

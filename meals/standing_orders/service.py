@@ -283,6 +283,7 @@ async def _expand_order(
                 Menu.published_at <= now,
                 Menu.service_date >= local_today(site, now),
                 MenuItem.code == order.item_code,
+                MenuItem.withdrawn_at.is_(None),
             )
             .order_by(Menu.service_date)
         )

@@ -44,6 +44,14 @@ ROUTES = [
     ("GET", "/api/v1/callbacks/2026-10", {Role.ADMIN, Role.VIEWER, Role.SITE_STAFF}),
     ("POST", "/api/v1/callbacks/2026-10/draw", {Role.ADMIN}),
     ("POST", "/api/v1/callbacks/calls/1", {Role.ADMIN, Role.SITE_STAFF}),
+    ("GET", "/api/v1/menu-cycles", {Role.ADMIN}),
+    ("POST", "/api/v1/menu-cycles", {Role.ADMIN}),
+    ("GET", "/api/v1/menu-cycles/1", {Role.ADMIN}),
+    ("PATCH", "/api/v1/menu-cycles/1", {Role.ADMIN}),
+    ("PUT", "/api/v1/menu-cycles/1/days/0/lunch", {Role.ADMIN}),
+    ("POST", "/api/v1/menu-cycles/1/publish", {Role.ADMIN}),
+    ("PATCH", "/api/v1/menus/1/items/A", {Role.ADMIN}),
+    ("POST", "/api/v1/menus/1/items/A/remove", {Role.ADMIN}),
 ]
 
 

@@ -17,6 +17,7 @@ from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state
 from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import MethodNotAllowedException, NotFoundException
 from litestar.logging.config import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -47,6 +48,7 @@ from meals.ops.metrics import metrics
 from meals.ops.openapi import TimeOfDaySchema, document_refusals
 from meals.ops.requests import ObservedLitestar, internal_error
 from meals.pages.setup import csrf_config, pages_router, template_config
+from meals.pages.web import unmatched_route_error
 from meals.production.api import KitchenApi, KitchenPages
 from meals.seniors.api import SeniorController
 from meals.settings import Settings
@@ -156,6 +158,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         exception_handlers={
             DomainError: domain_error_handler,
             DBAPIError: data_error_handler,
+            NotFoundException: unmatched_route_error,
+            MethodNotAllowedException: unmatched_route_error,
             HTTP_500_INTERNAL_SERVER_ERROR: internal_error,
         },
         # Unhandled errors are logged once, by `internal_error`, as JSON with the request id.

@@ -1,6 +1,6 @@
 """Every table, imported in one place so Alembic and create-all see the whole schema."""
 
-from meals.accounts.models import Account, FamilyBinding, LoginAttempt, StaffSite
+from meals.accounts.models import Account, FamilyBinding, LoginAttempt, LoginCode, StaffSite
 from meals.audit.models import AuditEntry
 from meals.bookings.corrections import BookingCorrection
 from meals.bookings.models import Booking
@@ -17,6 +17,7 @@ from meals.deliveries.models import (
     WelfareAlert,
 )
 from meals.menus.models import Dish, Menu, MenuItem, MenuItemDish
+from meals.notifications.models import FamilyNotice, NoticeSend, PushSubscription
 from meals.production.models import (
     Ingredient,
     ProductionRun,
@@ -42,15 +43,19 @@ __all__ = [
     "Dish",
     "EmergencyContact",
     "FamilyBinding",
+    "FamilyNotice",
     "FundingSource",
     "Ingredient",
     "LoginAttempt",
+    "LoginCode",
     "MealRating",
     "Menu",
     "MenuItem",
     "MenuItemDish",
+    "NoticeSend",
     "PlanningJob",
     "ProductionRun",
+    "PushSubscription",
     "Recipe",
     "RecipeLine",
     "RecipeVariant",

@@ -43,6 +43,7 @@ from meals.deliveries.planning import BackgroundPlanner
 from meals.edge import EdgeMiddleware, header_hook
 from meals.errors import DomainError
 from meals.menus.api import MenuController
+from meals.notifications.service import Notifier
 from meals.ops.logs import configure_logging, install_request_ids
 from meals.ops.metrics import metrics
 from meals.ops.openapi import TimeOfDaySchema, document_refusals
@@ -112,8 +113,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     sessionmaker = create_sessionmaker(engine)
     planner = BackgroundPlanner(sessionmaker, settings)
+    notifier = Notifier(sessionmaker, settings, clock.now)
+
+    def start_notifier(_app: Litestar) -> None:
+        notifier.start()
 
     async def stop_and_dispose_engine(app: Litestar) -> None:
+        await notifier.stop()
         await planner.close()
         preload: asyncio.Task | None = app.state.get("remembering_seniors")
         if preload is not None:
@@ -124,7 +130,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     install_request_ids()
     return ObservedLitestar(
-        on_startup=[document_refusals, start_remembering_seniors],
+        on_startup=[document_refusals, start_remembering_seniors, start_notifier],
         on_shutdown=[stop_and_dispose_engine],
         route_handlers=[
             health,
@@ -187,6 +193,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 "engine": engine,
                 "sessionmaker": sessionmaker,
                 "planner": planner,
+                "notifier": notifier,
             }
         ),
         debug=settings.debug,

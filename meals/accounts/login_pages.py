@@ -37,7 +37,7 @@ TOKEN_MAX = 64
 LOCALE_COOKIE_SECONDS = 365 * 24 * 3600
 START_PAGE = {
     Role.SENIOR: "/menu",
-    Role.FAMILY: "/for",
+    Role.FAMILY: "/family",
     Role.SITE_STAFF: "/staff",
     Role.ADMIN: "/staff",
     Role.KITCHEN: "/kitchen",
@@ -275,7 +275,10 @@ class AuthPages(Controller):
     @get("/for", guards=[allow(Role.FAMILY)], summary="Family: whom am I booking for")
     async def choose_senior_page(
         self, request: Request, actor: CurrentActor, db_session: DbSession
-    ) -> Template:
+    ) -> Template | Redirect:
+        if len(actor.senior_ids) == 1:  # nobody to choose between
+            request.session[ACTING_SENIOR] = next(iter(actor.senior_ids))
+            return see_other("/menu")
         seniors = list(
             await db_session.scalars(
                 select(Senior).where(Senior.id.in_(actor.senior_ids)).order_by(Senior.name)

@@ -26,6 +26,8 @@ class FamilyNotice(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
     read_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+    # Set once its sends (one per push subscription, one to the webhook) have been made.
+    dispatched: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
 
 class PushSubscription(Base):

@@ -20,6 +20,7 @@ from meals.bookings.counter_pages import StaffPages
 from meals.bookings.senior_pages import SeniorPages
 from meals.callbacks.api import CallbackPages
 from meals.errors import DomainError
+from meals.notifications.pages import FamilyPages
 from meals.pages.web import (
     CSRF_COOKIE,
     csrf_bound_to_session,
@@ -43,6 +44,7 @@ def pages_router() -> Router:
             AuthPages,
             AccountSessionPages,
             SeniorPages,
+            FamilyPages,
             StaffPages,
             SettlementPages,
             BoardPages,

@@ -306,6 +306,7 @@ async def _expand_order(
                 request=BookingRequest(senior_id, item_id, fulfilment),
                 now=now,
                 settings=settings,
+                tell_family=False,
             )
             booking_id = made.booking.id
             report.created.append(booking_id)

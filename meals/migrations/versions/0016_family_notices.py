@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("params", sa.JSON(), nullable=False),
         _when("created_at"),
         _when("read_at", nullable=True),
+        sa.Column("dispatched", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -49,9 +50,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_family_notices")),
     )
-    op.create_index(
-        op.f("ix_family_notices_account_id"), "family_notices", ["account_id"], unique=False
-    )
+    for column in ("account_id", "dispatched"):
+        op.create_index(
+            op.f(f"ix_family_notices_{column}"), "family_notices", [column], unique=False
+        )
     op.create_table(
         "push_subscriptions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -128,5 +130,6 @@ def downgrade() -> None:
     op.drop_table("notice_sends")
     op.drop_index(op.f("ix_push_subscriptions_account_id"), table_name="push_subscriptions")
     op.drop_table("push_subscriptions")
-    op.drop_index(op.f("ix_family_notices_account_id"), table_name="family_notices")
+    for column in ("dispatched", "account_id"):
+        op.drop_index(op.f(f"ix_family_notices_{column}"), table_name="family_notices")
     op.drop_table("family_notices")

@@ -113,7 +113,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     sessionmaker = create_sessionmaker(engine)
     planner = BackgroundPlanner(sessionmaker, settings)
-    notifier = Notifier(sessionmaker, settings, clock.now)
+    # Sends are retried in real time, even with the service's clock pinned for a demo.
+    notifier = Notifier(sessionmaker, settings, Clock().now)
 
     def start_notifier(_app: Litestar) -> None:
         notifier.start()

@@ -219,6 +219,8 @@ class SeniorPages(Controller):
                 settings=settings,
             )
         except DomainError as refusal:
+            await db_session.rollback()
+            senior = await acting_senior(request, db_session, actor)
             return await _menu_page(
                 request,
                 db_session,

@@ -319,24 +319,7 @@ class SeniorPages(Controller):
         senior = await acting_senior(request, db_session, actor)
         if senior is None:
             return see_other("/for")
-        orders = await standing.orders_of(db_session, actor=actor, senior_id=senior.id)
-        site = await db_session.get(Site, senior.home_site_id)
-        slots = list(
-            await db_session.scalars(
-                select(SiteSlot.slot).where(SiteSlot.site_id == site.id).order_by(SiteSlot.slot)
-            )
-        )
-        return render(
-            request,
-            "standing.html",
-            senior=senior,
-            site=site,
-            orders={order.slot: order for order in orders},
-            slots=slots,
-            item_codes=ITEM_CODES,
-            fulfilments=fulfilments_for(senior, site),
-            weekday_names=WEEKDAY_NAMES,
-        )
+        return await standing_page(request, db_session, actor, senior, "/standing")
 
     @post("/standing")
     async def save_standing(
@@ -351,30 +334,7 @@ class SeniorPages(Controller):
         senior = await acting_senior(request, db_session, actor)
         if senior is None:
             return see_other("/for")
-        if data.item_code not in ITEM_CODES:
-            raise Invalid("Choose set meal A or B.")
-        terms = standing.StandingOrderTerms(
-            slot=data.slot,
-            item_code=data.item_code,
-            fulfilment=data.fulfilment,
-            weekdays=data.weekdays(),
-            paused_from=_form_date(data.paused_from),
-            paused_to=_form_date(data.paused_to),
-        )
-        _, report = await standing.save_standing_order(
-            db_session, actor=actor, senior_id=senior.id, terms=terms, now=now, settings=settings
-        )
-        language = language_of(request)
-        flash(
-            request,
-            language.gettext(
-                "Standing order saved: {created} new bookings, {withdrawn} cancelled.",
-                created=len(report.created),
-                withdrawn=len(report.withdrawn),
-            ),
-        )
-        for day, refusal in report.refused:
-            flash(request, f"{language.day(day)}: {language.error(refusal)}", kind="warn")
+        await save_standing_form(request, db_session, actor, senior.id, data, now, settings)
         return see_other("/standing")
 
     @post("/standing/end")
@@ -389,14 +349,87 @@ class SeniorPages(Controller):
         senior = await acting_senior(request, db_session, actor)
         if senior is None:
             return see_other("/for")
-        withdrawn = await standing.end_standing_order(
-            db_session, actor=actor, senior_id=senior.id, slot=data.slot, now=now
-        )
-        flash(
-            request,
-            language_of(request).gettext(
-                "Standing order ended; {withdrawn} upcoming bookings cancelled.",
-                withdrawn=len(withdrawn),
-            ),
-        )
+        await end_standing_form(request, db_session, actor, senior.id, data.slot, now)
         return see_other("/standing")
+
+
+async def standing_page(
+    request: Request,
+    session: AsyncSession,
+    actor: Actor,
+    senior: Senior,
+    action: str,
+    query: str = "",
+) -> Template:
+    """The standing-order page for `senior`, its forms posting to `action` (the senior's own,
+    or the staff's for a senior of their site)."""
+    orders = await standing.orders_of(session, actor=actor, senior_id=senior.id)
+    site = await session.get(Site, senior.home_site_id)
+    slots = list(
+        await session.scalars(
+            select(SiteSlot.slot).where(SiteSlot.site_id == site.id).order_by(SiteSlot.slot)
+        )
+    )
+    return render(
+        request,
+        "standing.html",
+        senior=senior,
+        site=site,
+        orders={order.slot: order for order in orders},
+        slots=slots,
+        item_codes=ITEM_CODES,
+        fulfilments=fulfilments_for(senior, site),
+        weekday_names=WEEKDAY_NAMES,
+        action=action,
+        action_query=query,
+    )
+
+
+async def save_standing_form(
+    request: Request,
+    session: AsyncSession,
+    actor: Actor,
+    senior_id: int,
+    data: StandingForm,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    if data.item_code not in ITEM_CODES:
+        raise Invalid("Choose set meal A or B.")
+    terms = standing.StandingOrderTerms(
+        slot=data.slot,
+        item_code=data.item_code,
+        fulfilment=data.fulfilment,
+        weekdays=data.weekdays(),
+        paused_from=_form_date(data.paused_from),
+        paused_to=_form_date(data.paused_to),
+    )
+    _, report = await standing.save_standing_order(
+        session, actor=actor, senior_id=senior_id, terms=terms, now=now, settings=settings
+    )
+    language = language_of(request)
+    flash(
+        request,
+        language.gettext(
+            "Standing order saved: {created} new bookings, {withdrawn} cancelled.",
+            created=len(report.created),
+            withdrawn=len(report.withdrawn),
+        ),
+    )
+    for day, refusal in report.refused:
+        flash(request, f"{language.day(day)}: {language.error(refusal)}", kind="warn")
+
+
+async def end_standing_form(
+    request: Request, session: AsyncSession, actor: Actor, senior_id: int, slot: Slot, now: datetime
+) -> None:
+    withdrawn = await standing.end_standing_order(
+        session, actor=actor, senior_id=senior_id, slot=slot, now=now
+    )
+    flash(
+        request,
+        language_of(request).gettext(
+            "Standing order ended; {withdrawn} upcoming bookings cancelled.",
+            withdrawn=len(withdrawn),
+        ),
+    )

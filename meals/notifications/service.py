@@ -135,7 +135,7 @@ def notice_text(language: Language, notice: FamilyNotice) -> str:
     if "day" in params:
         shown["day"] = language.day(date.fromisoformat(params["day"]))
     if "slot" in params:
-        shown["slot"] = language.gettext(labels.SLOT.get(params["slot"], params["slot"]))
+        shown["slot"] = language.gettext(params["slot"])  # "lunch" / "午餐", inside a sentence
     if "reason" in params:
         reason = labels.FAILURE_REASON.get(params["reason"], params["reason"])
         shown["reason"] = language.gettext(reason)

@@ -107,7 +107,9 @@ def family_db(browser, sqlite_template: Path, tmp_path_factory) -> tuple[Path, P
     (login, first_id, site_id), (allergic, allergic_id, _site) = rows
     _run(path, f"UPDATE seniors SET {plain} WHERE id IN (?, ?)", first_id, allergic_id)
     _run(path, "UPDATE seniors SET allergens = '[\"egg\"]' WHERE id = ?", allergic_id)
-    _run(path, "DELETE FROM bookings WHERE senior_id = ? AND service_date > ?", first_id, str(TODAY))
+    _run(
+        path, "DELETE FROM bookings WHERE senior_id = ? AND service_date > ?", first_id, str(TODAY)
+    )
     # Friday's dinner set meal B at the first senior's site is sold out.
     _run(
         path,
@@ -168,7 +170,7 @@ def phone(browser, server: str):
 def shoot(page, artifacts: Path, screenshots: Path, name: str) -> None:
     """Check the page (axe-core, type and tap sizes, no sideways scroll) and keep its picture."""
     check_page(page, artifacts, name)
-    page.screenshot(path=screenshots / f"{name}.png")
+    page.screenshot(path=screenshots / f"{name}.png", full_page=True)
 
 
 def both_languages(page, artifacts: Path, screenshots: Path, name: str) -> None:
@@ -215,13 +217,17 @@ def test_senior_logs_in_as_typed_and_books_fridays_lunch_in_three_taps(
     both_languages(phone, artifacts, screenshots, "menu-day")
 
     taps = 0
-    phone.get_by_role("navigation", name="日期").get_by_role("link", name=re.compile("周五")).click()
+    phone.get_by_role("navigation", name="日期").get_by_role(
+        "link", name=re.compile("周五")
+    ).click()
     taps += 1
     phone.wait_for_url(f"**/menu?day={FRIDAY.isoformat()}")
     lunch = phone.locator("section.meal").filter(has=phone.get_by_role("heading", name="午餐"))
     book = lunch.get_by_role("button", name=re.compile("预订 A")).first
     box = book.bounding_box()
-    scrolled_to = phone.evaluate("window.scrollY") + box["y"] + box["height"] - SMALL_PHONE["height"]
+    scrolled_to = (
+        phone.evaluate("window.scrollY") + box["y"] + box["height"] - SMALL_PHONE["height"]
+    )
     assert scrolled_to <= MAX_SCREENS_SCROLLED * SMALL_PHONE["height"], scrolled_to
     book.click()
     taps += 1

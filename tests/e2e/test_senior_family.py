@@ -81,8 +81,9 @@ def family_db(browser, sqlite_template: Path, tmp_path_factory) -> tuple[Path, P
         plan_id = worker.submit(asyncio.run, _book_and_plan(settings)).result()
     [(stop_id, senior_id, name, driver)] = _query(
         path,
-        "SELECT s.id, se.id, se.name, a.login FROM route_stops s JOIN route_runs r ON r.id = s.run_id "
-        "JOIN accounts a ON a.id = r.driver_account_id JOIN seniors se ON se.id = s.senior_id "
+        "SELECT s.id, se.id, se.name, a.login FROM route_stops s "
+        "JOIN route_runs r ON r.id = s.run_id JOIN accounts a ON a.id = r.driver_account_id "
+        "JOIN seniors se ON se.id = s.senior_id "
         "WHERE s.plan_id = ? AND s.kind = 'home' ORDER BY s.id LIMIT 1",
         plan_id,
     )

@@ -197,6 +197,26 @@ class BookingLine:
     deadline: datetime
     cancellable: bool
     rating: MealRating | None
+    # Why the home delivery failed, when it did: the meal is no longer "coming up".
+    failed: str | None = None
+
+
+async def failed_deliveries(session: AsyncSession, senior_ids: list[int]) -> dict[int, str]:
+    """Booking id → failure reason, for the home deliveries to these seniors that failed."""
+    from meals.deliveries.models import RouteStop, StopStatus
+
+    if not senior_ids:
+        return {}
+    stops = await session.execute(
+        select(RouteStop.booking_ids, RouteStop.failure_reason).where(
+            RouteStop.senior_id.in_(senior_ids), RouteStop.status == StopStatus.FAILED
+        )
+    )
+    return {
+        booking_id: str(reason.value if reason else "other")
+        for booking_ids, reason in stops
+        for booking_id in booking_ids or ()
+    }
 
 
 @dataclass
@@ -247,6 +267,7 @@ async def bookings_overview(
             select(MealRating).where(MealRating.booking_id.in_([b.id for b in bookings]))
         )
     }
+    failed = await failed_deliveries(session, [senior.id])
     upcoming, past = [], []
     total = 0
     for booking in bookings:
@@ -258,10 +279,19 @@ async def bookings_overview(
             booking=booking,
             item=items[booking.menu_item_id],
             deadline=deadline,
-            cancellable=booking.status is BookingStatus.BOOKED and now < deadline,
+            cancellable=(
+                booking.status is BookingStatus.BOOKED
+                and now < deadline
+                and booking.id not in failed
+            ),
             rating=ratings.get(booking.id),
+            failed=failed.get(booking.id),
         )
-        is_upcoming = booking.service_date >= today and booking.status is BookingStatus.BOOKED
+        is_upcoming = (
+            booking.service_date >= today
+            and booking.status is BookingStatus.BOOKED
+            and booking.id not in failed
+        )
         (upcoming if is_upcoming else past).append(line)
         same_month = booking.service_date.replace(day=1) == month_start
         if same_month and booking.status in PAID_STATUSES:

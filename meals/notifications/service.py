@@ -494,6 +494,7 @@ class SeniorMeals:
 async def coming_meals(session: AsyncSession, *, actor: Actor, today: date) -> list[SeniorMeals]:
     """Every bound senior's booked meals from today on, for the family's one page."""
     from meals.bookings.models import Booking
+    from meals.bookings.page_views import failed_deliveries
     from meals.menus.models import MenuItem
     from meals.sites.models import SiteSlot
     from meals.words import BookingStatus
@@ -516,7 +517,9 @@ async def coming_meals(session: AsyncSession, *, actor: Actor, today: date) -> l
             .order_by(Booking.service_date, SiteSlot.serve_start, Booking.id)
         )
     ).all()
+    failed = await failed_deliveries(session, [s.id for s in seniors])
     by_senior: dict[int, list[tuple[Any, Any]]] = {s.id: [] for s in seniors}
     for booking, item, _start in rows:
-        by_senior[booking.senior_id].append((booking, item))
+        if booking.id not in failed:  # told in a banner, no longer coming
+            by_senior[booking.senior_id].append((booking, item))
     return [SeniorMeals(s, by_senior[s.id]) for s in seniors]

@@ -134,3 +134,10 @@ async def test_failed_delivery_tells_the_family_on_page_push_and_webhook(
         read = await submit(client, "/family", f"/notices/{notice_id}/read", {"back": "/family"})
         assert read.status_code == 303
     assert "有一餐没送到" not in visible_text((await client.get("/family")).text)
+
+    # Their bookings no longer read "coming up, cancel" for the meal that did not arrive.
+    await submit(client, "/family", "/family/act", {"senior_id": senior.id, "to": "/bookings"})
+    bookings = await client.get("/bookings")
+    assert "没送到（无人应答）" in visible_text(bookings.text)
+    for booking_id in day.home.booking_ids:
+        assert f"/bookings/{booking_id}/cancel" not in bookings.text

@@ -17,6 +17,7 @@ from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state
 from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import MethodNotAllowedException, NotFoundException
 from litestar.logging.config import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -43,11 +44,13 @@ from meals.edge import EdgeMiddleware, header_hook
 from meals.errors import DomainError
 from meals.menus.api import MenuController
 from meals.menus.cycles_api import MenuCycleController, MenuEditController
+from meals.notifications.service import Notifier
 from meals.ops.logs import configure_logging, install_request_ids
 from meals.ops.metrics import metrics
 from meals.ops.openapi import TimeOfDaySchema, document_refusals
 from meals.ops.requests import ObservedLitestar, internal_error
 from meals.pages.setup import csrf_config, pages_router, template_config
+from meals.pages.web import unmatched_route_error
 from meals.production.api import KitchenApi, KitchenPages
 from meals.seniors.api import SeniorController
 from meals.settings import Settings
@@ -111,8 +114,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     sessionmaker = create_sessionmaker(engine)
     planner = BackgroundPlanner(sessionmaker, settings)
+    # Sends are retried in real time, even with the service's clock pinned for a demo.
+    notifier = Notifier(sessionmaker, settings, Clock().now)
+
+    def start_notifier(_app: Litestar) -> None:
+        notifier.start()
 
     async def stop_and_dispose_engine(app: Litestar) -> None:
+        await notifier.stop()
         await planner.close()
         preload: asyncio.Task | None = app.state.get("remembering_seniors")
         if preload is not None:
@@ -123,7 +132,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     install_request_ids()
     return ObservedLitestar(
-        on_startup=[document_refusals, start_remembering_seniors],
+        on_startup=[document_refusals, start_remembering_seniors, start_notifier],
         on_shutdown=[stop_and_dispose_engine],
         route_handlers=[
             health,
@@ -159,6 +168,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         exception_handlers={
             DomainError: domain_error_handler,
             DBAPIError: data_error_handler,
+            NotFoundException: unmatched_route_error,
+            MethodNotAllowedException: unmatched_route_error,
             HTTP_500_INTERNAL_SERVER_ERROR: internal_error,
         },
         # Unhandled errors are logged once, by `internal_error`, as JSON with the request id.
@@ -186,6 +197,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 "engine": engine,
                 "sessionmaker": sessionmaker,
                 "planner": planner,
+                "notifier": notifier,
             }
         ),
         debug=settings.debug,

@@ -1,6 +1,6 @@
 """Every table, imported in one place so Alembic and create-all see the whole schema."""
 
-from meals.accounts.models import Account, FamilyBinding, LoginAttempt, StaffSite
+from meals.accounts.models import Account, FamilyBinding, LoginAttempt, LoginCode, StaffSite
 from meals.audit.models import AuditEntry
 from meals.bookings.corrections import BookingCorrection
 from meals.bookings.models import Booking
@@ -26,6 +26,7 @@ from meals.menus.models import (
     MenuItem,
     MenuItemDish,
 )
+from meals.notifications.models import FamilyNotice, NoticeSend, PushSubscription
 from meals.production.models import (
     Ingredient,
     ProductionRun,
@@ -51,10 +52,12 @@ __all__ = [
     "Dish",
     "EmergencyContact",
     "FamilyBinding",
+    "FamilyNotice",
     "FundingSource",
     "Ingredient",
     "JobRun",
     "LoginAttempt",
+    "LoginCode",
     "MealRating",
     "Menu",
     "MenuCycle",
@@ -62,8 +65,10 @@ __all__ = [
     "MenuCycleSite",
     "MenuItem",
     "MenuItemDish",
+    "NoticeSend",
     "PlanningJob",
     "ProductionRun",
+    "PushSubscription",
     "Recipe",
     "RecipeLine",
     "RecipeVariant",

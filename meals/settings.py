@@ -176,6 +176,28 @@ class Settings:
     delivery_site_earliest_before_serving: timedelta = timedelta(minutes=90)
     delivery_site_latest_before_serving: timedelta = timedelta(minutes=10)
     delivery_home_earliest_before_serving: timedelta = timedelta(minutes=30)
+    # The menu says "only N left" when a set meal has this many portions or fewer left.
+    few_portions_left: int = 10
+    # Where the district sends SMS: a webhook taking {"phone", "text"}; none: no SMS codes.
+    sms_webhook_url: str | None = None
+    # A one-time login code by SMS lasts this long; one code per phone number this often.
+    sms_code_lifetime: timedelta = timedelta(minutes=10)
+    sms_code_interval: timedelta = timedelta(minutes=1)
+    # Families' notices: a webhook (e.g. an SMS gateway) and Web Push, sent after commit.
+    family_webhook_url: str | None = None
+    notify_attempts: int = 4
+    notify_backoff_seconds: float = 1.0
+    notify_timeout_seconds: float = 5.0
+    # A notifier loop per worker also picks up sends left over (e.g. by a restart) this often.
+    notify_poll_seconds: float = 30.0
+    # Web Push: the VAPID key pair is made once into var/vapid_private.pem unless given here.
+    vapid_private_key_path: Path | None = None
+    vapid_subject: str = "mailto:ops@warmmeal.invalid"
+
+    @property
+    def vapid_key_file(self) -> Path:
+        return self.vapid_private_key_path or Path(self.var_dir) / "vapid_private.pem"
+
     delivery_home_latest_after_serving: timedelta = timedelta(minutes=60)
     delivery_site_service: timedelta = timedelta(minutes=10)
     delivery_home_service: timedelta = timedelta(minutes=3)
@@ -192,7 +214,14 @@ class Settings:
     # A walking list may take this share of the time the food-safety limit leaves after the
     # drop; homes further along it go by van.
     last_mile_walk_share: float = 0.7
-    welfare_alert_categories: tuple[str, ...] = ("lives_alone", "disabled")
+    # Categories whose failed home delivery raises a welfare alert; advanced_age is 80+ (see
+    # advanced_age_years), derived from the birth date.
+    welfare_alert_categories: tuple[str, ...] = (
+        "lives_alone",
+        "disabled",
+        "semi_disabled",
+        "advanced_age",
+    )
     welfare_webhook_url: str | None = None
     welfare_webhook_attempts: int = 3
     welfare_webhook_backoff_seconds: float = 0.5
@@ -296,6 +325,19 @@ class Settings:
             values["frozen_now"] = _aware(env[f"{ENV_PREFIX}FROZEN_NOW"])
         if env.get(f"{ENV_PREFIX}WELFARE_WEBHOOK_URL"):
             values["welfare_webhook_url"] = env[f"{ENV_PREFIX}WELFARE_WEBHOOK_URL"]
+        for name in ("sms_webhook_url", "family_webhook_url", "vapid_subject"):
+            if env.get(f"{ENV_PREFIX}{name.upper()}"):
+                values[name] = env[f"{ENV_PREFIX}{name.upper()}"]
+        if env.get(f"{ENV_PREFIX}VAPID_PRIVATE_KEY_PATH"):
+            values["vapid_private_key_path"] = Path(env[f"{ENV_PREFIX}VAPID_PRIVATE_KEY_PATH"])
+        if env.get(f"{ENV_PREFIX}WELFARE_ALERT_CATEGORIES") is not None:
+            values["welfare_alert_categories"] = tuple(
+                part.strip()
+                for part in env[f"{ENV_PREFIX}WELFARE_ALERT_CATEGORIES"].split(",")
+                if part.strip()
+            )
+        if env.get(f"{ENV_PREFIX}NOTIFY_POLL_SECONDS"):
+            values["notify_poll_seconds"] = float(env[f"{ENV_PREFIX}NOTIFY_POLL_SECONDS"])
         if env.get(f"{ENV_PREFIX}METRICS_TOKEN"):
             values["metrics_token"] = env[f"{ENV_PREFIX}METRICS_TOKEN"]
         if env.get(f"{ENV_PREFIX}OSRM_URL"):
@@ -345,6 +387,8 @@ class Settings:
             "settlement_close_after_days",
             "job_interval_minutes",
             "welfare_webhook_retry_rounds",
+            "few_portions_left",
+            "notify_attempts",
         ):
             if env.get(f"{ENV_PREFIX}{name.upper()}"):
                 values[name] = int(env[f"{ENV_PREFIX}{name.upper()}"])

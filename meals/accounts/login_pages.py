@@ -12,8 +12,9 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from meals import cards
+from meals.accounts import pin_help
 from meals.accounts.models import Account
-from meals.accounts.service import authenticate
+from meals.accounts.service import authenticate, normalise_login
 from meals.accounts.sessions import SESSION_ACCOUNT, SESSION_ROLE
 from meals.errors import Conflict, DomainError, Invalid, NotFound
 from meals.pages.i18n import LOCALE_COOKIE, LOCALES, pick_locale
@@ -36,7 +37,7 @@ TOKEN_MAX = 64
 LOCALE_COOKIE_SECONDS = 365 * 24 * 3600
 START_PAGE = {
     Role.SENIOR: "/menu",
-    Role.FAMILY: "/for",
+    Role.FAMILY: "/family",
     Role.SITE_STAFF: "/staff",
     Role.ADMIN: "/staff",
     Role.KITCHEN: "/kitchen",
@@ -49,6 +50,15 @@ class LoginForm(msgspec.Struct):
     login: Annotated[str, msgspec.Meta(max_length=LOGIN_MAX)] = ""
     password: Annotated[str, msgspec.Meta(max_length=PASSWORD_MAX)] = ""
     next: str = ""
+
+
+class PhoneForm(msgspec.Struct):
+    phone: Annotated[str, msgspec.Meta(max_length=LOGIN_MAX)] = ""
+
+
+class CodeForm(msgspec.Struct):
+    phone: Annotated[str, msgspec.Meta(max_length=LOGIN_MAX)] = ""
+    code: Annotated[str, msgspec.Meta(max_length=LOGIN_MAX)] = ""
 
 
 class ChooseSeniorForm(msgspec.Struct):
@@ -76,8 +86,107 @@ class AuthPages(Controller):
         return see_other(_start_page(Role(role)) if role else "/login")
 
     @get("/login")
-    async def login_page(self, request: Request, next: FromQuery[str] = "") -> Template:
-        return render(request, "login.html", form=LoginForm(next=safe_next(next)), error=None)
+    async def login_page(
+        self, request: Request, next: FromQuery[str] = "", by: FromQuery[str] = ""
+    ) -> Template:
+        """Seniors type a phone number and PIN (numeric keyboards); `?by=name` is the form
+        with a login name and password, for family and staff."""
+        return render(
+            request,
+            "login.html",
+            form=LoginForm(next=safe_next(next)),
+            error=None,
+            by_name=by == "name",
+        )
+
+    @get("/login/forgot", summary="A senior who forgot the PIN: where to have it reset")
+    async def forgot_page(self, request: Request, settings: AppSettings) -> Template:
+        return render(
+            request,
+            "forgot_pin.html",
+            point=None,
+            phone="",
+            error=None,
+            sms=bool(settings.sms_webhook_url),
+        )
+
+    @post("/login/forgot")
+    async def forgot(
+        self,
+        request: Request,
+        data: URLEncodedBody[PhoneForm],
+        db_session: DbSession,
+        settings: AppSettings,
+    ) -> Template:
+        sms = bool(settings.sms_webhook_url)
+        try:
+            point = await pin_help.meal_point_for(db_session, phone=data.phone)
+        except DomainError as refusal:
+            return render(
+                request,
+                "forgot_pin.html",
+                status_code=refusal.status_code,
+                point=None,
+                phone=data.phone,
+                error=language_of(request).error(refusal),
+                sms=sms,
+            )
+        return render(
+            request, "forgot_pin.html", point=point, phone=data.phone, error=None, sms=sms
+        )
+
+    @post("/login/code/send")
+    async def send_code(
+        self,
+        request: Request,
+        data: URLEncodedBody[PhoneForm],
+        db_session: DbSession,
+        now: Now,
+        settings: AppSettings,
+    ) -> Template:
+        error = None
+        try:
+            await pin_help.send_login_code(db_session, phone=data.phone, now=now, settings=settings)
+        except DomainError as refusal:
+            error = language_of(request).error(refusal)
+        return render(
+            request,
+            "login_code.html",
+            status_code=200 if error is None else 409,
+            phone=data.phone,
+            error=error,
+            sent=error is None,
+        )
+
+    @post("/login/code")
+    async def code_login(
+        self,
+        request: Request,
+        data: URLEncodedBody[CodeForm],
+        db_session: DbSession,
+        now: Now,
+        settings: AppSettings,
+    ) -> Response:
+        try:
+            account = await pin_help.login_with_code(
+                db_session,
+                phone=data.phone,
+                code=data.code,
+                now=now,
+                settings=settings,
+                client_ip=request.client.host if request.client else None,
+            )
+        except DomainError as refusal:
+            return render(
+                request,
+                "login_code.html",
+                status_code=refusal.status_code,
+                phone=data.phone,
+                error=language_of(request).error(refusal),
+                sent=True,
+            )
+        _begin_session(request, account)
+        return see_other(_start_page(account.role))
 
     @post("/login")
     async def login(
@@ -89,6 +198,7 @@ class AuthPages(Controller):
         settings: AppSettings,
     ) -> Response:
         form = LoginForm(login=data.login.strip(), password="", next=safe_next(data.next))
+        by_name = not normalise_login(form.login).isdigit() and bool(form.login)
         try:
             if not form.login or not data.password:
                 raise Invalid("Please enter your phone number and PIN.", code="missing_login")
@@ -103,7 +213,12 @@ class AuthPages(Controller):
         except DomainError as refusal:
             message = language_of(request).error(refusal)
             return render(
-                request, "login.html", status_code=refusal.status_code, form=form, error=message
+                request,
+                "login.html",
+                status_code=refusal.status_code,
+                form=form,
+                error=message,
+                by_name=by_name,
             )
         _begin_session(request, account)
         return see_other(_start_page(account.role, data.next))
@@ -160,7 +275,10 @@ class AuthPages(Controller):
     @get("/for", guards=[allow(Role.FAMILY)], summary="Family: whom am I booking for")
     async def choose_senior_page(
         self, request: Request, actor: CurrentActor, db_session: DbSession
-    ) -> Template:
+    ) -> Template | Redirect:
+        if len(actor.senior_ids) == 1:  # nobody to choose between
+            request.session[ACTING_SENIOR] = next(iter(actor.senior_ids))
+            return see_other("/menu")
         seniors = list(
             await db_session.scalars(
                 select(Senior).where(Senior.id.in_(actor.senior_ids)).order_by(Senior.name)

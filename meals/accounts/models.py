@@ -88,3 +88,18 @@ class WebSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(DateTimeUTC)
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC, index=True)
     client_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class LoginCode(Base):
+    """A one-time login code sent by SMS to a senior who forgot their PIN; only its hash is kept."""
+
+    __tablename__ = "login_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import secrets
+import unicodedata
 from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -194,6 +196,23 @@ async def _refuse_if_throttled(
         )
 
 
+PHONE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u3000().·]")
+MAINLAND_MOBILE = re.compile(r"^(?:\+?86|0086)?(1\d{10})$")
+
+
+def normalise_login(login: str) -> str:
+    """A login as stored: a mainland mobile number typed with spaces, dashes, +86 or
+    full-width digits becomes its 11 digits; any other login is only trimmed.
+
+    So `190 0000 0001`, `190-0000-0001`, `+8619000000001` and `１９０００００００01` all name the
+    same account and count as one login in the back-off, never as wrong attempts.
+    """
+    text = unicodedata.normalize("NFKC", login).strip()
+    compact = PHONE_SEPARATORS.sub("", text)
+    match = MAINLAND_MOBILE.match(compact)
+    return match[1] if match else text
+
+
 async def authenticate(
     session: AsyncSession,
     *,
@@ -209,6 +228,7 @@ async def authenticate(
     concurrent attempts are counted one by one; the check runs in a bounded thread pool, off
     the event loop, and costs the same for an unknown login as for a known one.
     """
+    login = normalise_login(login)
     await begin_write(session)
     await _lock_attempts(session, f"login:{login}", f"ip:{client_ip}")
     await _refuse_if_throttled(

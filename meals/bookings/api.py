@@ -78,7 +78,7 @@ class BookingView(msgspec.Struct):
     notices: list[str] = msgspec.field(default_factory=list)
 
     @classmethod
-    def of(cls, booking: Booking | NewBooking, notices: tuple[str, ...] = ()) -> BookingView:
+    def of(cls, booking: Booking | NewBooking, notices: tuple[object, ...] = ()) -> BookingView:
         return cls(
             id=booking.id,
             senior_id=booking.senior_id,
@@ -100,7 +100,7 @@ class BookingView(msgspec.Struct):
             # In UTC, as read back from the database, whatever zone the clock gave.
             created_at=booking.created_at.astimezone(UTC),
             cancelled_at=booking.cancelled_at and booking.cancelled_at.astimezone(UTC),
-            notices=list(notices),
+            notices=[str(notice) for notice in notices],
         )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals import cards
 from meals.accounts.service import Actor
+from meals.bookings import senior_pages
 from meals.bookings.checkin import check_in, local_today, record_walk_in
 from meals.bookings.page_views import current_slot, fulfilments_for, senior_week, today_lists
 from meals.bookings.service import BookingRequest, create_booking, get_senior
@@ -32,6 +33,7 @@ from meals.web import (
     DbSession,
     Now,
     OptionalQueryId,
+    QueryId,
     RecordId,
     allow,
 )
@@ -119,6 +121,44 @@ class StaffPages(Controller):
         return render(
             request, "staff_today.html", site=counter, lists=lists, day=local_today(counter, now)
         )
+
+    @get("/standing", summary="A senior's standing orders, kept by their meal point's staff")
+    async def standing_page(
+        self, request: Request, db_session: DbSession, actor: CurrentActor, senior: QueryId
+    ) -> Template:
+        chosen = await get_senior_in_scope(db_session, actor=actor, senior_id=senior)
+        return await senior_pages.standing_page(
+            request, db_session, actor, chosen, "/staff/standing", f"?senior={chosen.id}"
+        )
+
+    @post("/standing")
+    async def save_standing(
+        self,
+        request: Request,
+        senior: QueryId,
+        data: URLEncodedBody[senior_pages.StandingForm],
+        db_session: DbSession,
+        actor: CurrentActor,
+        now: Now,
+        settings: AppSettings,
+    ) -> Redirect:
+        await senior_pages.save_standing_form(
+            request, db_session, actor, senior, data, now, settings
+        )
+        return see_other(f"/staff/standing?senior={senior}")
+
+    @post("/standing/end")
+    async def end_standing(
+        self,
+        request: Request,
+        senior: QueryId,
+        data: URLEncodedBody[senior_pages.EndStandingForm],
+        db_session: DbSession,
+        actor: CurrentActor,
+        now: Now,
+    ) -> Redirect:
+        await senior_pages.end_standing_form(request, db_session, actor, senior, data.slot, now)
+        return see_other(f"/staff/standing?senior={senior}")
 
     @get("/book", summary="Find a senior and book on their behalf")
     async def book_page(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from meals.errors import Conflict
+from meals.pages.i18n import N_
 from meals.words import IDDSI_REGULAR, TEXTURE_VARIANT_BY_IDDSI, VARIANT_LABELS_ZH, Variant
 
 
@@ -27,9 +28,40 @@ class MealOffer:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """A notice about the variant: an English template (the gettext msgid) and its params, so
+    pages show it in the reader's language; `str()` is the English the API returns.
+
+    Params named `variant` or `other` hold a Variant value, shown by its label."""
+
+    message: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def tells_unmet(self) -> bool:
+        """The notice says a need is not met (the rest repeat the variant shown anyway)."""
+        return self.message in (NOT_BOTH, NOT_AVAILABLE)
+
+    def __str__(self) -> str:
+        shown = {
+            name: _label(Variant(value)) if name in VARIANT_PARAMS else value
+            for name, value in self.params.items()
+        }
+        return self.message.format(**shown)
+
+
+VARIANT_PARAMS = frozenset({"variant", "other"})
+SWITCHED = N_("Switched to the {variant} variant this senior needs.")
+MADE_AS_NEEDED = N_("Made as the {variant} variant this senior needs.")
+MADE_AS = N_("Made as the {variant} variant.")
+NOT_BOTH = N_("Made as the {variant} variant; the kitchen cannot make it {other} as well.")
+NOT_AVAILABLE = N_("{meal} is not available as {variant}; regular recipe.")
+
+
+@dataclass(frozen=True)
 class VariantChoice:
     variant: Variant
-    notices: tuple[str, ...]
+    notices: tuple[Notice, ...]
 
 
 def _label(variant: Variant) -> str:
@@ -83,11 +115,11 @@ def choose_variant(
         )
     if hard:
         chosen = hard[0]
-        notices = ()
+        notices: tuple[Notice, ...] = ()
         if requested is not None and requested is not chosen:
-            notices = (f"Switched to the {_label(chosen)} variant this senior needs.",)
+            notices = (Notice(SWITCHED, {"variant": chosen.value}),)
         elif requested is None:
-            notices = (f"Made as the {_label(chosen)} variant this senior needs.",)
+            notices = (Notice(MADE_AS_NEEDED, {"variant": chosen.value}),)
         return VariantChoice(chosen, notices)
     if requested is not None:
         if requested not in can_make and requested.value not in tags:
@@ -103,12 +135,19 @@ def choose_variant(
         for wanted, v in ((diet.low_sugar, Variant.LOW_SUGAR), (diet.low_salt, Variant.LOW_SALT))
         if wanted and v.value not in tags
     ]
+    # One booking is one variant: with two needs the kitchen meets the first it can make,
+    # and the senior is told which one is not met.
     for variant in soft:
         if variant in can_make:
-            return VariantChoice(variant, (f"Made as the {_label(variant)} variant.",))
+            others = [v for v in soft if v is not variant]
+            if others:
+                notice = Notice(NOT_BOTH, {"variant": variant.value, "other": others[0].value})
+            else:
+                notice = Notice(MADE_AS, {"variant": variant.value})
+            return VariantChoice(variant, (notice,))
     if soft:
-        missing = ", ".join(_label(v) for v in soft)
         return VariantChoice(
-            Variant.REGULAR, (f"{offer.name} is not available as {missing}; regular recipe.",)
+            Variant.REGULAR,
+            tuple(Notice(NOT_AVAILABLE, {"meal": offer.name, "variant": v.value}) for v in soft),
         )
     return VariantChoice(Variant.REGULAR, ())

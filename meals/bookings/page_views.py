@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.service import Actor
 from meals.bookings.checkin import local_today
-from meals.bookings.diet import choose_variant
+from meals.bookings.diet import VariantChoice, choose_variant
 from meals.bookings.models import Booking
 from meals.bookings.ratings import MealRating
 from meals.bookings.service import (
@@ -37,6 +37,35 @@ UPCOMING_LIMIT = 100
 PAID_STATUSES = (BookingStatus.BOOKED, BookingStatus.SERVED, BookingStatus.DELIVERED)
 
 
+SALT_PER_SODIUM = 2.54  # grams of salt per gram of sodium
+MG_PER_G = 1000
+
+
+@dataclass(frozen=True)
+class Nutrition:
+    """Per set meal, summed over its dishes' portions; None where a dish's figure is unknown."""
+
+    energy_kcal: int | None
+    protein_g: float | None
+    salt_g: float | None
+
+
+def nutrition_of(item: MenuItem) -> Nutrition:
+    dishes = [part.dish for part in item.dishes]
+
+    def total(values: list[float | None]) -> float | None:
+        return None if not values or any(v is None for v in values) else sum(values)
+
+    energy = total([d.energy_kcal for d in dishes])
+    protein = total([d.protein_g for d in dishes])
+    sodium = total([d.sodium_mg for d in dishes])
+    return Nutrition(
+        energy_kcal=None if energy is None else round(energy),
+        protein_g=None if protein is None else round(protein, 1),
+        salt_g=None if sodium is None else round(sodium * SALT_PER_SODIUM / MG_PER_G, 1),
+    )
+
+
 @dataclass(frozen=True)
 class Offer:
     item: MenuItem
@@ -44,6 +73,20 @@ class Offer:
     subsidy_fen: int
     price_fen: int
     refusal: DomainError | None
+    choice: VariantChoice | None = None
+    # The senior's own allergens this set meal contains (made without them, or refused).
+    clash: tuple[str, ...] = ()
+    remaining: int = 0
+    nutrition: Nutrition | None = None
+
+    @property
+    def sold_out(self) -> bool:
+        return self.remaining <= 0
+
+    @property
+    def meat_and_vegetable(self) -> bool:
+        kinds = {part.dish.kind for part in self.item.dishes}
+        return {"meat", "vegetable"} <= kinds
 
 
 @dataclass
@@ -54,6 +97,8 @@ class Meal:
     is_open: bool
     offers: list[Offer]
     booking: Booking | None = None
+    full: bool = False
+    booked_item: MenuItem | None = None
 
 
 @dataclass
@@ -109,13 +154,23 @@ async def senior_week(
             quote = await quote_for(
                 session, senior=senior, item=item, service_date=menu.service_date, settings=settings
             )
-            refusal = None
+            refusal, choice = None, None
             try:
-                choose_variant(diet_of(senior), offer_of(item))
+                choice = choose_variant(diet_of(senior), offer_of(item))
             except DomainError as exc:
                 refusal = exc
             offers.append(
-                Offer(item, quote.list_price_fen, quote.subsidy_fen, quote.price_fen, refusal)
+                Offer(
+                    item,
+                    quote.list_price_fen,
+                    quote.subsidy_fen,
+                    quote.price_fen,
+                    refusal,
+                    choice=choice,
+                    clash=tuple(sorted(set(senior.allergens or ()) & set(item.allergens))),
+                    remaining=item.capacity - item.booked_count,
+                    nutrition=nutrition_of(item),
+                )
             )
         day = days.setdefault(menu.service_date, Day(menu.service_date))
         day.meals.append(
@@ -125,7 +180,11 @@ async def senior_week(
                 deadline=deadline.astimezone(ZoneInfo(site.timezone)),
                 is_open=now < deadline,
                 offers=offers,
-                booking=booked.get((menu.service_date, menu.slot)),
+                booking=(booking := booked.get((menu.service_date, menu.slot))),
+                full=menu.seats_booked >= menu.seat_capacity,
+                booked_item=next(
+                    (i for i in menu.items if booking and i.id == booking.menu_item_id), None
+                ),
             )
         )
     for day in days.values():
@@ -140,6 +199,26 @@ class BookingLine:
     deadline: datetime
     cancellable: bool
     rating: MealRating | None
+    # Why the home delivery failed, when it did: the meal is no longer "coming up".
+    failed: str | None = None
+
+
+async def failed_deliveries(session: AsyncSession, senior_ids: list[int]) -> dict[int, str]:
+    """Booking id → failure reason, for the home deliveries to these seniors that failed."""
+    from meals.deliveries.models import RouteStop, StopStatus
+
+    if not senior_ids:
+        return {}
+    stops = await session.execute(
+        select(RouteStop.booking_ids, RouteStop.failure_reason).where(
+            RouteStop.senior_id.in_(senior_ids), RouteStop.status == StopStatus.FAILED
+        )
+    )
+    return {
+        booking_id: str(reason.value if reason else "other")
+        for booking_ids, reason in stops
+        for booking_id in booking_ids or ()
+    }
 
 
 @dataclass
@@ -190,6 +269,7 @@ async def bookings_overview(
             select(MealRating).where(MealRating.booking_id.in_([b.id for b in bookings]))
         )
     }
+    failed = await failed_deliveries(session, [senior.id])
     upcoming, past = [], []
     total = 0
     for booking in bookings:
@@ -201,15 +281,30 @@ async def bookings_overview(
             booking=booking,
             item=items[booking.menu_item_id],
             deadline=deadline,
-            cancellable=booking.status is BookingStatus.BOOKED and now < deadline,
+            cancellable=(
+                booking.status is BookingStatus.BOOKED
+                and now < deadline
+                and booking.id not in failed
+            ),
             rating=ratings.get(booking.id),
+            failed=failed.get(booking.id),
         )
-        is_upcoming = booking.service_date >= today and booking.status is BookingStatus.BOOKED
+        is_upcoming = (
+            booking.service_date >= today
+            and booking.status is BookingStatus.BOOKED
+            and booking.id not in failed
+        )
         (upcoming if is_upcoming else past).append(line)
         same_month = booking.service_date.replace(day=1) == month_start
         if same_month and booking.status in PAID_STATUSES:
             total += booking.price_fen
-    past.reverse()
+
+    def in_day_order(line: BookingLine) -> tuple:
+        site_slot = slots[(line.booking.site_id, line.booking.slot)]
+        return (line.booking.service_date, site_slot.serve_start)
+
+    upcoming.sort(key=in_day_order)
+    past.sort(key=in_day_order, reverse=True)
     return BookingsOverview(upcoming, past, total, month_start)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.service import Actor
-from meals.bookings.diet import DietProfile, MealOffer, choose_variant
+from meals.bookings.diet import DietProfile, MealOffer, Notice, choose_variant
 from meals.bookings.models import Booking, NewBooking
 from meals.bookings.writes import (
     BookingSenior,
@@ -23,6 +23,8 @@ from meals.bookings.writes import (
 from meals.db import begin_write, cached_reference
 from meals.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from meals.menus.models import Menu, MenuItem
+from meals.notifications.service import NoticeKind, notify_family
+from meals.pages.i18n import N_
 from meals.seniors.models import Senior
 from meals.settings import Settings
 from meals.sites.models import Site, SiteSlot
@@ -49,7 +51,7 @@ class BookingRequest:
 class BookingOutcome:
     booking: Booking | NewBooking
     created: bool
-    notices: tuple[str, ...] = ()
+    notices: tuple[Notice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -217,8 +219,59 @@ async def create_booking(
     now: datetime,
     settings: Settings,
     idempotency_key: str | None = None,
+    tell_family: bool = True,
 ) -> BookingOutcome:
-    """Take one booking, or refuse it with the reason; a refusal leaves the database unchanged."""
+    """Take one booking, or refuse it with the reason; a refusal leaves the database unchanged.
+
+    A booking someone else made for the senior (staff, a family member) is told to the rest of
+    the senior's family (`tell_family`; standing orders expanding do not tell each date)."""
+    outcome = await _create_booking(
+        session,
+        actor=actor,
+        request=request,
+        now=now,
+        settings=settings,
+        idempotency_key=idempotency_key,
+    )
+    if tell_family and outcome.created and actor.role is not Role.SENIOR:
+        await _tell_family_booked(session, actor, outcome.booking, now)
+    return outcome
+
+
+async def _tell_family_booked(
+    session: AsyncSession, actor: Actor, booking: Booking | NewBooking, now: datetime
+) -> None:
+    item = await session.get(MenuItem, booking.menu_item_id)
+    await begin_write(session)
+    notices = await notify_family(
+        session,
+        booking.senior_id,
+        NoticeKind.BOOKED_FOR_SENIOR,
+        now=now,
+        params={
+            "day": booking.service_date.isoformat(),
+            "slot": booking.slot.value,
+            "meal": item.name if item else "",
+            "meal_en": item.name_en if item else "",
+            "who": actor.role.value,
+        },
+        except_account_id=actor.account_id,
+    )
+    if notices:
+        await session.commit()
+    else:
+        await session.rollback()
+
+
+async def _create_booking(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    request: BookingRequest,
+    now: datetime,
+    settings: Settings,
+    idempotency_key: str | None = None,
+) -> BookingOutcome:
     if idempotency_key:
         existing = await _by_idempotency_key(session, actor.account_id, idempotency_key)
         if existing is not None:
@@ -299,6 +352,13 @@ async def _take(
         service_date, slot = meal.menu.service_date, meal.menu.slot
         return await _resolve_race(session, actor, request, service_date, slot, idempotency_key)
     return BookingOutcome(booking, created=True, notices=choice.notices)
+
+
+CANCELLED_BY = {
+    Role.SITE_STAFF: N_("cancelled by the meal point's staff"),
+    Role.ADMIN: N_("cancelled by the operator"),
+    Role.FAMILY: N_("cancelled by another family member"),
+}
 
 
 def priced_booking(
@@ -464,6 +524,19 @@ async def cancel_booking(
             .values(seats_booked=Menu.seats_booked - 1)
             .execution_options(synchronize_session=False)
         )
+        if actor.role is not Role.SENIOR:
+            await notify_family(
+                session,
+                booking.senior_id,
+                NoticeKind.MEAL_CANCELLED,
+                now=now,
+                params={
+                    "day": booking.service_date.isoformat(),
+                    "slot": booking.slot.value,
+                    "reason": CANCELLED_BY.get(actor.role, CANCELLED_BY[Role.SITE_STAFF]),
+                },
+                except_account_id=actor.account_id,
+            )
     await session.commit()
     await session.refresh(booking)
     return booking

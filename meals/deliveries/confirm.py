@@ -33,8 +33,10 @@ from meals.deliveries.models import (
 )
 from meals.deliveries.service import latest_plan
 from meals.errors import Conflict, Forbidden, Invalid, NotFound
+from meals.notifications.service import NoticeKind, notify_family
 from meals.seniors.models import Senior
 from meals.settings import Settings
+from meals.subsidies.service import age_on, effective_categories
 from meals.words import BookingStatus, Role
 
 ALLOWED_FROM = {
@@ -96,8 +98,12 @@ async def _replay(session: AsyncSession, actor: Actor, key: str) -> ActionOutcom
     return ActionOutcome(stop=stop, replayed=True, alert_id=alert_id)
 
 
-def _at_risk(senior: Senior, settings: Settings) -> bool:
-    return bool(set(senior.categories or ()) & set(settings.welfare_alert_categories))
+def _at_risk(senior: Senior, settings: Settings, day: date) -> bool:
+    """In a category that raises an alert (a setting; 高龄 follows from the birth date)."""
+    categories = effective_categories(
+        senior.categories or (), age_on(senior.birth_date, day), settings.advanced_age_years
+    )
+    return bool(categories & set(settings.welfare_alert_categories))
 
 
 def _plausible(acted_at: datetime, now: datetime, settings: Settings) -> bool:
@@ -189,7 +195,16 @@ async def record_action(
         stop.failure_reason = request.failure_reason
         stop.failure_note = request.note
         senior = await session.get(Senior, stop.senior_id) if stop.senior_id else None
-        if senior is not None and _at_risk(senior, settings):
+        told = {
+            "day": plan.service_date.isoformat(),
+            "slot": plan.slot.value,
+            "reason": request.failure_reason.value,
+        }
+        if senior is not None:
+            await notify_family(
+                session, senior.id, NoticeKind.FAILED_DELIVERY, now=now, params=told
+            )
+        if senior is not None and _at_risk(senior, settings, plan.service_date):
             alert = WelfareAlert(
                 stop_id=stop.id,
                 senior_id=senior.id,
@@ -198,6 +213,7 @@ async def record_action(
                 raised_at=now,
             )
             session.add(alert)
+            await notify_family(session, senior.id, NoticeKind.WELFARE_ALERT, now=now, params=told)
     session.add(
         DeliveryActionRecord(
             stop_id=stop.id,

@@ -33,6 +33,7 @@ from meals.menus.models import (
     MenuItem,
     MenuItemDish,
 )
+from meals.notifications.service import NoticeKind, notify_family
 from meals.seniors.models import Senior
 from meals.settings import DEFAULT_MENU_VARIANTS, Settings
 from meals.sites.models import Site, SiteSlot
@@ -608,9 +609,18 @@ async def remove_menu_item(
             .values(seats_booked=Menu.seats_booked - len(live))
             .execution_options(synchronize_session=False)
         )
-        # NOTIFY-FAMILY (wired at merge): tell each senior and their family that the booking
-        # was cancelled and why, e.g. for b in live: await notify_family(session, b.senior_id,
-        # "booking_cancelled", booking_id=b.booking_id, reason=reason) — same transaction.
+        for booking in live:  # each senior's family is told why, with the change itself
+            await notify_family(
+                session,
+                booking.senior_id,
+                NoticeKind.MEAL_CANCELLED,
+                now=now,
+                params={
+                    "day": menu.service_date.isoformat(),
+                    "slot": menu.slot.value,
+                    "reason": reason.strip()[:300],
+                },
+            )
     any_booking = await session.scalar(
         select(func.count()).select_from(Booking).where(Booking.menu_item_id == item.id)
     )

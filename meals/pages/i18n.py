@@ -74,6 +74,11 @@ class Language:
         }
         return self.gettext(exc.message, **params)
 
+    def words(self, values: list[str] | tuple[str, ...]) -> str:
+        """Catalogue words as one list: 鸡蛋、鱼 / egg, fish."""
+        separator = "、" if self.locale == DEFAULT_LOCALE else ", "
+        return separator.join(self.gettext(value) for value in values)
+
     def pick(self, chinese: str, english: str) -> str:
         """The Chinese or the English form of a name kept in both (set meals, dishes)."""
         return chinese if self.locale == DEFAULT_LOCALE else english
@@ -86,6 +91,14 @@ class Language:
     def day(self, value: date) -> str:
         """A short day with weekday: 11月23日周一 / Mon, Nov 23."""
         return format_skeleton("MMMEd", value, locale=self.locale)
+
+    def weekday(self, value: date) -> str:
+        """The short weekday: 周三 / Wed."""
+        return format_skeleton("E", value, locale=self.locale)
+
+    def month_day(self, value: date) -> str:
+        """The short date without weekday: 12月2日 / Dec 2."""
+        return format_skeleton("MMMd", value, locale=self.locale)
 
     def time(self, value: datetime) -> str:
         return value.strftime("%H:%M")

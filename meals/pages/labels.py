@@ -62,6 +62,21 @@ CALLBACK_REASON = {
     "failed_delivery": N_("A delivery failed"),
 }
 
+FAILURE_REASON = {
+    "no_answer": N_("No answer"),
+    "refused": N_("Refused"),
+    "not_at_address": N_("Not at address"),
+    "other": N_("Other"),
+}
+# Who booked a meal for a family member's senior (in the family's notice).
+BOOKED_BY_WHO = {
+    "site_staff": N_("The meal point's staff"),
+    "admin": N_("The operator"),
+    "family": N_("Another family member"),
+    "senior": N_("Your senior"),
+}
+DISH_KIND = {"meat": N_("meat"), "vegetable": N_("vegetable")}
+
 # Values that services put into refusal sentences; translated with the sentence.
 WORDS_IN_REFUSALS = (
     N_("lunch"),
@@ -100,4 +115,6 @@ ALL = {
     "category": CATEGORY,
     "outcome": OUTCOME,
     "callback_reason": CALLBACK_REASON,
+    "failure_reason": FAILURE_REASON,
+    "dish_kind": DISH_KIND,
 }

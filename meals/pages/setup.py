@@ -21,6 +21,7 @@ from meals.bookings.senior_pages import SeniorPages
 from meals.callbacks.api import CallbackPages
 from meals.errors import DomainError
 from meals.menus.pages import MenuCyclePages
+from meals.notifications.pages import FamilyPages
 from meals.pages.web import (
     CSRF_COOKIE,
     csrf_bound_to_session,
@@ -44,6 +45,7 @@ def pages_router() -> Router:
             AuthPages,
             AccountSessionPages,
             SeniorPages,
+            FamilyPages,
             StaffPages,
             SettlementPages,
             BoardPages,

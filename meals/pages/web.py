@@ -83,10 +83,16 @@ def flash(request: Request, message: str, kind: str = "ok") -> None:
     request.session[FLASH_KEY] = messages
 
 
+def _session_of(request: Request) -> dict[str, Any]:
+    """The request's session, or none where no session was read (an unknown URL)."""
+    return request.scope.get("session") or {}
+
+
 def _take_flashes(request: Request) -> list[list[str]]:
-    if not request.session or FLASH_KEY not in request.session:
+    session = _session_of(request)
+    if FLASH_KEY not in session:
         return []
-    return list(request.session.pop(FLASH_KEY))
+    return list(session.pop(FLASH_KEY))
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Template:
@@ -99,7 +105,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
             "_": language.gettext,
             "lang": language,
             "locales": LOCALES,
-            "role": request.session.get(SESSION_ROLE) if request.session else None,
+            "role": _session_of(request).get(SESSION_ROLE),
             "flashes": _take_flashes(request),
             "here": request.url.path,
             "labels": labels.ALL,
@@ -125,6 +131,21 @@ def error_page(request: Request, message: str, status_code: int) -> Template:
     return render(
         request, "error.html", status_code=status_code, message=message, back=_back_link(request)
     )
+
+
+API_PREFIXES = ("/api/", "/schema", "/health", "/metrics")
+
+
+def unmatched_route_error(request: Request, exc: HTTPException) -> Response[Any]:
+    """A URL no route answers (404, 405): JSON under /api/, a page in the user's language
+    everywhere else."""
+    if request.url.path.startswith(API_PREFIXES):
+        return Response(
+            {"status_code": exc.status_code, "detail": exc.detail},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+    return page_http_error(request, exc)
 
 
 def page_domain_error(request: Request, exc: DomainError) -> Response[Any]:

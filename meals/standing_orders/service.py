@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.service import Actor, load_actor
+from meals.audit.service import record_change
 from meals.bookings.checkin import local_today
 from meals.bookings.models import Booking
 from meals.bookings.service import (
@@ -28,7 +29,7 @@ from meals.settings import Settings
 from meals.sites.models import Site, SiteSlot
 from meals.sites.service import booking_deadline
 from meals.standing_orders.models import StandingOrder, StandingOrderDate
-from meals.words import BookingStatus, Fulfilment, Slot
+from meals.words import BookingStatus, Fulfilment, Role, Slot
 
 WEEKDAYS = range(7)  # Monday = 0, as date.weekday()
 BOOKED = "booked"
@@ -82,6 +83,19 @@ def _validate(terms: StandingOrderTerms) -> None:
         raise Invalid("The pause ends before it starts; check the two dates.")
 
 
+STAFF_ROLES = (Role.SITE_STAFF, Role.ADMIN)
+
+
+def _audit_view(order: StandingOrder) -> dict[str, object]:
+    return {
+        "item_code": order.item_code,
+        "fulfilment": str(order.fulfilment),
+        "weekdays": list(order.weekdays),
+        "paused_from": order.paused_from.isoformat() if order.paused_from else None,
+        "paused_to": order.paused_to.isoformat() if order.paused_to else None,
+    }
+
+
 def _ensure_may_order(actor: Actor, senior_id: int, home_site_id: int) -> None:
     if not actor.may_book(senior_id, home_site_id, home_site_id):
         raise Forbidden("You may not book meals for this senior here.", code="out_of_scope")
@@ -126,6 +140,7 @@ async def save_standing_order(
             StandingOrder.senior_id == senior.id, StandingOrder.slot == terms.slot
         )
     )
+    before = _audit_view(order) if order is not None else None
     if order is None:
         order = StandingOrder(senior_id=senior.id, slot=terms.slot, created_at=now)
         session.add(order)
@@ -137,6 +152,19 @@ async def save_standing_order(
     order.paused_to = terms.paused_to
     order.account_id = actor.account_id
     order.updated_at = now
+    if actor.role in STAFF_ROLES:  # a change staff make for a senior is kept in the audit log
+        record_change(
+            session,
+            actor,
+            action="standing_order.save",
+            entity="standing_order",
+            entity_id=f"{senior.id}:{terms.slot.value}",
+            at=now,
+            before=before,
+            after=_audit_view(order),
+            site_id=site.id,
+            summary=f"standing order for {senior.name} ({terms.slot.value})",
+        )
     try:
         await session.commit()
     except IntegrityError:
@@ -165,6 +193,18 @@ async def end_standing_order(
         raise NotFound("There is no standing order for {slot}.", slot=slot.value)
     withdrawn = await _withdraw_open(session, actor=actor, order=order, keep=None, now=now)
     await begin_write(session)
+    if actor.role in STAFF_ROLES:
+        record_change(
+            session,
+            actor,
+            action="standing_order.end",
+            entity="standing_order",
+            entity_id=f"{senior.id}:{slot.value}",
+            at=now,
+            before=_audit_view(order),
+            site_id=senior.home_site_id,
+            summary=f"standing order for {senior.name} ended ({slot.value})",
+        )
     await session.delete(order)
     await session.commit()
     return withdrawn
@@ -307,6 +347,7 @@ async def _expand_order(
                 request=BookingRequest(senior_id, item_id, fulfilment),
                 now=now,
                 settings=settings,
+                tell_family=False,
             )
             booking_id = made.booking.id
             report.created.append(booking_id)

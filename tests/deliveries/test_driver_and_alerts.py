@@ -8,7 +8,7 @@ import asyncio
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -283,7 +283,9 @@ async def test_a_failed_delivery_to_a_senior_not_at_risk_raises_no_alert(
 ) -> None:
     async with db() as session:
         await session.execute(
-            update(Senior).where(Senior.id == day.home.senior_id).values(categories=["empty_nest"])
+            update(Senior)
+            .where(Senior.id == day.home.senior_id)
+            .values(categories=["empty_nest"], birth_date=date(1956, 3, 1))  # 70, not 80+
         )
         await session.commit()
     await login(client, day.driver_login, DEMO_PASSWORDS["driver"])

@@ -68,9 +68,9 @@ def lunch_url(lunch_db: Path) -> Iterator[str]:
 
 
 def _log_in(page, base: str, login: str, password: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label(re.compile("手机号或账号")).fill(login)
-    page.get_by_label(re.compile("密码")).fill(password)
+    page.goto(f"{base}/login?by=name")
+    page.get_by_label(re.compile("^账号$")).fill(login)
+    page.get_by_label(re.compile("^密码$")).fill(password)
     page.get_by_role("button", name=re.compile("^登录$")).click()
 
 

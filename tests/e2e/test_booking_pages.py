@@ -137,9 +137,15 @@ def check_page(page, artifacts: Path, name: str) -> None:
 
 
 def log_in(page, login: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label(re.compile("手机号或账号|Phone number or login")).fill(login)
-    page.get_by_label(re.compile("密码|PIN or password")).fill(password)
+    """Seniors on the phone-number form (numeric keyboards); others on the login-name form."""
+    if login.isdigit():
+        page.goto("/login")
+        page.get_by_label(re.compile("您的手机号|Your phone number")).fill(login)
+        page.get_by_label(re.compile(r"密码（6位数字）|PIN \(6 digits\)")).fill(password)
+    else:
+        page.goto("/login?by=name")
+        page.get_by_label(re.compile("^(账号|Login)$")).fill(login)
+        page.get_by_label(re.compile("^(密码|Password)$")).fill(password)
     page.get_by_role("button", name=re.compile("^(登录|Log in)$")).click()
 
 
@@ -164,9 +170,10 @@ def test_senior_logs_in_books_sees_price_after_subsidy_and_cancels(
     check_page(page, artifacts, "menu-zh")
 
     tomorrow = TODAY + timedelta(days=1)
-    lunch = page.locator("section", has=page.get_by_role("heading", name="午餐")).nth(1)
+    page.get_by_role("navigation", name="日期").get_by_role("link", name=re.compile("周二")).click()
+    lunch = page.locator("section.meal", has=page.get_by_role("heading", name="午餐"))
     offer = lunch.locator(".card").first
-    pay = offer.locator("dd.pay").inner_text()
+    pay = re.search(r"¥[\d.]+", offer.locator("h4 .pay").inner_text())[0]
     assert "补贴" in offer.inner_text()
     offer.get_by_role("button", name=re.compile("预订")).click()
 
@@ -177,7 +184,8 @@ def test_senior_logs_in_books_sees_price_after_subsidy_and_cancels(
     check_page(page, artifacts, "bookings-zh")
     assert _bookings(server_db, senior.senior_id) == {tomorrow: "booked"}
 
-    page.get_by_role("button", name="取消这顿饭").click()
+    page.get_by_role("link", name="取消这顿饭").click()
+    page.get_by_role("button", name="确定取消").click()
     page.wait_for_url("**/bookings")
     assert "已取消" in page.get_by_role("status").first.inner_text()
     assert "还没有订餐。" in page.locator("main").inner_text()
@@ -192,9 +200,9 @@ def test_family_member_switches_to_english_and_books_for_a_bound_senior(
     assert page.locator("html").get_attribute("lang") == "en"
     check_page(page, artifacts, "login-en")
     log_in(page, "family", DEMO_PASSWORDS["family"])
-    page.wait_for_url("**/for")
-    check_page(page, artifacts, "choose-senior-en")
-    page.get_by_role("button", name=cast.family_senior.name).click()
+    page.wait_for_url("**/family")
+    check_page(page, artifacts, "family-home-en")
+    page.get_by_role("button", name=f"Book for {cast.family_senior.name}").click()
 
     page.wait_for_url("**/menu")
     assert f"For {cast.family_senior.name}" in page.locator("main").inner_text()
@@ -287,7 +295,7 @@ def test_standing_order_with_a_pause_creates_exactly_the_right_bookings(
     assert _bookings(server_db, senior.senior_id) == expected
     page.goto("/menu")
     page.goto("/bookings")
-    assert page.locator("main form[action$='/cancel']").count() == 4
+    assert page.locator("main a[href$='/cancel']").count() == 4
     [(weekdays, paused_from)] = _query(
         server_db,
         "SELECT weekdays, paused_from FROM standing_orders WHERE senior_id = ?",

@@ -102,4 +102,12 @@ def test_two_hard_needs_in_different_variants_are_refused():
 def test_low_sugar_unavailable_is_said_not_refused():
     choice = choose_variant(DietProfile(low_sugar=True), MEAL)
     assert choice.variant is Variant.REGULAR
-    assert "not available" in choice.notices[0]
+    assert "not available" in str(choice.notices[0])
+
+
+def test_two_soft_needs_say_which_one_is_met():
+    choice = choose_variant(DietProfile(low_sugar=True, low_salt=True), MEAL)  # low salt only
+    assert choice.variant is Variant.LOW_SALT
+    [notice] = choice.notices
+    assert notice.tells_unmet and notice.params == {"variant": "low_salt", "other": "low_sugar"}
+    assert "cannot make it low_sugar (低糖) as well" in str(notice)

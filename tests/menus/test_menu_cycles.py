@@ -7,12 +7,14 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from meals.accounts.models import Account, FamilyBinding
 from meals.audit.models import AuditEntry
 from meals.bookings.models import Booking
 from meals.menus.models import Dish, Menu, MenuCycle, MenuItem
+from meals.notifications.models import FamilyNotice
 from meals.sites.models import Site
 from meals.words import BookingStatus, Role, SiteKind
-from tests.conftest import TODAY
+from tests.conftest import NOW, TODAY
 from tests.meals.helpers import a_senior, canteen, login_as, meal
 
 NEXT_MONDAY = TODAY + timedelta(days=7)
@@ -171,6 +173,15 @@ async def test_a_set_meal_with_bookings_is_not_removed_silently(client, db):
     refused = await client.post(f"/api/v1/menus/{ref.menu_id}/items/A/remove", json={})
     assert refused.status_code == 403
 
+    async with db() as s:  # a daughter bound to the senior, who must be told
+        daughter = await s.scalar(select(Account).where(Account.login == "family"))
+        await s.merge(
+            FamilyBinding(
+                account_id=daughter.id, senior_id=senior.id, relation="女儿", consented_at=NOW
+            )
+        )
+        await s.commit()
+
     await login_as(client, db, Role.ADMIN)
     response = await client.post(f"/api/v1/menus/{ref.menu_id}/items/A/remove", json={})
     assert response.status_code == 409
@@ -196,6 +207,16 @@ async def test_a_set_meal_with_bookings_is_not_removed_silently(client, db):
         booking = await s.get(Booking, booking_id)
         assert booking.status is BookingStatus.CANCELLED
         assert booking.cancel_reason == "供应商断货，请改订B套餐"
+        told = (
+            await s.scalars(
+                select(FamilyNotice).where(
+                    FamilyNotice.senior_id == senior.id, FamilyNotice.kind == "meal_cancelled"
+                )
+            )
+        ).all()
+    assert [(n.account_id, n.kind, n.params["reason"]) for n in told] == [
+        (daughter.id, "meal_cancelled", "供应商断货，请改订B套餐")
+    ]
     menu = (await client.get(f"/api/v1/menus/{ref.menu_id}")).json()
     assert [i["code"] for i in menu["items"]] == ["B"]
     price = await client.patch(

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from meals.accounts.api import AccountAdminController, AuthController
 from meals.accounts.sessions import STORE_NAME, DatabaseSessionConfig, DatabaseSessionStore
+from meals.audit.api import AuditApi
 from meals.board.api import BoardApi
 from meals.bookings.api import BookingController
 from meals.bookings.writes import remember_every_senior
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             SettlementApi,
             BoardApi,
             CallbackApi,
+            AuditApi,
             pages_router(),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), TimeOfDaySchema()],

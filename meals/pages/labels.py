@@ -62,6 +62,38 @@ CALLBACK_REASON = {
     "failed_delivery": N_("A delivery failed"),
 }
 
+ROLE = {
+    "senior": N_("Senior"),
+    "family": N_("Family member"),
+    "site_staff": N_("Meal-point staff"),
+    "kitchen": N_("Kitchen"),
+    "driver": N_("Driver"),
+    "admin": N_("Operator"),
+    "viewer": N_("Civil affairs (read-only)"),
+}
+ENTITY = {
+    "account": N_("Account"),
+    "senior": N_("Senior"),
+    "family_binding": N_("Family binding"),
+    "site": N_("Site"),
+    "dish": N_("Dish"),
+    "subsidy_policy": N_("Subsidy policy"),
+    "van": N_("Van"),
+    "wave": N_("Departure wave"),
+    "booking": N_("Booking"),
+}
+SITE_KIND = {
+    "kitchen": N_("Central kitchen"),
+    "canteen": N_("Community canteen"),
+    "meal_point": N_("Meal point"),
+}
+DISH_KIND = {
+    "meat": N_("Meat"),
+    "vegetable": N_("Vegetable"),
+    "staple": N_("Staple"),
+    "soup": N_("Soup"),
+}
+
 # Values that services put into refusal sentences; translated with the sentence.
 WORDS_IN_REFUSALS = (
     N_("lunch"),
@@ -100,4 +132,8 @@ ALL = {
     "category": CATEGORY,
     "outcome": OUTCOME,
     "callback_reason": CALLBACK_REASON,
+    "role": ROLE,
+    "entity": ENTITY,
+    "site_kind": SITE_KIND,
+    "dish_kind": DISH_KIND,
 }

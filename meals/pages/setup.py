@@ -13,8 +13,10 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
 from sqlalchemy.exc import DBAPIError
 
+from meals.accounts.console_pages import AccountConsolePages
 from meals.accounts.login_pages import AuthPages
 from meals.accounts.pages import AccountSessionPages
+from meals.audit.api import AuditPages
 from meals.board.api import BoardPages
 from meals.bookings.counter_pages import StaffPages
 from meals.bookings.senior_pages import SeniorPages
@@ -47,6 +49,8 @@ def pages_router() -> Router:
             SettlementPages,
             BoardPages,
             CallbackPages,
+            AuditPages,
+            AccountConsolePages,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         exception_handlers={

@@ -1,6 +1,12 @@
 """Every table, imported in one place so Alembic and create-all see the whole schema."""
 
-from meals.accounts.models import Account, FamilyBinding, LoginAttempt, StaffSite
+from meals.accounts.models import (
+    Account,
+    FamilyBinding,
+    FamilyBindingRequest,
+    LoginAttempt,
+    StaffSite,
+)
 from meals.audit.models import AuditEntry
 from meals.bookings.corrections import BookingCorrection
 from meals.bookings.models import Booking
@@ -30,7 +36,7 @@ from meals.seniors.models import EmergencyContact, Senior
 from meals.settlement.models import SettlementItem, SettlementMonth
 from meals.sites.models import Site, SiteSlot, Van
 from meals.standing_orders.models import StandingOrder, StandingOrderDate
-from meals.subsidies.models import FundingSource, SubsidyTier
+from meals.subsidies.models import FundingSource, SubsidyPolicy, SubsidyTier
 
 __all__ = [
     "Account",
@@ -42,6 +48,7 @@ __all__ = [
     "Dish",
     "EmergencyContact",
     "FamilyBinding",
+    "FamilyBindingRequest",
     "FundingSource",
     "Ingredient",
     "LoginAttempt",
@@ -68,6 +75,7 @@ __all__ = [
     "StaffSite",
     "StandingOrder",
     "StandingOrderDate",
+    "SubsidyPolicy",
     "SubsidyTier",
     "Van",
     "WebhookAttempt",

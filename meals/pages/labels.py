@@ -120,6 +120,9 @@ WORDS_IN_REFUSALS = (
     N_("egg"),
     N_("wheat"),
     N_("soy"),
+    N_("milk"),
+    N_("shellfish"),
+    N_("sesame"),
 )
 
 ALL = {

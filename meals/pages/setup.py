@@ -30,6 +30,7 @@ from meals.pages.web import (
     page_http_error,
     page_internal_error,
 )
+from meals.seniors.pages import SeniorConsolePages
 from meals.settings import Settings
 from meals.settlement.api import SettlementPages
 
@@ -51,6 +52,7 @@ def pages_router() -> Router:
             CallbackPages,
             AuditPages,
             AccountConsolePages,
+            SeniorConsolePages,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         exception_handlers={

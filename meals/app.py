@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from meals.accounts.api import AccountAdminController, AuthController
+from meals.accounts.binding_api import BindingApi
 from meals.accounts.sessions import STORE_NAME, DatabaseSessionConfig, DatabaseSessionStore
 from meals.audit.api import AuditApi
 from meals.board.api import BoardApi
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             BoardApi,
             CallbackApi,
             AuditApi,
+            BindingApi,
             pages_router(),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), TimeOfDaySchema()],

@@ -93,6 +93,13 @@ DISH_KIND = {
     "staple": N_("Staple"),
     "soup": N_("Soup"),
 }
+BINDING_STATUS = {
+    "pending": N_("Waiting for consent"),
+    "bound": N_("Bound"),
+    "declined": N_("Declined"),
+    "ended": N_("Ended"),
+}
+CONSENT_BY = {"senior": N_("the senior"), "staff": N_("staff, with the senior present")}
 
 # Values that services put into refusal sentences; translated with the sentence.
 WORDS_IN_REFUSALS = (
@@ -139,4 +146,6 @@ ALL = {
     "entity": ENTITY,
     "site_kind": SITE_KIND,
     "dish_kind": DISH_KIND,
+    "binding_status": BINDING_STATUS,
+    "consent_by": CONSENT_BY,
 }

@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
 from sqlalchemy.exc import DBAPIError
 
+from meals.accounts.binding_api import BindingPages
 from meals.accounts.console_pages import AccountConsolePages
 from meals.accounts.login_pages import AuthPages
 from meals.accounts.pages import AccountSessionPages
@@ -53,6 +54,7 @@ def pages_router() -> Router:
             AuditPages,
             AccountConsolePages,
             SeniorConsolePages,
+            BindingPages,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         exception_handlers={

@@ -30,6 +30,7 @@ ENTITIES = (
     "site",
     "dish",
     "subsidy_policy",
+    "funding_source",
     "van",
     "wave",
     "booking",

@@ -105,7 +105,12 @@ async def senior_week(
         offers = []
         for item in menu.items:
             quote = await quote_for(
-                session, senior=senior, item=item, service_date=menu.service_date, settings=settings
+                session,
+                senior=senior,
+                item=item,
+                service_date=menu.service_date,
+                made_on=settings.district_today(now),
+                settings=settings,
             )
             refusal = None
             try:

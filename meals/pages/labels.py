@@ -78,6 +78,7 @@ ENTITY = {
     "site": N_("Site"),
     "dish": N_("Dish"),
     "subsidy_policy": N_("Subsidy policy"),
+    "funding_source": N_("Funding source"),
     "van": N_("Van"),
     "wave": N_("Departure wave"),
     "booking": N_("Booking"),

@@ -34,6 +34,7 @@ from meals.pages.web import (
 from meals.seniors.pages import SeniorConsolePages
 from meals.settings import Settings
 from meals.settlement.api import SettlementPages
+from meals.subsidies.api import SubsidyPages
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 NOT_FOR_FORMS = ["^/api/"]  # JSON clients rely on SameSite=Lax session cookies instead
@@ -55,6 +56,7 @@ def pages_router() -> Router:
             AccountConsolePages,
             SeniorConsolePages,
             BindingPages,
+            SubsidyPages,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         exception_handlers={

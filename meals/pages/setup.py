@@ -34,6 +34,7 @@ from meals.pages.web import (
 from meals.seniors.pages import SeniorConsolePages
 from meals.settings import Settings
 from meals.settlement.api import SettlementPages
+from meals.sites.pages import SitePages
 from meals.subsidies.api import SubsidyPages
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -57,6 +58,7 @@ def pages_router() -> Router:
             SeniorConsolePages,
             BindingPages,
             SubsidyPages,
+            SitePages,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         exception_handlers={

@@ -208,10 +208,15 @@ FormT = TypeVar("FormT")
 
 
 async def read_form(
-    request: Request, form_type: type[FormT], *, lists: Collection[str] = ()
+    request: Request,
+    form_type: type[FormT],
+    *,
+    lists: Collection[str] = (),
+    times: Collection[str] = (),
 ) -> FormT:
     """A submitted form as `form_type`: blank fields take their defaults, `lists` are fields
-    that repeat (checkboxes). A value that does not fit is refused with the field's name."""
+    that repeat (checkboxes), `times` are time inputs (browsers send HH:MM, without seconds).
+    A value that does not fit is refused with the field's name."""
     form = await request.form()
     values: dict[str, Any] = {}
     for name in {key for key in form if key != CSRF_FORM_FIELD}:
@@ -221,6 +226,9 @@ async def read_form(
             values[name] = value.strip() if isinstance(value, str) else value
     for name in lists:
         values.setdefault(name, [])
+    for name in times:
+        if isinstance(values.get(name), str) and len(values[name]) == len("HH:MM"):
+            values[name] += ":00"
     try:
         return msgspec.convert(values, form_type, strict=False)
     except msgspec.ValidationError as exc:

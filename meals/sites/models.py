@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import time
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Time, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Time,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from meals.db import Base
@@ -24,6 +33,8 @@ class Site(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     offers_delivery: Mapped[bool] = mapped_column(Boolean, default=False)
     last_mile_radius_m: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # A closed site keeps its row (settlement, history) but takes no bookings and is not listed.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     slots: Mapped[list[SiteSlot]] = relationship(
         back_populates="site", lazy="raise", order_by="SiteSlot.slot"

@@ -1,7 +1,7 @@
 """operator console: seniors can be deactivated, versioned subsidy policy, family-binding
 requests with recorded consent
 
-Seniors gain `active`; subsidy tiers belong to a policy version with an effective date (a
+Seniors and sites gain `active`; subsidy tiers belong to a policy version with an effective date (a
 booking is priced by the version in force on the day it is made; existing tiers become the
 first version, in force from their earliest start); a family member's request to be bound to
 a senior is kept with who consented (the senior, or staff with the senior present) and when,
@@ -27,6 +27,10 @@ WHEN = advanced_alchemy.types.datetime.DateTimeUTC(timezone=True)
 
 def upgrade() -> None:
     with op.batch_alter_table("seniors", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true())
+        )
+    with op.batch_alter_table("sites", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true())
         )
@@ -114,5 +118,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_subsidy_tiers_policy_id"))
         batch_op.drop_column("policy_id")
     op.drop_table("subsidy_policies")
-    with op.batch_alter_table("seniors", schema=None) as batch_op:
-        batch_op.drop_column("active")
+    # Plain DROP COLUMN (SQLite 3.35+): a batch copy of `seniors` would lose the trigger that
+    # raises its profile version (migration 0007).
+    op.drop_column("sites", "active")
+    op.drop_column("seniors", "active")

@@ -54,6 +54,7 @@ from meals.seniors.api import SeniorController
 from meals.settings import Settings
 from meals.settlement.api import SettlementApi
 from meals.sites.api import SiteController
+from meals.sites.fleet_api import FleetApi
 from meals.subsidies.api import SubsidyApi
 from meals.web import (
     data_error_handler,
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             AuditApi,
             BindingApi,
             SubsidyApi,
+            FleetApi,
             pages_router(),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), TimeOfDaySchema()],

@@ -34,7 +34,7 @@ from meals.production.models import (
 )
 from meals.seniors.models import EmergencyContact, Senior
 from meals.settlement.models import SettlementItem, SettlementMonth
-from meals.sites.models import Site, SiteSlot, Van
+from meals.sites.models import DepartureWave, Site, SiteSlot, Van
 from meals.standing_orders.models import StandingOrder, StandingOrderDate
 from meals.subsidies.models import FundingSource, SubsidyPolicy, SubsidyTier
 
@@ -45,6 +45,7 @@ __all__ = [
     "Booking",
     "BookingCorrection",
     "DeliveryActionRecord",
+    "DepartureWave",
     "Dish",
     "EmergencyContact",
     "FamilyBinding",

@@ -34,6 +34,7 @@ from meals.pages.web import (
 from meals.seniors.pages import SeniorConsolePages
 from meals.settings import Settings
 from meals.settlement.api import SettlementPages
+from meals.sites.fleet_api import FleetPages
 from meals.sites.pages import SitePages
 from meals.subsidies.api import SubsidyPages
 
@@ -59,6 +60,7 @@ def pages_router() -> Router:
             BindingPages,
             SubsidyPages,
             SitePages,
+            FleetPages,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         exception_handlers={

@@ -72,3 +72,19 @@ class Van(Base):
     driver_account_id: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True
     )
+    # A van out of service for good; kept for the history of plans that used it.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class DepartureWave(Base):
+    """A time the central kitchen sends vans out for a meal slot (a wave), as the operator set
+    it. Planning reads these once the delivery-day rework does; until then the settings'
+    `WARMMEAL_KITCHEN_*_DEPARTURES` are used (see `meals.sites.fleet.waves_for`)."""
+
+    __tablename__ = "departure_waves"
+    __table_args__ = (UniqueConstraint("slot", "departs_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slot: Mapped[Slot] = mapped_column(enum_column(Slot))
+    departs_at: Mapped[time] = mapped_column(Time)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

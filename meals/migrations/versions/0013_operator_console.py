@@ -1,7 +1,7 @@
 """operator console: seniors can be deactivated, versioned subsidy policy, family-binding
 requests with recorded consent
 
-Seniors and sites gain `active`; subsidy tiers belong to a policy version with an effective date (a
+Seniors, sites and vans gain `active`; the kitchen's departure waves become data; subsidy tiers belong to a policy version with an effective date (a
 booking is priced by the version in force on the day it is made; existing tiers become the
 first version, in force from their earliest start); a family member's request to be bound to
 a senior is kept with who consented (the senior, or staff with the senior present) and when,
@@ -34,6 +34,23 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true())
         )
+    with op.batch_alter_table("vans", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true())
+        )
+    op.create_table(
+        "departure_waves",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column(
+            "slot",
+            sa.Enum("lunch", "dinner", name="slot", native_enum=False, create_constraint=True, length=6),
+            nullable=False,
+        ),
+        sa.Column("departs_at", sa.Time(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_departure_waves")),
+        sa.UniqueConstraint("slot", "departs_at", name=op.f("uq_departure_waves_slot")),
+    )
     op.create_table(
         "subsidy_policies",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -118,6 +135,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_subsidy_tiers_policy_id"))
         batch_op.drop_column("policy_id")
     op.drop_table("subsidy_policies")
+    op.drop_table("departure_waves")
+    op.drop_column("vans", "active")
     # Plain DROP COLUMN (SQLite 3.35+): a batch copy of `seniors` would lose the trigger that
     # raises its profile version (migration 0007).
     op.drop_column("sites", "active")

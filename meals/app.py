@@ -44,6 +44,7 @@ from meals.deliveries.planning import BackgroundPlanner
 from meals.edge import EdgeMiddleware, header_hook
 from meals.errors import DomainError
 from meals.menus.api import MenuController
+from meals.menus.dish_api import DishApi
 from meals.ops.logs import configure_logging, install_request_ids
 from meals.ops.metrics import metrics
 from meals.ops.openapi import TimeOfDaySchema, document_refusals
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             BindingApi,
             SubsidyApi,
             FleetApi,
+            DishApi,
             pages_router(),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), TimeOfDaySchema()],

@@ -23,6 +23,7 @@ from meals.bookings.counter_pages import StaffPages
 from meals.bookings.senior_pages import SeniorPages
 from meals.callbacks.api import CallbackPages
 from meals.errors import DomainError
+from meals.menus.dish_api import DishPages
 from meals.pages.web import (
     CSRF_COOKIE,
     csrf_bound_to_session,
@@ -61,6 +62,7 @@ def pages_router() -> Router:
             SubsidyPages,
             SitePages,
             FleetPages,
+            DishPages,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         exception_handlers={

@@ -1,7 +1,7 @@
 """operator console: seniors can be deactivated, versioned subsidy policy, family-binding
 requests with recorded consent
 
-Seniors, sites and vans gain `active`; the kitchen's departure waves become data; subsidy tiers belong to a policy version with an effective date (a
+Seniors, sites, vans and dishes gain `active`; the kitchen's departure waves become data; subsidy tiers belong to a policy version with an effective date (a
 booking is priced by the version in force on the day it is made; existing tiers become the
 first version, in force from their earliest start); a family member's request to be bound to
 a senior is kept with who consented (the senior, or staff with the senior present) and when,
@@ -31,6 +31,10 @@ def upgrade() -> None:
             sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true())
         )
     with op.batch_alter_table("sites", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true())
+        )
+    with op.batch_alter_table("dishes", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true())
         )
@@ -137,6 +141,7 @@ def downgrade() -> None:
     op.drop_table("subsidy_policies")
     op.drop_table("departure_waves")
     op.drop_column("vans", "active")
+    op.drop_column("dishes", "active")
     # Plain DROP COLUMN (SQLite 3.35+): a batch copy of `seniors` would lose the trigger that
     # raises its profile version (migration 0007).
     op.drop_column("sites", "active")

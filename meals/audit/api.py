@@ -31,6 +31,7 @@ ENTITIES = (
     "dish",
     "subsidy_policy",
     "funding_source",
+    "ingredient",
     "van",
     "wave",
     "booking",

@@ -128,6 +128,23 @@ class DishBody(msgspec.Struct, forbid_unknown_fields=True):
         )
 
 
+class IngredientBody(msgspec.Struct, forbid_unknown_fields=True):
+    code: Annotated[str, msgspec.Meta(min_length=2, max_length=40, pattern=r"^[a-z0-9_]+$")]
+    name: Name
+    allergens: Annotated[list[Word], msgspec.Meta(max_length=len(ALLERGENS))] = msgspec.field(
+        default_factory=list
+    )
+    halal: bool = False
+
+
+class IngredientView(msgspec.Struct):
+    id: int
+    code: str
+    name: str
+    allergens: list[str]
+    halal: bool
+
+
 class DishView(msgspec.Struct):
     id: int
     name: str
@@ -240,6 +257,26 @@ class DishApi(Controller):
         return DishView.of(dish)
 
     @post(
+        "/ingredients",
+        guards=[allow(Role.ADMIN)],
+        status_code=HTTP_201_CREATED,
+        summary="Add an ingredient recipes can use",
+    )
+    async def add_ingredient(
+        self, db_session: DbSession, actor: CurrentActor, now: Now, data: JSONBody[IngredientBody]
+    ) -> IngredientView:
+        i = await dishes.create_ingredient(
+            db_session,
+            actor=actor,
+            code=data.code,
+            name=data.name.strip(),
+            allergens=tuple(data.allergens),
+            halal=data.halal,
+            now=now,
+        )
+        return IngredientView(i.id, i.code, i.name, list(i.allergens), i.halal)
+
+    @post(
         "/{dish_id:int}/deactivate",
         guards=[allow(Role.ADMIN)],
         status_code=HTTP_200_OK,
@@ -288,6 +325,13 @@ async def _lines(request: Request) -> tuple[dishes.Line, ...]:
             raise Invalid("{grams} is not a weight in grams.", code="bad_grams", grams=grams)
         lines.append(dishes.Line(str(code), amount))
     return tuple(lines)
+
+
+class IngredientForm(msgspec.Struct):
+    code: Annotated[str, msgspec.Meta(min_length=2, max_length=40, pattern=r"^[a-z0-9_]+$")]
+    name: Name
+    allergens: list[str] = msgspec.field(default_factory=list)
+    halal: bool = False
 
 
 class DishPages(Controller):
@@ -363,6 +407,26 @@ class DishPages(Controller):
             language_of(request).gettext("{name} is added with its recipe.", name=dish.name),
         )
         return see_other("/console/dishes")
+
+    @post("/ingredients", summary="Add an ingredient")
+    async def add_ingredient(
+        self, request: Request, db_session: DbSession, actor: CurrentActor, now: Now
+    ) -> Redirect:
+        form = await read_form(request, IngredientForm, lists=("allergens",))
+        ingredient = await dishes.create_ingredient(
+            db_session,
+            actor=actor,
+            code=form.code,
+            name=form.name,
+            allergens=tuple(form.allergens),
+            halal=form.halal,
+            now=now,
+        )
+        flash(
+            request,
+            language_of(request).gettext("Ingredient {name} is added.", name=ingredient.name),
+        )
+        return see_other("/console/dishes#new")
 
     @post("/{dish_id:int}/deactivate", summary="Stop offering a dish")
     async def deactivate(

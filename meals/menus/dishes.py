@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from meals.accounts.service import Actor, ensure_role
 from meals.audit.service import changed, record_change, snapshot
 from meals.db import begin_write
-from meals.errors import Invalid, NotFound
+from meals.errors import Conflict, Invalid, NotFound
 from meals.listing import page_of
 from meals.menus.models import Dish
 from meals.production.models import (
@@ -333,3 +333,40 @@ async def recipes_of(session: AsyncSession, dish_ids: list[int]) -> dict[int, Re
 
 async def ingredients(session: AsyncSession) -> list[Ingredient]:
     return list(await session.scalars(select(Ingredient).order_by(Ingredient.code)))
+
+
+async def create_ingredient(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    code: str,
+    name: str,
+    allergens: tuple[str, ...],
+    halal: bool,
+    now: datetime,
+) -> Ingredient:
+    """A stock item recipes can use; its allergens follow into every dish made with it."""
+    ensure_role(actor, Role.ADMIN)
+    unknown = sorted(set(allergens) - set(ALLERGENS))
+    if unknown:
+        raise Invalid("There is no allergen {allergen}.", code="bad_allergen", allergen=unknown[0])
+    await begin_write(session)
+    if await session.scalar(select(Ingredient.id).where(Ingredient.code == code)):
+        raise Conflict(
+            "There is already an ingredient {ingredient}.", code="code_taken", ingredient=code
+        )
+    ingredient = Ingredient(code=code, name=name, allergens=sorted(set(allergens)), halal=halal)
+    session.add(ingredient)
+    await session.flush()
+    record_change(
+        session,
+        actor,
+        action="create",
+        entity="ingredient",
+        entity_id=ingredient.id,
+        at=now,
+        after={"code": code, "name": name, "allergens": sorted(set(allergens)), "halal": halal},
+        summary=name,
+    )
+    await session.commit()
+    return ingredient

@@ -79,6 +79,7 @@ ENTITY = {
     "dish": N_("Dish"),
     "subsidy_policy": N_("Subsidy policy"),
     "funding_source": N_("Funding source"),
+    "ingredient": N_("Ingredient"),
     "van": N_("Van"),
     "wave": N_("Departure wave"),
     "booking": N_("Booking"),

@@ -314,6 +314,17 @@ class SubsidyPages(Controller):
         )
         return see_other("/console/subsidies")
 
+    @post("/sources", guards=[allow(Role.ADMIN)], summary="Add a funding source")
+    async def add_source(
+        self, request: Request, db_session: DbSession, actor: CurrentActor, now: Now
+    ) -> Redirect:
+        form = await read_form(request, SourceBody)
+        source = await policy.create_source(
+            db_session, actor=actor, code=form.code, name=form.name, name_en=form.name_en, now=now
+        )
+        flash(request, language_of(request).gettext("{name} is added.", name=source.name))
+        return see_other("/console/subsidies#new")
+
     @post("/{policy_id:int}/withdraw", guards=[allow(Role.ADMIN)], summary="Withdraw a version")
     async def withdraw(
         self,

@@ -26,28 +26,28 @@ WHEN = advanced_alchemy.types.datetime.DateTimeUTC(timezone=True)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("seniors", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true())
-        )
-    with op.batch_alter_table("sites", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true())
-        )
-    with op.batch_alter_table("dishes", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true())
-        )
-    with op.batch_alter_table("vans", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true())
-        )
+    # Plain ADD COLUMN on the tables with `active`: a batch copy of `seniors` on SQLite would lose the trigger
+    # that raises its profile version (migration 0007).
+    op.add_column(
+        "seniors", sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true())
+    )
+    op.add_column(
+        "sites", sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true())
+    )
+    op.add_column(
+        "dishes", sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true())
+    )
+    op.add_column(
+        "vans", sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true())
+    )
     op.create_table(
         "departure_waves",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column(
             "slot",
-            sa.Enum("lunch", "dinner", name="slot", native_enum=False, create_constraint=True, length=6),
+            sa.Enum(
+                "lunch", "dinner", name="slot", native_enum=False, create_constraint=True, length=6
+            ),
             nullable=False,
         ),
         sa.Column("departs_at", sa.Time(), nullable=False),
@@ -66,6 +66,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_subsidy_policies")),
         sa.UniqueConstraint("effective_from", name=op.f("uq_subsidy_policies_effective_from")),
     )
+    # subsidy_tiers has no trigger: SQLite adds the foreign key by copying the table.
     with op.batch_alter_table("subsidy_tiers", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(

@@ -33,11 +33,14 @@ Latitude = Annotated[float, msgspec.Meta(ge=-90, le=90)]
 Longitude = Annotated[float, msgspec.Meta(ge=-180, le=180)]
 
 
+LocalTime = Annotated[time, msgspec.Meta(tz=False)]
+
+
 class SlotBody(msgspec.Struct, forbid_unknown_fields=True):
     slot: Slot
-    serve_start: time
-    serve_end: time
-    cutoff_time: time
+    serve_start: LocalTime
+    serve_end: LocalTime
+    cutoff_time: LocalTime
     capacity: Annotated[int, msgspec.Meta(ge=0, le=10_000)]
     cutoff_days_before: Annotated[int, msgspec.Meta(ge=0, le=service.MAX_CUTOFF_DAYS)] = 0
 

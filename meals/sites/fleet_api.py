@@ -76,7 +76,7 @@ class VanView(msgspec.Struct):
 
 class WaveBody(msgspec.Struct, forbid_unknown_fields=True):
     slot: Slot
-    departs_at: time
+    departs_at: Annotated[time, msgspec.Meta(tz=False)]
 
 
 class WaveView(msgspec.Struct):
@@ -193,7 +193,7 @@ class VanForm(msgspec.Struct):
 
 class WaveForm(msgspec.Struct):
     slot: Slot
-    departs_at: time
+    departs_at: Annotated[time, msgspec.Meta(tz=False)]
 
 
 class FleetPages(Controller):

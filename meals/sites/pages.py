@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import time
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -16,7 +15,7 @@ from meals.errors import Invalid
 from meals.pages.i18n import N_
 from meals.pages.web import flash, language_of, read_form, render, see_other
 from meals.sites import service
-from meals.sites.api import TEXT, Latitude, Longitude, SiteCode
+from meals.sites.api import TEXT, Latitude, LocalTime, Longitude, SiteCode
 from meals.sites.models import SiteSlot
 from meals.web import CurrentActor, DbSession, Now, PageOffset, PathId, allow
 from meals.words import Role, SiteKind, Slot
@@ -42,15 +41,15 @@ class SiteForm(msgspec.Struct):
     offers_delivery: bool = False
     last_mile_radius_m: Annotated[int, msgspec.Meta(ge=0, le=20_000)] | None = None
     lunch: bool = False
-    lunch_serve_start: time | None = None
-    lunch_serve_end: time | None = None
-    lunch_cutoff_time: time | None = None
+    lunch_serve_start: LocalTime | None = None
+    lunch_serve_end: LocalTime | None = None
+    lunch_cutoff_time: LocalTime | None = None
     lunch_cutoff_days_before: CutoffDays = 0
     lunch_capacity: Capacity = 0
     dinner: bool = False
-    dinner_serve_start: time | None = None
-    dinner_serve_end: time | None = None
-    dinner_cutoff_time: time | None = None
+    dinner_serve_start: LocalTime | None = None
+    dinner_serve_end: LocalTime | None = None
+    dinner_cutoff_time: LocalTime | None = None
     dinner_cutoff_days_before: CutoffDays = 0
     dinner_capacity: Capacity = 0
 

@@ -95,7 +95,7 @@ class SiteSpec:
 def _check_site(spec: SiteSpec) -> None:
     try:
         ZoneInfo(spec.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise Invalid(
             "{zone} is not a time zone; use a name such as Asia/Shanghai or Asia/Urumqi.",
             code="bad_timezone",

@@ -30,7 +30,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from meals.accounts.api import AccountAdminController, AuthController
+from meals.accounts.binding_api import BindingApi
 from meals.accounts.sessions import STORE_NAME, DatabaseSessionConfig, DatabaseSessionStore
+from meals.audit.api import AuditApi
 from meals.board.api import BoardApi
 from meals.bookings.api import BookingController
 from meals.bookings.writes import remember_every_senior
@@ -44,6 +46,7 @@ from meals.edge import EdgeMiddleware, header_hook
 from meals.errors import DomainError
 from meals.menus.api import MenuController
 from meals.menus.cycles_api import MenuCycleController, MenuEditController
+from meals.menus.dish_api import DishApi
 from meals.notifications.service import Notifier
 from meals.ops.logs import configure_logging, install_request_ids
 from meals.ops.metrics import metrics
@@ -56,6 +59,8 @@ from meals.seniors.api import SeniorController
 from meals.settings import Settings
 from meals.settlement.api import SettlementApi
 from meals.sites.api import SiteController
+from meals.sites.fleet_api import FleetApi
+from meals.subsidies.api import SubsidyApi
 from meals.web import (
     data_error_handler,
     domain_error_handler,
@@ -152,6 +157,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             SettlementApi,
             BoardApi,
             CallbackApi,
+            AuditApi,
+            BindingApi,
+            SubsidyApi,
+            FleetApi,
+            DishApi,
             pages_router(),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), TimeOfDaySchema()],

@@ -1,6 +1,13 @@
 """Every table, imported in one place so Alembic and create-all see the whole schema."""
 
-from meals.accounts.models import Account, FamilyBinding, LoginAttempt, LoginCode, StaffSite
+from meals.accounts.models import (
+    Account,
+    FamilyBinding,
+    FamilyBindingRequest,
+    LoginAttempt,
+    LoginCode,
+    StaffSite,
+)
 from meals.audit.models import AuditEntry
 from meals.bookings.corrections import BookingCorrection
 from meals.bookings.models import Booking
@@ -38,9 +45,9 @@ from meals.production.models import (
 )
 from meals.seniors.models import EmergencyContact, Senior
 from meals.settlement.models import SettlementItem, SettlementMonth
-from meals.sites.models import Site, SiteSlot, Van
+from meals.sites.models import DepartureWave, Site, SiteSlot, Van
 from meals.standing_orders.models import StandingOrder, StandingOrderDate
-from meals.subsidies.models import FundingSource, SubsidyTier
+from meals.subsidies.models import FundingSource, SubsidyPolicy, SubsidyTier
 
 __all__ = [
     "Account",
@@ -49,9 +56,11 @@ __all__ = [
     "Booking",
     "BookingCorrection",
     "DeliveryActionRecord",
+    "DepartureWave",
     "Dish",
     "EmergencyContact",
     "FamilyBinding",
+    "FamilyBindingRequest",
     "FamilyNotice",
     "FundingSource",
     "Ingredient",
@@ -86,6 +95,7 @@ __all__ = [
     "StaffSite",
     "StandingOrder",
     "StandingOrderDate",
+    "SubsidyPolicy",
     "SubsidyTier",
     "Van",
     "WebhookAttempt",

@@ -111,3 +111,10 @@ def enum_column(enum_cls: type[StrEnum], name: str | None = None) -> Enum:
         name=name or enum_cls.__name__.lower(),
         validate_strings=True,
     )
+
+
+# Allergens a senior can be recorded with and a dish can contain (codes stored by value).
+ALLERGENS = ("peanut", "fish", "egg", "wheat", "soy", "milk", "shellfish", "sesame")
+# Categories the console records; 高龄 follows from age and is never stored.
+STORED_CATEGORIES = tuple(c for c in Category if c is not Category.ADVANCED_AGE)
+IDDSI_LEVELS = (4, 5, 6, 7)

@@ -7,7 +7,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, text
@@ -29,7 +29,7 @@ from meals.menus.models import (
 )
 from meals.seniors.models import EmergencyContact, Senior
 from meals.sites.models import Site, SiteSlot, Van
-from meals.subsidies.models import FundingSource, SubsidyTier
+from meals.subsidies.models import FundingSource, SubsidyPolicy, SubsidyTier
 from meals.subsidies.service import PriceQuote, TierRule, age_on, effective_categories, quote_price
 from meals.words import BookedBy, BookingStatus, Fulfilment, Role, SiteKind, Slot
 from seed import data
@@ -108,6 +108,15 @@ async def _seed_policy(session: AsyncSession) -> None:
         [{"code": c, "name": n, "name_en": e} for c, n, e in data.FUNDING_SOURCES],
     )
     by_code = dict(zip([c for c, _, _ in data.FUNDING_SOURCES], ids, strict=True))
+    policy = SubsidyPolicy(
+        name="2026年助餐补贴政策",
+        effective_from=POLICY_START,
+        note="",
+        created_at=datetime.combine(POLICY_START, time.min, tzinfo=UTC),
+        created_by="seed",
+    )
+    session.add(policy)
+    await session.flush()
     await session.execute(
         insert(SubsidyTier.__table__),
         [
@@ -119,6 +128,7 @@ async def _seed_policy(session: AsyncSession) -> None:
                 "amount_fen": amount,
                 "valid_from": POLICY_START,
                 "valid_to": None,
+                "policy_id": policy.id,
             }
             for source, low, high, category, amount in data.SUBSIDY_TIERS
         ],

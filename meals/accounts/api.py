@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
+from advanced_alchemy.service import OffsetPagination
 from litestar import Controller, Request, delete, get, post, put
-from litestar.params import JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+from litestar.params import FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from meals.accounts import service
+from meals.accounts import admin, service
 from meals.accounts.models import Account
 from meals.accounts.sessions import SESSION_ACCOUNT, SESSION_ROLE
 from meals.pages.web import bind_csrf
@@ -20,6 +21,8 @@ from meals.web import (
     CurrentActor,
     DbSession,
     Now,
+    PageLimit,
+    PageOffset,
     PathId,
     RecordId,
     allow,
@@ -128,6 +131,38 @@ class SessionsEnded(msgspec.Struct):
     ended: int
 
 
+LOGIN = r"^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+Login = Annotated[str, msgspec.Meta(min_length=2, max_length=64, pattern=LOGIN)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=80, pattern=PRINTABLE)]
+Password = Annotated[str, msgspec.Meta(min_length=8, max_length=256)]
+
+
+class NewAccount(msgspec.Struct, forbid_unknown_fields=True):
+    """A staff, kitchen, driver, operator or civil-affairs account."""
+
+    login: Login
+    display_name: Name
+    role: Role
+    password: Password
+    site_ids: Annotated[list[RecordId], msgspec.Meta(max_length=100)] = msgspec.field(
+        default_factory=list
+    )
+
+
+class AccountListView(msgspec.Struct):
+    id: int
+    login: str
+    display_name: str
+    role: Role
+    active: bool
+    site_ids: list[int]
+
+    @classmethod
+    def of(cls, row: admin.AccountRow) -> AccountListView:
+        a = row.account
+        return cls(a.id, a.login, a.display_name, a.role, a.active, list(row.site_ids))
+
+
 def _state(account: Account) -> AccountState:
     return AccountState(account_id=account.id, role=account.role, active=account.active)
 
@@ -139,12 +174,49 @@ class AccountAdminController(Controller):
     tags = ["accounts"]  # noqa: RUF012
     guards = [allow(Role.ADMIN)]  # noqa: RUF012
 
+    @get("/", summary="Staff, kitchen, driver, operator and viewer accounts (paged)")
+    async def index(
+        self,
+        actor: CurrentActor,
+        db_session: DbSession,
+        role: FromQuery[Role | None] = None,
+        q: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        active: FromQuery[bool | None] = None,
+        limit: PageLimit = 50,
+        offset: PageOffset = 0,
+    ) -> OffsetPagination[AccountListView]:
+        page = await admin.list_accounts(
+            db_session, actor=actor, role=role, search=q, active=active, limit=limit, offset=offset
+        )
+        return OffsetPagination(
+            items=[AccountListView.of(row) for row in page.items],
+            limit=page.limit,
+            offset=page.offset,
+            total=page.total,
+        )
+
+    @post("/", status_code=HTTP_201_CREATED, summary="Create an account; it can log in at once")
+    async def create(
+        self, data: JSONBody[NewAccount], actor: CurrentActor, db_session: DbSession, now: Now
+    ) -> AccountListView:
+        row = await admin.create_account(
+            db_session,
+            actor=actor,
+            login=data.login,
+            display_name=data.display_name.strip(),
+            role=data.role,
+            password=data.password,
+            site_ids=data.site_ids,
+            now=now,
+        )
+        return AccountListView.of(row)
+
     @post("/{account_id:int}/deactivate", status_code=HTTP_200_OK, summary="Deactivate")
     async def deactivate(
-        self, account_id: PathId, actor: CurrentActor, db_session: DbSession
+        self, account_id: PathId, actor: CurrentActor, db_session: DbSession, now: Now
     ) -> AccountState:
         return _state(
-            await service.deactivate_account(db_session, actor=actor, account_id=account_id)
+            await admin.deactivate(db_session, actor=actor, account_id=account_id, now=now)
         )
 
     @put("/{account_id:int}/role", summary="Change the account's role")
@@ -154,10 +226,11 @@ class AccountAdminController(Controller):
         data: JSONBody[RoleChange],
         actor: CurrentActor,
         db_session: DbSession,
+        now: Now,
     ) -> AccountState:
         return _state(
-            await service.change_role(
-                db_session, actor=actor, account_id=account_id, role=data.role
+            await admin.change_role(
+                db_session, actor=actor, account_id=account_id, role=data.role, now=now
             )
         )
 
@@ -168,10 +241,11 @@ class AccountAdminController(Controller):
         data: JSONBody[SitesChange],
         actor: CurrentActor,
         db_session: DbSession,
+        now: Now,
     ) -> AccountState:
         return _state(
-            await service.set_staff_sites(
-                db_session, actor=actor, account_id=account_id, site_ids=frozenset(data.site_ids)
+            await admin.set_sites(
+                db_session, actor=actor, account_id=account_id, site_ids=data.site_ids, now=now
             )
         )
 
@@ -182,10 +256,11 @@ class AccountAdminController(Controller):
         data: JSONBody[PasswordReset],
         actor: CurrentActor,
         db_session: DbSession,
+        now: Now,
     ) -> AccountState:
         return _state(
-            await service.reset_password(
-                db_session, actor=actor, account_id=account_id, password=data.password
+            await admin.reset_password(
+                db_session, actor=actor, account_id=account_id, password=data.password, now=now
             )
         )
 

@@ -45,6 +45,27 @@ class FamilyBinding(Base):
     consented_at: Mapped[datetime] = mapped_column(DateTimeUTC)
 
 
+class FamilyBindingRequest(Base):
+    """A family member's request to act for a senior, and what became of it: consented by the
+    senior (or by staff with the senior present), declined, or ended by either side."""
+
+    __tablename__ = "family_binding_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    family_account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    senior_id: Mapped[int] = mapped_column(ForeignKey("seniors.id", ondelete="CASCADE"), index=True)
+    relation: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))  # pending, bound, declined, ended
+    requested_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+    consent_by: Mapped[str | None] = mapped_column(String(20), nullable=True)  # senior / staff
+    decided_by_account_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+    ended_by_account_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
 class StaffSite(Base):
     """A site a staff account works at; staff see and act only within their sites."""
 

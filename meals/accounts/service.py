@@ -306,7 +306,7 @@ async def end_account_sessions(session: AsyncSession, *, account_id: int) -> int
 
 
 @asynccontextmanager
-async def _changing_account(
+async def changing_account(
     session: AsyncSession, actor: Actor, account_id: int
 ) -> AsyncIterator[Account]:
     """The operator's change to an account: made inside the block, then the account's
@@ -323,7 +323,7 @@ async def _changing_account(
 
 async def deactivate_account(session: AsyncSession, *, actor: Actor, account_id: int) -> Account:
     """The account can no longer log in, and its open sessions end now."""
-    async with _changing_account(session, actor, account_id) as account:
+    async with changing_account(session, actor, account_id) as account:
         if account.id == actor.account_id:
             raise Invalid("You cannot deactivate your own account.", code="own_account")
         account.active = False
@@ -334,7 +334,7 @@ async def change_role(
     session: AsyncSession, *, actor: Actor, account_id: int, role: Role
 ) -> Account:
     """A new role ends the account's sessions: it logs in again under the new role."""
-    async with _changing_account(session, actor, account_id) as account:
+    async with changing_account(session, actor, account_id) as account:
         if account.senior_id is not None and role is not Role.SENIOR:
             raise Invalid("A senior's own account keeps the senior role.", code="senior_account")
         account.role = role
@@ -345,7 +345,7 @@ async def set_staff_sites(
     session: AsyncSession, *, actor: Actor, account_id: int, site_ids: frozenset[int]
 ) -> Account:
     """The sites a staff account works at; its sessions end so the new scope applies at once."""
-    async with _changing_account(session, actor, account_id) as account:
+    async with changing_account(session, actor, account_id) as account:
         await session.execute(delete(StaffSite).where(StaffSite.account_id == account.id))
         session.add_all(StaffSite(account_id=account.id, site_id=site_id) for site_id in site_ids)
     return account
@@ -356,7 +356,7 @@ async def reset_password(
 ) -> Account:
     """A new password or PIN ends every session opened with the old one."""
     password_hash = await asyncio.to_thread(hash_password, password)
-    async with _changing_account(session, actor, account_id) as account:
+    async with changing_account(session, actor, account_id) as account:
         account.password_hash = password_hash
     return account
 

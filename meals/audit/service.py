@@ -6,16 +6,33 @@ before its commit, so a change and its audit entry are stored together or not at
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from collections.abc import Iterable
-from datetime import date, datetime, time
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from advanced_alchemy.filters import (
+    BeforeAfter,
+    CollectionFilter,
+    OnBeforeAfter,
+    OrderBy,
+    SearchFilter,
+    StatementFilter,
+)
+from advanced_alchemy.service import OffsetPagination
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meals.accounts.service import Actor
+from meals.accounts.service import Actor, ensure_role
 from meals.audit.models import AuditEntry
+from meals.errors import Invalid
+from meals.listing import page_of
+from meals.words import Role
 
 
 def _plain(value: Any) -> Any:
@@ -73,3 +90,107 @@ def record_change(
     )
     session.add(entry)
     return entry
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """What the reader narrows the log to: who, which kind of record, which days."""
+
+    who: str | None = None
+    entity: str | None = None
+    first_day: date | None = None
+    last_day: date | None = None
+
+
+AUDIT_READERS = (Role.ADMIN, Role.VIEWER)
+
+
+def _filters(query: AuditQuery, zone: ZoneInfo) -> list[StatementFilter]:
+    filters: list[StatementFilter] = [OrderBy(field_name="id", sort_order="desc")]
+    if query.who:
+        filters.append(SearchFilter(field_name="account_name", value=query.who.strip()))
+    if query.entity:
+        filters.append(CollectionFilter(field_name="entity", values=[query.entity]))
+    if query.first_day or query.last_day:
+        start = (
+            datetime.combine(query.first_day, time.min, tzinfo=zone) if query.first_day else None
+        )
+        end = (
+            datetime.combine(query.last_day + timedelta(days=1), time.min, tzinfo=zone)
+            if query.last_day
+            else None
+        )
+        filters.append(OnBeforeAfter(field_name="at", on_or_before=None, on_or_after=start))
+        if end is not None:
+            filters.append(BeforeAfter(field_name="at", before=end, after=None))
+    if query.first_day and query.last_day and query.first_day > query.last_day:
+        raise Invalid(
+            "The first day ({first}) is after the last day ({last}); please swap them.",
+            code="bad_range",
+            first=str(query.first_day),
+            last=str(query.last_day),
+        )
+    return filters
+
+
+async def list_entries(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    query: AuditQuery,
+    zone: ZoneInfo,
+    limit: int = 50,
+    offset: int = 0,
+) -> OffsetPagination[AuditEntry]:
+    """The operator's or civil affairs' view of the log: newest first, one page at a time."""
+    ensure_role(actor, *AUDIT_READERS)
+    return await page_of(session, AuditEntry, *_filters(query, zone), limit=limit, offset=offset)
+
+
+CSV_COLUMNS = (
+    "at",
+    "account_name",
+    "role",
+    "action",
+    "entity",
+    "entity_id",
+    "site_id",
+    "summary",
+    "before",
+    "after",
+)
+CSV_BATCH = 1000
+
+
+async def entries_csv(
+    session: AsyncSession, *, actor: Actor, query: AuditQuery, zone: ZoneInfo
+) -> str:
+    """Every entry matching `query` as CSV (UTF-8 with a BOM, so spreadsheets read Chinese)."""
+    ensure_role(actor, *AUDIT_READERS)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    offset = 0
+    while True:
+        page = await page_of(
+            session, AuditEntry, *_filters(query, zone), limit=CSV_BATCH, offset=offset
+        )
+        for entry in page.items:
+            writer.writerow(
+                [
+                    entry.at.astimezone(zone).isoformat(timespec="seconds"),
+                    entry.account_name,
+                    entry.role,
+                    entry.action,
+                    entry.entity,
+                    entry.entity_id,
+                    entry.site_id if entry.site_id is not None else "",
+                    entry.summary,
+                    json.dumps(entry.before, ensure_ascii=False) if entry.before else "",
+                    json.dumps(entry.after, ensure_ascii=False) if entry.after else "",
+                ]
+            )
+        offset += CSV_BATCH
+        if offset >= page.total:
+            return out.getvalue()

@@ -264,6 +264,7 @@ class BookingController(Controller):
         db_session: DbSession,
         actor: CurrentActor,
         settings: AppSettings,
+        now: Now,
         senior_id: QueryId,
         menu_item_id: QueryId,
     ) -> QuoteView:
@@ -273,6 +274,7 @@ class BookingController(Controller):
             senior_id=senior_id,
             menu_item_id=menu_item_id,
             settings=settings,
+            now=now,
         )
         return QuoteView(
             senior_id=senior.id,

@@ -223,7 +223,12 @@ async def record_walk_in(
         raise _already_booked(duplicate, service_date, slot)
     choice = choose_variant(diet_of(senior), offer_of(meal.item))
     quote = await quote_for(
-        session, senior=senior, item=meal.item, service_date=service_date, settings=settings
+        session,
+        senior=senior,
+        item=meal.item,
+        service_date=service_date,
+        made_on=settings.district_today(now),
+        settings=settings,
     )
     booking = priced_booking(
         senior.id,

@@ -152,7 +152,12 @@ async def senior_week(
             if item.withdrawn_at is not None:
                 continue
             quote = await quote_for(
-                session, senior=senior, item=item, service_date=menu.service_date, settings=settings
+                session,
+                senior=senior,
+                item=item,
+                service_date=menu.service_date,
+                made_on=settings.district_today(now),
+                settings=settings,
             )
             refusal, choice = None, None
             try:

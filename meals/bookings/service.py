@@ -164,12 +164,14 @@ async def quote_for(
     senior: Senior | BookingSenior,
     item: MenuItem,
     service_date: date,
+    made_on: date,
     settings: Settings,
 ) -> PriceQuote:
-    """The price this senior pays for this set meal on that date, with each subsidy."""
+    """The price this senior pays for this set meal on that date, with each subsidy, under the
+    subsidy policy in force on `made_on` (the day the booking is made, which it keeps)."""
     age = age_on(senior.birth_date, service_date)
     categories = effective_categories(senior.categories, age, settings.advanced_age_years)
-    tiers = await load_tiers(session, service_date)
+    tiers = await load_tiers(session, made_on)
     return quote_price(item.list_price_fen, age, categories, tiers)
 
 
@@ -330,6 +332,7 @@ async def _take(
         senior=senior,
         item=meal.item,
         service_date=meal.menu.service_date,
+        made_on=settings.district_today(now),
         settings=settings,
     )
     booking = priced_booking(
@@ -543,7 +546,13 @@ async def cancel_booking(
 
 
 async def quote_booking(
-    session: AsyncSession, *, actor: Actor, senior_id: int, menu_item_id: int, settings: Settings
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    senior_id: int,
+    menu_item_id: int,
+    settings: Settings,
+    now: datetime,
 ):
     """The price a senior within the actor's scope would pay for a set meal (a price shows the
     senior's subsidy category, so only for seniors the actor may see, not walk-ins)."""
@@ -559,6 +568,7 @@ async def quote_booking(
         senior=senior,
         item=meal.item,
         service_date=meal.menu.service_date,
+        made_on=settings.district_today(now),
         settings=settings,
     )
     return senior, meal, quote

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.naming import conv
@@ -43,6 +44,8 @@ class Dish(Base):
     fat_g: Mapped[float | None] = mapped_column(Float)
     carbohydrate_g: Mapped[float | None] = mapped_column(Float)
     sodium_mg: Mapped[int | None] = mapped_column(Integer)
+    # A dish no longer offered for new menus; published menus keep it.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Menu(Base):

@@ -75,7 +75,48 @@ BOOKED_BY_WHO = {
     "family": N_("Another family member"),
     "senior": N_("Your senior"),
 }
-DISH_KIND = {"meat": N_("meat"), "vegetable": N_("vegetable")}
+# The small mark beside each dish on a senior's menu (荤 / 素).
+DISH_MARK = {"meat": N_("meat"), "vegetable": N_("vegetable")}
+ROLE = {
+    "senior": N_("Senior"),
+    "family": N_("Family member"),
+    "site_staff": N_("Meal-point staff"),
+    "kitchen": N_("Kitchen"),
+    "driver": N_("Driver"),
+    "admin": N_("Operator"),
+    "viewer": N_("Civil affairs (read-only)"),
+}
+ENTITY = {
+    "account": N_("Account"),
+    "senior": N_("Senior"),
+    "family_binding": N_("Family binding"),
+    "site": N_("Site"),
+    "dish": N_("Dish"),
+    "subsidy_policy": N_("Subsidy policy"),
+    "funding_source": N_("Funding source"),
+    "ingredient": N_("Ingredient"),
+    "van": N_("Van"),
+    "wave": N_("Departure wave"),
+    "booking": N_("Booking"),
+}
+SITE_KIND = {
+    "kitchen": N_("Central kitchen"),
+    "canteen": N_("Community canteen"),
+    "meal_point": N_("Meal point"),
+}
+DISH_KIND = {
+    "meat": N_("Meat"),
+    "vegetable": N_("Vegetable"),
+    "staple": N_("Staple"),
+    "soup": N_("Soup"),
+}
+BINDING_STATUS = {
+    "pending": N_("Waiting for consent"),
+    "bound": N_("Bound"),
+    "declined": N_("Declined"),
+    "ended": N_("Ended"),
+}
+CONSENT_BY = {"senior": N_("the senior"), "staff": N_("staff, with the senior present")}
 
 # Values that services put into refusal sentences; translated with the sentence.
 WORDS_IN_REFUSALS = (
@@ -103,6 +144,9 @@ WORDS_IN_REFUSALS = (
     N_("egg"),
     N_("wheat"),
     N_("soy"),
+    N_("milk"),
+    N_("shellfish"),
+    N_("sesame"),
 )
 
 ALL = {
@@ -116,5 +160,11 @@ ALL = {
     "outcome": OUTCOME,
     "callback_reason": CALLBACK_REASON,
     "failure_reason": FAILURE_REASON,
+    "dish_mark": DISH_MARK,
+    "role": ROLE,
+    "entity": ENTITY,
+    "site_kind": SITE_KIND,
     "dish_kind": DISH_KIND,
+    "binding_status": BINDING_STATUS,
+    "consent_by": CONSENT_BY,
 }

@@ -13,13 +13,17 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
 from sqlalchemy.exc import DBAPIError
 
+from meals.accounts.binding_api import BindingPages
+from meals.accounts.console_pages import AccountConsolePages
 from meals.accounts.login_pages import AuthPages
 from meals.accounts.pages import AccountSessionPages
+from meals.audit.api import AuditPages
 from meals.board.api import BoardPages
 from meals.bookings.counter_pages import StaffPages
 from meals.bookings.senior_pages import SeniorPages
 from meals.callbacks.api import CallbackPages
 from meals.errors import DomainError
+from meals.menus.dish_api import DishPages
 from meals.menus.pages import MenuCyclePages
 from meals.notifications.pages import FamilyPages
 from meals.pages.web import (
@@ -30,8 +34,12 @@ from meals.pages.web import (
     page_http_error,
     page_internal_error,
 )
+from meals.seniors.pages import SeniorConsolePages
 from meals.settings import Settings
 from meals.settlement.api import SettlementPages
+from meals.sites.fleet_api import FleetPages
+from meals.sites.pages import SitePages
+from meals.subsidies.api import SubsidyPages
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 NOT_FOR_FORMS = ["^/api/"]  # JSON clients rely on SameSite=Lax session cookies instead
@@ -51,6 +59,14 @@ def pages_router() -> Router:
             BoardPages,
             CallbackPages,
             MenuCyclePages,
+            AuditPages,
+            AccountConsolePages,
+            SeniorConsolePages,
+            BindingPages,
+            SubsidyPages,
+            SitePages,
+            FleetPages,
+            DishPages,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         exception_handlers={

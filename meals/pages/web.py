@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from hmac import compare_digest
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
+import msgspec
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import (
@@ -27,7 +29,7 @@ from litestar.status_codes import (
 from sqlalchemy.exc import DBAPIError
 
 from meals.accounts.sessions import SESSION_ACCOUNT, SESSION_ROLE
-from meals.errors import DomainError
+from meals.errors import DomainError, Invalid
 from meals.ops.requests import log_unhandled
 from meals.pages import labels
 from meals.pages.i18n import LOCALE_COOKIE, LOCALES, N_, Language, pick_locale
@@ -221,3 +223,40 @@ async def csrf_bound_to_session(connection: ASGIConnection, _handler: BaseRouteH
         return
     if secret is None or not compare_digest(secret, str(bound)):
         raise PermissionDeniedException(f"{CSRF_FAILURE} token is not this session's")
+
+
+FormT = TypeVar("FormT")
+
+
+async def read_form(
+    request: Request,
+    form_type: type[FormT],
+    *,
+    lists: Collection[str] = (),
+    times: Collection[str] = (),
+) -> FormT:
+    """A submitted form as `form_type`: blank fields take their defaults, `lists` are fields
+    that repeat (checkboxes), `times` are time inputs (browsers send HH:MM, without seconds).
+    A value that does not fit is refused with the field's name."""
+    form = await request.form()
+    values: dict[str, Any] = {}
+    for name in {key for key in form if key != CSRF_FORM_FIELD}:
+        if name in lists:
+            values[name] = [v for v in form.getall(name) if v != ""]
+        elif (value := form.get(name)) not in ("", None):
+            values[name] = value.strip() if isinstance(value, str) else value
+    for name in lists:
+        values.setdefault(name, [])
+    for name in times:
+        if isinstance(values.get(name), str) and len(values[name]) == len("HH:MM"):
+            values[name] += ":00"
+    try:
+        return msgspec.convert(values, form_type, strict=False)
+    except msgspec.ValidationError as exc:
+        field = str(exc).rsplit("$.", 1)[-1].split("[")[0].strip("`") if "$." in str(exc) else ""
+        raise Invalid(
+            "The field “{field}” is missing or not valid ({reason}). Please correct it.",
+            code="bad_form",
+            field=field,
+            reason=str(exc).split(" - at ")[0],
+        ) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, text
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from meals.db import Base
@@ -36,6 +36,9 @@ class Senior(Base):
     delivery_notes: Mapped[str | None] = mapped_column(String(255), nullable=True)
     # Raised by a database trigger on every change to the row (migration 0007), whoever makes
     # it: a booking taken on a remembered profile goes through only if this still matches.
+    # A deactivated senior (moved away, passed away) is kept for settlement but no longer listed
+    # and cannot log in.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     profile_version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
     emergency_contacts: Mapped[list[EmergencyContact]] = relationship(

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import time
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Time, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Time,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from meals.db import Base
@@ -24,6 +33,8 @@ class Site(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     offers_delivery: Mapped[bool] = mapped_column(Boolean, default=False)
     last_mile_radius_m: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # A closed site keeps its row (settlement, history) but takes no bookings and is not listed.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     slots: Mapped[list[SiteSlot]] = relationship(
         back_populates="site", lazy="raise", order_by="SiteSlot.slot"
@@ -61,3 +72,19 @@ class Van(Base):
     driver_account_id: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True
     )
+    # A van out of service for good; kept for the history of plans that used it.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class DepartureWave(Base):
+    """A time the central kitchen sends vans out for a meal slot (a wave), as the operator set
+    it. Planning reads these once the delivery-day rework does; until then the settings'
+    `WARMMEAL_KITCHEN_*_DEPARTURES` are used (see `meals.sites.fleet.waves_for`)."""
+
+    __tablename__ = "departure_waves"
+    __table_args__ = (UniqueConstraint("slot", "departs_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slot: Mapped[Slot] = mapped_column(enum_column(Slot))
+    departs_at: Mapped[time] = mapped_column(Time)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
+from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -19,6 +20,24 @@ class FundingSource(Base):
     name_en: Mapped[str] = mapped_column(String(120))
 
     tiers: Mapped[list[SubsidyTier]] = relationship(back_populates="source", lazy="raise")
+
+
+class SubsidyPolicy(Base):
+    """One version of the district's subsidy policy, in force from `effective_from` until the
+    next version starts. A booking is priced by the version in force on the day it is made."""
+
+    __tablename__ = "subsidy_policies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    effective_from: Mapped[date] = mapped_column(Date, unique=True)
+    note: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    created_by: Mapped[str] = mapped_column(String(80), default="", server_default="")
+
+    tiers: Mapped[list[SubsidyTier]] = relationship(
+        back_populates="policy", lazy="raise", cascade="all, delete-orphan"
+    )
 
 
 class SubsidyTier(Base):
@@ -40,5 +59,9 @@ class SubsidyTier(Base):
     amount_fen: Mapped[int] = mapped_column(Integer)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    policy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subsidy_policies.id", ondelete="CASCADE"), nullable=True, index=True
+    )
 
     source: Mapped[FundingSource] = relationship(back_populates="tiers")
+    policy: Mapped[SubsidyPolicy | None] = relationship(back_populates="tiers")

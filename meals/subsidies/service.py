@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.db import cached_reference
-from meals.subsidies.models import FundingSource, SubsidyTier
+from meals.subsidies.models import FundingSource, SubsidyPolicy, SubsidyTier
 from meals.words import Category
 
 
@@ -88,21 +88,36 @@ def quote_price(
     return PriceQuote(list_price_fen, subsidy, remaining, tuple(lines))
 
 
-async def load_tiers(session: AsyncSession, day: date) -> list[TierRule]:
-    """The policy in force on `day` (cached briefly: read on every booking, changed rarely)."""
+async def policy_in_force(session: AsyncSession, day: date) -> SubsidyPolicy | None:
+    """The policy version in force on `day`: the latest one that started on or before it."""
+    return await session.scalar(
+        select(SubsidyPolicy)
+        .where(SubsidyPolicy.effective_from <= day)
+        .order_by(SubsidyPolicy.effective_from.desc())
+        .limit(1)
+    )
+
+
+async def load_tiers(session: AsyncSession, made_on: date) -> list[TierRule]:
+    """The tiers of the policy version in force on `made_on`, the day a booking is made (so a
+    booking keeps the price of the policy it was made under). Cached briefly: read on every
+    booking, changed rarely. With no version recorded yet (a database from before versions),
+    the tiers whose own dates cover the day apply."""
 
     async def load() -> list[TierRule]:
-        rows = await session.execute(
-            select(SubsidyTier, FundingSource.code, FundingSource.name)
-            .join(FundingSource)
-            .where(
-                SubsidyTier.valid_from <= day,
-                or_(SubsidyTier.valid_to.is_(None), SubsidyTier.valid_to >= day),
+        query = select(SubsidyTier, FundingSource.code, FundingSource.name).join(FundingSource)
+        policy = await policy_in_force(session, made_on)
+        if policy is not None:
+            query = query.where(SubsidyTier.policy_id == policy.id)
+        else:
+            query = query.where(
+                SubsidyTier.valid_from <= made_on,
+                or_(SubsidyTier.valid_to.is_(None), SubsidyTier.valid_to >= made_on),
             )
-        )
+        rows = await session.execute(query)
         return [
             TierRule(code, name, tier.min_age, tier.max_age, tier.category, tier.amount_fen)
             for tier, code, name in rows
         ]
 
-    return await cached_reference(session, ("tiers", day), load)
+    return await cached_reference(session, ("tiers", made_on), load)

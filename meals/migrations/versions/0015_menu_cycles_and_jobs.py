@@ -6,7 +6,7 @@ run once however many workers pick it up; bookings keep why they were cancelled 
 was taken off a published menu, and that set meal is kept as withdrawn while bookings name it.
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0013
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0011"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -152,8 +152,11 @@ class Settings:
     hot_holding_min_celsius: float = 60.0
     kitchen_equipment: tuple[EquipmentSetting, ...] = DEFAULT_KITCHEN_EQUIPMENT
     kitchen_box_capacity_portions: int = 12
+    kitchen_cold_box_capacity_portions: int = 12
     kitchen_packing_lead: timedelta = timedelta(minutes=15)
-    kitchen_van_holding_celsius: float | None = 65.0
+    kitchen_van_holding_celsius: float | None = None
+    """Set only where vans and boxes really hold food at ≥ hot_holding_min_celsius: then
+    hot boxes earn hot_holding_limit; otherwise every box has food_safety_limit."""
     kitchen_sample_grams: int = 125
     kitchen_sample_retention: timedelta = timedelta(hours=48)
     kitchen_lunch_departures: tuple[time, ...] = (time(10, 15), time(11, 0), time(12, 45))

@@ -49,7 +49,6 @@ def _seconds(span: timedelta) -> int:
 class DeliveryRules:
     """Every number the route plan depends on, taken from settings by the service."""
 
-    box_capacity_portions: int
     departure_waves: tuple[int, ...]
     shift: tuple[int, int]
     van_fixed_cost: int
@@ -86,6 +85,9 @@ class SiteDemand:
     serve_start: int
     portions: int
     last_mile_radius_m: int | None
+    boxes: int = 0
+    """Hot boxes of the site's own portions, as the kitchen packs them."""
+    cold_boxes: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,6 +97,9 @@ class HomeDemand:
     home_site_id: int
     location: Coordinates | None
     serve_start: int
+    boxes: int = 0
+    """Hot boxes of this home's meals, as the kitchen packs them."""
+    cold_boxes: int = 0
 
     @property
     def portions(self) -> int:
@@ -122,6 +127,7 @@ class PlannedStop:
     booking_ids: tuple[int, ...] = ()
     portions: int = 0
     boxes: int = 0
+    cold_boxes: int = 0
     last_mile_boxes: int = 0
     location: Coordinates | None = None
     run_key: tuple[str, int] | None = None
@@ -143,6 +149,7 @@ class PlannedRun:
     returns: int
     distance_m: int
     load_boxes: int
+    load_cold_boxes: int = 0
 
 
 @dataclass(slots=True, kw_only=True)
@@ -199,10 +206,6 @@ def split_last_mile(
     return by_van, walked
 
 
-def _boxes(portions: int, rules: DeliveryRules) -> int:
-    return math.ceil(portions / rules.box_capacity_portions)
-
-
 def build_problem(
     kitchen: Coordinates,
     sites: Mapping[int, SiteDemand],
@@ -215,7 +218,8 @@ def build_problem(
 ) -> tuple[Problem | None, list[PlannedStop]]:
     """The router's problem and every stop to store (homes without a location are unserved).
 
-    A drop carries its site's portions in shared boxes plus one labelled box per walked home.
+    A drop carries its site's boxes plus the labelled boxes of its walked homes; loads are
+    the kitchen's hot and cold boxes (``SiteDemand.boxes`` / ``HomeDemand.boxes``).
     ``walk_seconds`` (site id -> length of its walking list) is kept out of the drop's
     food-safety limit, so the walk after the drop still hands every box over in time.
     """
@@ -227,14 +231,16 @@ def build_problem(
         if site.portions == 0 and not homes:
             continue
         last_mile_portions = sum(h.portions for h in homes)
-        boxes = _boxes(site.portions, rules) + last_mile_portions
+        boxes = site.boxes + sum(h.boxes for h in homes)
+        cold_boxes = site.cold_boxes + sum(h.cold_boxes for h in homes)
         planned = PlannedStop(
             stop_key=site_key(site.site_id),
             kind="site_drop",
             site_id=site.site_id,
             portions=site.portions + last_mile_portions,
             boxes=boxes,
-            last_mile_boxes=last_mile_portions,
+            cold_boxes=cold_boxes,
+            last_mile_boxes=sum(h.boxes + h.cold_boxes for h in homes),
             location=site.location,
         )
         stops.append(planned)
@@ -242,7 +248,7 @@ def build_problem(
             Stop(
                 planned.stop_key,
                 StopKind.SITE_DROP,
-                Load(boxes=boxes),
+                Load(boxes=boxes, cold_boxes=cold_boxes),
                 TimeWindow(
                     max(0, site.serve_start - _seconds(rules.site_earliest_before_serving)),
                     site.serve_start - _seconds(rules.site_latest_before_serving),
@@ -270,7 +276,8 @@ def build_problem(
                     carried_by_site_id=site.site_id,
                     booking_ids=home.booking_ids,
                     portions=home.portions,
-                    boxes=home.portions,
+                    boxes=home.boxes,
+                    cold_boxes=home.cold_boxes,
                     location=home.location,
                 )
             )
@@ -282,7 +289,8 @@ def build_problem(
             senior_id=home.senior_id,
             booking_ids=home.booking_ids,
             portions=home.portions,
-            boxes=home.portions,
+            boxes=home.boxes,
+            cold_boxes=home.cold_boxes,
             location=home.location,
         )
         stops.append(planned)
@@ -294,7 +302,7 @@ def build_problem(
             Stop(
                 planned.stop_key,
                 StopKind.HOME_DELIVERY,
-                Load(boxes=planned.boxes),
+                Load(boxes=planned.boxes, cold_boxes=planned.cold_boxes),
                 TimeWindow(
                     max(0, home.serve_start - _seconds(rules.home_earliest_before_serving)),
                     min(
@@ -343,6 +351,7 @@ def apply_route_plan(plan: RoutePlan, stops: Sequence[PlannedStop]) -> DeliveryP
                     returns=trip.return_time,
                     distance_m=trip.distance,
                     load_boxes=trip.load.boxes,
+                    load_cold_boxes=trip.load.cold_boxes,
                 )
             )
             for sequence, visit in enumerate(trip.visits, start=1):
@@ -369,7 +378,7 @@ def _walking_problem(
         Stop(
             home.stop_key,
             StopKind.HOME_DELIVERY,
-            Load(boxes=home.boxes),
+            Load(boxes=home.boxes + home.cold_boxes),
             TimeWindow(start, min(SECONDS_PER_DAY - 1, start + budget)),
             service_duration=_seconds(rules.last_mile_handover),
             max_time_since_departure=budget,
@@ -379,7 +388,7 @@ def _walking_problem(
     ]
     walker = Vehicle(
         "walker",
-        Load(boxes=sum(h.boxes for h in homes)),
+        Load(boxes=sum(h.boxes + h.cold_boxes for h in homes)),
         earliest_start=start,
         shift_end=SECONDS_PER_DAY - 1,
     )
@@ -478,7 +487,8 @@ def _walked_stop(home: HomeDemand) -> PlannedStop:
     return PlannedStop(
         stop_key=home_key(home.senior_id),
         kind="last_mile_home",
-        boxes=home.portions,
+        boxes=home.boxes,
+        cold_boxes=home.cold_boxes,
         location=home.location,
     )
 

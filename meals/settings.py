@@ -153,6 +153,9 @@ class Settings:
     kitchen_equipment: tuple[EquipmentSetting, ...] = DEFAULT_KITCHEN_EQUIPMENT
     kitchen_box_capacity_portions: int = 12
     kitchen_cold_box_capacity_portions: int = 12
+    plan_reroute_attempts: int = 1
+    """Times the plan of the day routes again, with less time in the van, when the kitchen
+    cannot cook every box late enough for the routed trips (equipment is shared)."""
     kitchen_packing_lead: timedelta = timedelta(minutes=15)
     kitchen_van_holding_celsius: float | None = None
     """Set only where vans and boxes really hold food at ≥ hot_holding_min_celsius: then

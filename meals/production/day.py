@@ -10,10 +10,11 @@ with the box, the stop and the minutes over.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,6 +51,23 @@ def _route_demand(
         home_bookings=[(d.booking_id, d.site_id, d.senior_id) for d in demand.deliveries],
         boxes=boxes,
     )
+
+
+def _with_processing(
+    rules: deliveries.adapter.DeliveryRules, kitchen: production.KitchenInputs
+) -> deliveries.adapter.DeliveryRules:
+    """The router's time budget leaves room for the slowest processing after cooking
+    (mincing, puréeing): those portions are ready that much later, so they must be eaten
+    that much sooner after the van leaves."""
+    processing = max(
+        (
+            sum((step.duration for step in change.extra_steps), timedelta())
+            for recipe in kitchen.recipes.values()
+            for change in recipe.variants.values()
+        ),
+        default=timedelta(),
+    )
+    return dataclasses.replace(rules, packing_lead=rules.packing_lead + processing)
 
 
 async def routed_trips(
@@ -131,46 +149,64 @@ async def _plan_and_store(
         demand=_route_demand(demand, boxes),
         excluded_vans=excluded_vans,
     )
-    rules = deliveries.delivery_rules(settings, service_date, slot)
-    if session.in_transaction():
-        await session.commit()
-    result, provider_name = await deliveries.solve_routes(
-        inputs, rules, settings, slot, executor=executor
-    )
-    await begin_write(session)
-    try:
-        await deliveries.refuse_if_started(session, service_date, slot)
-        record = await deliveries.store_routes(
-            session,
-            settings=settings,
-            service_date=service_date,
-            slot=slot,
-            actor=actor,
-            now=now,
-            inputs=inputs,
-            rules=rules,
-            result=result,
-            provider_name=provider_name,
-            excluded_vans=excluded_vans,
+    rules = _with_processing(deliveries.delivery_rules(settings, service_date, slot), kitchen)
+    attempts = settings.plan_reroute_attempts
+    while True:
+        if session.in_transaction():
+            await session.commit()
+        result, provider_name = await deliveries.solve_routes(
+            inputs, rules, settings, slot, executor=executor
         )
-        trips = await routed_trips(session, settings, record)
-        plan = production.plan_for_routes(demand, kitchen, trips, settings, not_before=frozen_at)
-        run = production.new_run(
-            service_date=service_date,
-            slot=slot,
-            demand=demand,
-            plan=plan,
-            route_plan_id=record.id,
-            frozen_at=frozen_at,
-            actor=actor,
-        )
-        session.add(run)
-        await session.flush()
-        record.production_run_id = run.id
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
+        await begin_write(session)
+        try:
+            await deliveries.refuse_if_started(session, service_date, slot)
+            record = await deliveries.store_routes(
+                session,
+                settings=settings,
+                service_date=service_date,
+                slot=slot,
+                actor=actor,
+                now=now,
+                inputs=inputs,
+                rules=rules,
+                result=result,
+                provider_name=provider_name,
+                excluded_vans=excluded_vans,
+            )
+            trips = await routed_trips(session, settings, record)
+            draft = production.plan_for_routes(
+                demand, kitchen, trips, settings, not_before=frozen_at, allow_violations=True
+            )
+            excess = max((v.excess for v in draft.violations), default=timedelta())
+            if excess and attempts > 0:
+                # the kitchen cannot cook everything late enough for these trips (equipment
+                # is shared): route again with that much less time in the van
+                attempts -= 1
+                await session.rollback()
+                rules = dataclasses.replace(
+                    rules, packing_lead=rules.packing_lead + excess + timedelta(minutes=1)
+                )
+                continue
+            plan = production.plan_for_routes(
+                demand, kitchen, trips, settings, not_before=frozen_at
+            )
+            run = production.new_run(
+                service_date=service_date,
+                slot=slot,
+                demand=demand,
+                plan=plan,
+                route_plan_id=record.id,
+                frozen_at=frozen_at,
+                actor=actor,
+            )
+            session.add(run)
+            await session.flush()
+            record.production_run_id = run.id
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+        break
     return DayPlan(run=run, route_plan=record)
 
 
@@ -241,6 +277,16 @@ async def replan_day(
         excluded_vans=excluded_vans,
         executor=executor,
     )
+
+
+async def freeze_run(session: AsyncSession, **kwargs: object) -> ProductionRun:
+    """The kitchen's run of :func:`freeze_day` (callers that only want the run)."""
+    return (await freeze_day(session, **kwargs)).run  # type: ignore[arg-type]
+
+
+async def plan_routes(session: AsyncSession, **kwargs: object) -> RoutePlanRecord:
+    """The route plan of :func:`replan_day` (callers that only want the routes)."""
+    return (await replan_day(session, **kwargs)).route_plan  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 
+from meals.production import day as one_plan
 from meals.accounts.models import Account, FamilyBinding, StaffSite
 from meals.app import create_app
 from meals.bookings.models import Booking
@@ -81,7 +82,7 @@ async def client(settings: Settings, clock: Clock) -> AsyncIterator[AsyncTestCli
 @pytest.fixture
 async def day(db: Sessions, settings: Settings, lunches: int) -> DeliveryDay:
     async with db() as session:
-        plan = await service.plan_routes(
+        plan = await one_plan.plan_routes(
             session, settings=settings, service_date=TODAY, slot=Slot.LUNCH, actor=None, now=NOW
         )
     async with db() as session:

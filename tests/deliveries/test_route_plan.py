@@ -13,6 +13,7 @@ from litestar.testing import AsyncTestClient
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 
+from meals.production import day as one_plan
 from meals.bookings.models import Booking
 from meals.cli import main
 from meals.deliveries import adapter, service
@@ -38,7 +39,7 @@ PLAN_LUNCH = {"service_date": TODAY.isoformat(), "slot": "lunch"}
 
 async def _plan(db: Sessions, settings: Settings, **kw: object) -> RoutePlanRecord:
     async with db() as session:
-        return await service.plan_routes(
+        return await one_plan.plan_routes(
             session,
             settings=settings,
             service_date=TODAY,

@@ -15,13 +15,12 @@ from click.testing import CliRunner
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 
-from meals.production import day as one_plan
 from meals.accounts.models import Account, FamilyBinding, StaffSite
 from meals.app import create_app
 from meals.bookings.models import Booking
 from meals.cli import main
 from meals.clock import Clock
-from meals.deliveries import alerts, service
+from meals.deliveries import alerts
 from meals.deliveries.models import (
     AlertStatus,
     DeliveryActionRecord,
@@ -31,6 +30,7 @@ from meals.deliveries.models import (
     WebhookAttempt,
     WelfareAlert,
 )
+from meals.production import day as one_plan
 from meals.seniors.models import Senior
 from meals.settings import Settings
 from meals.words import BookingStatus, Role, Slot

@@ -13,7 +13,6 @@ from litestar.testing import AsyncTestClient
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 
-from meals.production import day as one_plan
 from meals.bookings.models import Booking
 from meals.cli import main
 from meals.deliveries import adapter, service
@@ -26,6 +25,7 @@ from meals.deliveries.models import (
     RouteStop,
     StopKind,
 )
+from meals.production import day as one_plan
 from meals.settings import Settings
 from meals.sites.models import Site, Van
 from meals.words import BookingStatus, Fulfilment, Role, SiteKind, Slot

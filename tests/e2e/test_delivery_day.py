@@ -27,9 +27,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from meals.production import day as one_plan
 from meals.db import create_engine, create_sessionmaker
-from meals.deliveries import service
+from meals.production import day as one_plan
 from meals.seniors.models import Senior
 from meals.settings import Settings
 from meals.words import Slot

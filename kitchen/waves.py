@@ -5,8 +5,11 @@ no earlier than (latest eating − limit) and be ready, after the variant's extr
 no later than (departure − packing lead). Demands of variants cooked identically (same
 ingredients, e.g. regular rice and rice to be puréed) share a batch while their windows
 overlap, up to the equipment's capacity. Batches are then placed on equipment units as
-late as possible (fresher food), latest deadline first. A batch that cannot end late
-enough is reported with the stop it fails and by how much.
+late as possible (fresher food), latest deadline first. When shared equipment pushes a
+batch so early that the food of a later departure riding along in it would be eaten past
+the limit, that departure's portions get batches of their own (cooked just before it
+leaves) and the batches are placed again. A batch that still cannot end late enough is
+reported with the stop it fails and by how much.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ class _Window:
 class _DraftBatch:
     recipe: ResolvedRecipe
     window: _Window
+    departs_at: datetime
     allocations: dict[tuple[str, DietVariant], int] = field(default_factory=dict)
     portions: int = 0
     equipment_unit: int = 0
@@ -85,7 +89,46 @@ def plan_waves(
     departures: Mapping[str, Departure],
     params: KitchenParams,
 ) -> WavePlan:
-    """Form, schedule and check the batches for every cooking key."""
+    """Form, schedule and check the batches for every cooking key.
+
+    A later departure whose portions ride along in an earlier departure's batch and break
+    the limit there is cooked on its own in the next pass (a few passes at most).
+    """
+    solo: set[tuple[str, datetime]] = set()
+    for _ in range(SOLO_PASSES):
+        plan = _plan_waves(demands, recipes, departures, params, solo)
+        riding = _riding_along_too_early(plan, departures) - solo
+        if not riding:
+            break
+        solo |= riding
+    return plan
+
+
+SOLO_PASSES = 4
+"""Passes giving riding-along departures batches of their own before reporting violations."""
+
+
+def _riding_along_too_early(
+    plan: WavePlan, departures: Mapping[str, Departure]
+) -> set[tuple[str, datetime]]:
+    first_departure = {
+        batch.batch_id: min(departures[a.departure_id].departs_at for a in batch.allocations)
+        for batch in plan.batches
+    }
+    return {
+        (violation.dish_id, departures[violation.departure_id].departs_at)
+        for violation in plan.violations
+        if departures[violation.departure_id].departs_at != first_departure[violation.batch_id]
+    }
+
+
+def _plan_waves(
+    demands: Mapping[CookingKey, Iterable[DepartureDemand]],
+    recipes: Mapping[DishVariant, ResolvedRecipe],
+    departures: Mapping[str, Departure],
+    params: KitchenParams,
+    solo: set[tuple[str, datetime]],
+) -> WavePlan:
     drafts_by_kind: dict[str, list[_DraftBatch]] = {}
     demand_index: dict[tuple[str, DietVariant, str], DepartureDemand] = {}
     for (dish_id, _), key_demands in demands.items():
@@ -100,7 +143,7 @@ def plan_waves(
         first_recipe = recipes[(dish_id, windows[0][0].variant)]
         capacity = params.equipment[first_recipe.equipment_kind].max_portions_per_batch
         drafts_by_kind.setdefault(first_recipe.equipment_kind, []).extend(
-            _form_batches(first_recipe, windows, capacity)
+            _form_batches(first_recipe, windows, capacity, departures, solo)
         )
     for kind, drafts in drafts_by_kind.items():
         _schedule(drafts, params.equipment[kind].units)
@@ -126,8 +169,11 @@ def _form_batches(
     recipe: ResolvedRecipe,
     windows: list[tuple[DepartureDemand, _Window]],
     capacity: int,
+    departures: Mapping[str, Departure],
+    solo: set[tuple[str, datetime]],
 ) -> list[_DraftBatch]:
-    """Fill batches latest deadline first; a demand joins a batch while windows overlap."""
+    """Fill batches latest deadline first; a demand joins a batch while windows overlap,
+    unless it or the batch leaves at another time and is to be cooked on its own."""
     windows.sort(
         key=lambda pair: (
             pair[1].latest_end,
@@ -142,15 +188,24 @@ def _form_batches(
     for demand, window in windows:
         remaining = demand.portions
         allocation_key = (demand.departure_id, demand.variant)
+        departs_at = departures[demand.departure_id].departs_at
         while remaining > 0:
             if (
                 current is None
                 or current.portions >= capacity
                 or not current.window.overlaps(window)
+                or (
+                    current.departs_at != departs_at
+                    and (
+                        (recipe.dish_id, departs_at) in solo
+                        or (recipe.dish_id, current.departs_at) in solo
+                    )
+                )
             ):
                 current = _DraftBatch(
                     recipe=recipe,
                     window=_Window(earliest_end=window.earliest_end, latest_end=window.latest_end),
+                    departs_at=departs_at,
                 )
                 drafts.append(current)
             else:

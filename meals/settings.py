@@ -153,9 +153,10 @@ class Settings:
     kitchen_equipment: tuple[EquipmentSetting, ...] = DEFAULT_KITCHEN_EQUIPMENT
     kitchen_box_capacity_portions: int = 12
     kitchen_cold_box_capacity_portions: int = 12
-    plan_reroute_attempts: int = 1
-    """Times the plan of the day routes again, with less time in the van, when the kitchen
-    cannot cook every box late enough for the routed trips (equipment is shared)."""
+    plan_reroute_attempts: int = 5
+    """Times the plan of the day routes again when the kitchen's shared equipment finishes
+    some of a departure wave's food earlier than the wave's packing lead: that wave's food
+    budget is counted from when its food really finishes cooking."""
     kitchen_packing_lead: timedelta = timedelta(minutes=15)
     kitchen_van_holding_celsius: float | None = None
     """Set only where vans and boxes really hold food at ≥ hot_holding_min_celsius: then
@@ -307,6 +308,10 @@ class Settings:
             values["callback_share"] = float(env[f"{ENV_PREFIX}CALLBACK_SHARE"])
         if env.get(f"{ENV_PREFIX}BOARD_TILE_URL"):
             values["board_tile_url"] = env[f"{ENV_PREFIX}BOARD_TILE_URL"]
+        if env.get(f"{ENV_PREFIX}KITCHEN_VAN_HOLDING_CELSIUS"):
+            values["kitchen_van_holding_celsius"] = float(
+                env[f"{ENV_PREFIX}KITCHEN_VAN_HOLDING_CELSIUS"]
+            )
         if env.get(f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"):
             values["delivery_solver_seconds"] = float(env[f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"])
         for name in (
@@ -324,6 +329,9 @@ class Settings:
             "json_max_depth",
             "card_valid_days",
             "board_refresh_seconds",
+            "kitchen_box_capacity_portions",
+            "kitchen_cold_box_capacity_portions",
+            "plan_reroute_attempts",
         ):
             if env.get(f"{ENV_PREFIX}{name.upper()}"):
                 values[name] = int(env[f"{ENV_PREFIX}{name.upper()}"])

@@ -68,11 +68,22 @@ class DeliveryRules:
     last_mile_solver_seconds: float
     solver_seed: int
     last_mile_walk_share: float
+    early_cooking: tuple[int, ...] = ()
+    """Per departure wave (or empty): seconds earlier than its packing lead the kitchen must
+    finish that wave's cooking (shared equipment); that wave's food budget is that much
+    shorter, so the router's deadline and the kitchen's rule stay one number."""
 
     @property
     def in_van_limit(self) -> int:
-        """Seconds a meal may spend from departure to handover: the limit less packing."""
-        return _seconds(self.food_safety_limit - self.packing_lead)
+        """Seconds a meal may spend from departure to handover: the limit less packing
+        (and less any texture step after cooking), never below zero."""
+        return max(0, _seconds(self.food_safety_limit - self.packing_lead))
+
+    def early_cooking_at(self, wave: int) -> int:
+        """Seconds the food of the departure wave at ``wave`` was cooked early, if any."""
+        if not self.early_cooking or wave not in self.departure_waves:
+            return 0
+        return self.early_cooking[self.departure_waves.index(wave)]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -322,6 +333,7 @@ def build_problem(
         reload_duration=_seconds(rules.reload),
         name="kitchen",
         location=kitchen,
+        early_cooking=rules.early_cooking,
     )
     vehicles = tuple(
         Vehicle(
@@ -457,7 +469,8 @@ def order_last_mile(drop: PlannedStop, homes: list[PlannedStop], rules: Delivery
         return
     start = drop.eta + _seconds(rules.site_service)
     spent = drop.since_departure + _seconds(rules.site_service)
-    budget = max(0, rules.in_van_limit - spent)
+    wave = drop.eta - drop.since_departure
+    budget = max(0, rules.in_van_limit - rules.early_cooking_at(wave) - spent)
     problem = _walking_problem(drop.location, homes, rules, start, budget)
     plan = solve(
         problem,

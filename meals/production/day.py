@@ -31,6 +31,9 @@ from meals.production.models import ProductionRun
 from meals.settings import Settings
 from meals.words import Slot
 
+MARGIN_SECONDS = 60
+"""Slack added to a wave's shorter budget, so that ETAs rounded to the second stay inside."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DayPlan:
@@ -68,6 +71,59 @@ def _with_processing(
         default=timedelta(),
     )
     return dataclasses.replace(rules, packing_lead=rules.packing_lead + processing)
+
+
+def _refuse_without_van_time(rules: deliveries.adapter.DeliveryRules) -> None:
+    """A limit shorter than packing and the slowest texture step leaves no time to deliver:
+    refused in one sentence before anything is routed."""
+    if rules.food_safety_limit > rules.packing_lead:
+        return
+    raise production.PlanRefused(
+        "No meal can be delivered within the food-safety limit: {problems}",
+        [
+            f"the {_minutes(rules.food_safety_limit)} min limit is used up by packing and the "
+            f"slowest texture step after cooking ({_minutes(rules.packing_lead)} min), "
+            f"{_minutes(rules.packing_lead - rules.food_safety_limit)} min over before a van "
+            "leaves"
+        ],
+        code="plan_infeasible",
+    )
+
+
+def _minutes(span: timedelta) -> int:
+    return int(span.total_seconds() // 60)
+
+
+def _early_cooking(
+    draft: ProductionPlan,
+    trips: Sequence[adapter.RoutedTrip],
+    rules: deliveries.adapter.DeliveryRules,
+    settings: Settings,
+    service_date: date,
+) -> tuple[int, ...]:
+    """Per departure wave, how much earlier than the router assumed (departure − packing
+    lead − slowest texture step) the kitchen's shared equipment finishes the earliest batch
+    cooked for that wave (and any batch of an earlier wave whose food for this one would be
+    eaten past the limit); never less than what was already given to the router.
+    Unchanged when no box breaks the limit."""
+    if not draft.violations:
+        return rules.early_cooking
+    midnight = deliveries.kitchen_midnight(settings, service_date)
+    leaves = {trip.departure_id: trip.departs_at for trip in trips}
+    given = rules.early_cooking or (0,) * len(rules.departure_waves)
+    early = dict(zip(rules.departure_waves, given, strict=True))
+    late = {(v.batch_id, v.departure_id) for v in draft.violations}
+    for batch in draft.batches:
+        first = min(leaves[allocation.departure_id] for allocation in batch.allocations)
+        for allocation in batch.allocations:
+            departs_at = leaves[allocation.departure_id]
+            wave = int((departs_at - midnight).total_seconds())
+            riding = departs_at != first and (batch.batch_id, allocation.departure_id) not in late
+            if wave not in early or riding:
+                continue
+            shortfall = int((departs_at - rules.packing_lead - batch.cook_end).total_seconds())
+            early[wave] = max(early[wave], shortfall + MARGIN_SECONDS)
+    return tuple(early[wave] for wave in rules.departure_waves)
 
 
 async def routed_trips(
@@ -150,6 +206,7 @@ async def _plan_and_store(
         excluded_vans=excluded_vans,
     )
     rules = _with_processing(deliveries.delivery_rules(settings, service_date, slot), kitchen)
+    _refuse_without_van_time(rules)
     attempts = settings.plan_reroute_attempts
     while True:
         if session.in_transaction():
@@ -177,15 +234,14 @@ async def _plan_and_store(
             draft = production.plan_for_routes(
                 demand, kitchen, trips, settings, not_before=frozen_at, allow_violations=True
             )
-            excess = max((v.excess for v in draft.violations), default=timedelta())
-            if excess and attempts > 0:
-                # the kitchen cannot cook everything late enough for these trips (equipment
-                # is shared): route again with that much less time in the van
+            shorter = _early_cooking(draft, trips, rules, settings, service_date)
+            if draft.violations and attempts > 0 and shorter != rules.early_cooking:
+                # the kitchen's shared equipment finishes some of a wave's food earlier
+                # than that wave's packing lead: route again with that wave's budget
+                # counted from when its food really finishes cooking
                 attempts -= 1
                 await session.rollback()
-                rules = dataclasses.replace(
-                    rules, packing_lead=rules.packing_lead + excess + timedelta(minutes=1)
-                )
+                rules = dataclasses.replace(rules, early_cooking=shorter)
                 continue
             plan = production.plan_for_routes(
                 demand, kitchen, trips, settings, not_before=frozen_at

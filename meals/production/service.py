@@ -327,7 +327,7 @@ def plan_for_routes(
     except InfeasiblePlanError as error:
         raise PlanRefused(
             "No cooking schedule meets the food-safety limit: {problems}",
-            [_violation_text(v) for v in error.violations],
+            [_violation_text(v, error.draft) for v in error.violations],
             code="plan_infeasible",
         ) from error
     if allow_violations:
@@ -364,12 +364,23 @@ def plan_for_routes(
     return plan
 
 
-def _violation_text(violation: SafetyViolation) -> str:
-    minutes = int(violation.excess.total_seconds() // 60)
+def _violation_text(violation: SafetyViolation, draft: ProductionPlan | None = None) -> str:
+    minutes = -(-int(violation.excess.total_seconds()) // 60)  # a second over is a minute
+    boxes = sorted(
+        box.box_number
+        for van in (draft.packing if draft is not None else ())
+        if van.departure_id == violation.departure_id
+        for stop in van.stops
+        if stop.stop_id == violation.stop_id
+        for box in stop.boxes
+        if box.variant is violation.variant
+        and any(item.dish_id == violation.dish_id for item in box.items)
+    )
+    labels = f" (box {', '.join(f'#{n}' for n in boxes)})" if boxes else ""
     return (
         f"batch {violation.batch_id} ({violation.dish_name}, {violation.variant}) for "
         f"{violation.departure_id} would be eaten {minutes} min past the "
-        f"{int(violation.limit.total_seconds() // 3600)} h limit at {violation.stop_id}"
+        f"{int(violation.limit.total_seconds() // 60)} min limit at {violation.stop_id}{labels}"
     )
 
 

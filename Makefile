@@ -26,7 +26,7 @@ $(OSRM_DIR)/.installed: | $(BIN)/python
 run: export WARMMEAL_DEMO = 1
 run: $(VENV)/.installed
 	$(BIN)/warmmeal db upgrade
-	$(BIN)/warmmeal seed demo --if-empty --booking-days 1
+	$(BIN)/warmmeal seed demo --if-empty --booking-days 3
 	$(BIN)/warmmeal serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed $(OSRM_DIR)/.installed

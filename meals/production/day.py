@@ -208,6 +208,7 @@ async def _plan_and_store(
     rules = _with_processing(deliveries.delivery_rules(settings, service_date, slot), kitchen)
     _refuse_without_van_time(rules)
     attempts = settings.plan_reroute_attempts
+    first: tuple[ProductionPlan, int] | None = None
     while True:
         if session.in_transaction():
             await session.commit()
@@ -234,6 +235,19 @@ async def _plan_and_store(
             draft = production.plan_for_routes(
                 demand, kitchen, trips, settings, not_before=frozen_at, allow_violations=True
             )
+            unserved = sum(
+                1 for stop in await deliveries.plan_stops(session, record) if stop.unserved_reason
+            )
+            if first is None:
+                first = (draft, unserved)
+            elif unserved > first[1]:
+                # routing each wave within when its food is really cooked leaves stops out:
+                # the kitchen cannot cook this day in time, so nothing is stored
+                raise production.infeasible(
+                    first[0],
+                    f"routing each wave within the time its food is really cooked leaves "
+                    f"{unserved - first[1]} more stops unserved",
+                )
             shorter = _early_cooking(draft, trips, rules, settings, service_date)
             if draft.violations and attempts > 0 and shorter != rules.early_cooking:
                 # the kitchen's shared equipment finishes some of a wave's food earlier

@@ -364,6 +364,16 @@ def plan_for_routes(
     return plan
 
 
+def infeasible(draft: ProductionPlan, *more: str) -> PlanRefused:
+    """The refusal of a plan whose boxes would be eaten past the limit: batch, box labels,
+    stop and minutes over, one per box's batch and stop (and any further reasons)."""
+    return PlanRefused(
+        "No cooking schedule meets the food-safety limit: {problems}",
+        [*(_violation_text(v, draft) for v in draft.violations), *more],
+        code="plan_infeasible",
+    )
+
+
 def _violation_text(violation: SafetyViolation, draft: ProductionPlan | None = None) -> str:
     minutes = -(-int(violation.excess.total_seconds()) // 60)  # a second over is a minute
     boxes = sorted(

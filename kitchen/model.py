@@ -275,6 +275,10 @@ class KitchenParams(Struct, frozen=True, kw_only=True, gc=False):
     ``packing_lead_time`` is the gap between a batch being ready and its van leaving.
     ``separate_cooking_variants`` never share a pot with other variants, even when the
     ingredients match: halal needs its own utensils, allergen-free must avoid contact.
+    ``small_batch_equipment`` names the kind (small pots, induction woks) that cooks a diet
+    batch (no regular portions in it: low-salt, halal, puréed...) whenever its portions fit
+    one of that kind's batches, so a few special-diet portions do not hold a large braising
+    pan or kettle for a whole cook; None: every batch uses its recipe's kind.
     """
 
     equipment: Mapping[str, Equipment]
@@ -287,10 +291,17 @@ class KitchenParams(Struct, frozen=True, kw_only=True, gc=False):
     box_capacity_portions: int = DEFAULT_BOX_CAPACITY_PORTIONS
     cold_box_capacity_portions: int = DEFAULT_COLD_BOX_CAPACITY_PORTIONS
     separate_cooking_variants: frozenset[DietVariant] = DEFAULT_SEPARATE_COOKING_VARIANTS
+    small_batch_equipment: str | None = None
 
     def __post_init__(self) -> None:
         if self.box_capacity_portions <= 0 or self.cold_box_capacity_portions <= 0:
             raise ValueError("box capacities must be positive")
+        if self.small_batch_equipment is not None and (
+            self.small_batch_equipment not in self.equipment
+        ):
+            raise ValueError(
+                f"small-batch equipment {self.small_batch_equipment!r} is not among the equipment"
+            )
         force_setattr(self, "equipment", _frozen_mapping(self.equipment))
 
     def safety_limit_for(self, departure: Departure, served_hot: bool) -> timedelta:

@@ -4,7 +4,10 @@ A demand is the portions of one dish variant on one departure. It must finish co
 no earlier than (latest eating − limit) and be ready, after the variant's extra steps,
 no later than (departure − packing lead). Demands of variants cooked identically (same
 ingredients, e.g. regular rice and rice to be puréed) share a batch while their windows
-overlap, up to the equipment's capacity. Batches are then placed on equipment units as
+overlap, up to the equipment's capacity. A diet batch (no regular portions: low-salt,
+halal, puréed...) small enough for the small-batch equipment
+(``KitchenParams.small_batch_equipment``) is cooked there instead of holding a large pan.
+Batches are then placed on equipment units as
 late as possible (fresher food), latest deadline first. When shared equipment pushes a
 batch so early that the food of a later departure riding along in it would be eaten past
 the limit, that departure's portions get batches of their own (cooked just before it
@@ -66,6 +69,7 @@ class _Window:
 @dataclass(slots=True, kw_only=True)
 class _DraftBatch:
     recipe: ResolvedRecipe
+    equipment_kind: str
     window: _Window
     departs_at: datetime
     allocations: dict[tuple[str, DietVariant], int] = field(default_factory=dict)
@@ -142,14 +146,27 @@ def _plan_waves(
             continue
         first_recipe = recipes[(dish_id, windows[0][0].variant)]
         capacity = params.equipment[first_recipe.equipment_kind].max_portions_per_batch
-        drafts_by_kind.setdefault(first_recipe.equipment_kind, []).extend(
-            _form_batches(first_recipe, windows, capacity, departures, solo)
-        )
+        for draft in _form_batches(first_recipe, windows, capacity, departures, solo):
+            draft.equipment_kind = _equipment_for(draft, params)
+            drafts_by_kind.setdefault(draft.equipment_kind, []).append(draft)
     for kind, drafts in drafts_by_kind.items():
         _schedule(drafts, params.equipment[kind].units)
     all_drafts = [draft for drafts in drafts_by_kind.values() for draft in drafts]
     all_drafts.sort(key=_cooking_order)
     return _finish(all_drafts, demand_index, recipes, departures, params)
+
+
+def _equipment_for(draft: _DraftBatch, params: KitchenParams) -> str:
+    """The small-batch kind for a diet batch (no regular portions) that fits one of its
+    batches; the recipe's kind otherwise."""
+    small = params.small_batch_equipment
+    if (
+        small is None
+        or any(variant is DietVariant.REGULAR for _, variant in draft.allocations)
+        or draft.portions > params.equipment[small].max_portions_per_batch
+    ):
+        return draft.recipe.equipment_kind
+    return small
 
 
 def _window_for(
@@ -204,6 +221,7 @@ def _form_batches(
             ):
                 current = _DraftBatch(
                     recipe=recipe,
+                    equipment_kind=recipe.equipment_kind,
                     window=_Window(earliest_end=window.earliest_end, latest_end=window.latest_end),
                     departs_at=departs_at,
                 )
@@ -246,7 +264,7 @@ def _cooking_order(draft: _DraftBatch) -> tuple:
     assert draft.cook_end is not None
     return (
         draft.cook_end - draft.recipe.cook_time,
-        draft.recipe.equipment_kind,
+        draft.equipment_kind,
         draft.equipment_unit,
         draft.recipe.dish_id,
     )
@@ -320,7 +338,7 @@ def _finish(
                 dish_name=dish.dish_name,
                 variants=tuple(dict.fromkeys(a.variant for a in allocations)),
                 portions=draft.portions,
-                equipment_kind=dish.equipment_kind,
+                equipment_kind=draft.equipment_kind,
                 equipment_unit=draft.equipment_unit,
                 cook_start=cook_end - dish.cook_time,
                 cook_end=cook_end,

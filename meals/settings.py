@@ -95,12 +95,18 @@ class EquipmentSetting:
     portions_per_batch: int
 
 
+# A central kitchen for ~1,700 lunches: large tilting braising pans, kettles and steamer
+# cabinets for the regular food, and a row of small pots / induction woks for the small
+# special-diet batches (low-salt, low-sugar, halal, allergen-free: cooked apart from the
+# regular pot, often under 40 portions), which would otherwise each hold a 300-portion pan
+# for a whole braise (see Settings.kitchen_small_batch_equipment).
 DEFAULT_KITCHEN_EQUIPMENT = (
-    EquipmentSetting("wok", units=8, portions_per_batch=60),
-    EquipmentSetting("braising_pan", units=6, portions_per_batch=150),
+    EquipmentSetting("wok", units=16, portions_per_batch=60),
+    EquipmentSetting("braising_pan", units=14, portions_per_batch=300),
     EquipmentSetting("steamer", units=6, portions_per_batch=300),
-    EquipmentSetting("soup_kettle", units=4, portions_per_batch=400),
+    EquipmentSetting("soup_kettle", units=6, portions_per_batch=400),
     EquipmentSetting("cold_prep", units=2, portions_per_batch=200),
+    EquipmentSetting("small_pot", units=24, portions_per_batch=40),
 )
 
 
@@ -151,6 +157,10 @@ class Settings:
     hot_holding_limit: timedelta = timedelta(hours=4)
     hot_holding_min_celsius: float = 60.0
     kitchen_equipment: tuple[EquipmentSetting, ...] = DEFAULT_KITCHEN_EQUIPMENT
+    kitchen_small_batch_equipment: str | None = "small_pot"
+    """The kind that cooks a diet batch (no regular portions: low-salt, halal, puréed...)
+    when its portions fit one of its batches; None (or a kind not in kitchen_equipment):
+    every batch on its recipe's kind."""
     kitchen_box_capacity_portions: int = 12
     kitchen_cold_box_capacity_portions: int = 12
     plan_reroute_attempts: int = 5

@@ -101,6 +101,12 @@ class HomeDelivery(NamedTuple):
     allergens: Sequence[str] | None
 
 
+def _small_batch_equipment(settings: Settings) -> str | None:
+    kinds = {item.kind for item in settings.kitchen_equipment}
+    small = settings.kitchen_small_batch_equipment
+    return small if small in kinds else None
+
+
 def kitchen_params(settings: Settings) -> KitchenParams:
     """The kitchen's equipment and limits, all from settings."""
     return KitchenParams(
@@ -116,6 +122,7 @@ def kitchen_params(settings: Settings) -> KitchenParams:
         sample_retention=settings.kitchen_sample_retention,
         box_capacity_portions=settings.kitchen_box_capacity_portions,
         cold_box_capacity_portions=settings.kitchen_cold_box_capacity_portions,
+        small_batch_equipment=_small_batch_equipment(settings),
     )
 
 

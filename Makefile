@@ -30,7 +30,7 @@ $(OSRM_DIR)/.installed: | $(BIN)/python
 run: export WARMMEAL_DEMO = 1
 run: $(VENV)/.installed
 	$(BIN)/warmmeal db upgrade
-	$(BIN)/warmmeal seed demo --if-empty --booking-days 1
+	$(BIN)/warmmeal seed demo --if-empty --booking-days 3
 	$(BIN)/warmmeal worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 		$(BIN)/warmmeal serve --host $(HOST) --port $(PORT)
 

@@ -10,6 +10,7 @@ it uses), cheap enough to build one per home delivery.
 from kitchen.errors import InfeasiblePlanError, PlanInputError
 from kitchen.export import Sheet, sheet_csv, sheet_rows
 from kitchen.model import (
+    BoxKind,
     Departure,
     Destination,
     DestinationKind,
@@ -25,7 +26,7 @@ from kitchen.model import (
     StopTiming,
     VariantChange,
 )
-from kitchen.plan import plan_production, scale_ingredients
+from kitchen.plan import boxes_per_stop, plan_production, scale_ingredients
 from kitchen.recipes import ResolvedRecipe, resolve_recipe
 from kitchen.result import (
     Batch,
@@ -52,6 +53,7 @@ __all__ = [
     "BatchAllocation",
     "Box",
     "BoxItem",
+    "BoxKind",
     "CookingWave",
     "Departure",
     "Destination",
@@ -83,6 +85,7 @@ __all__ = [
     "StopTiming",
     "VanPacking",
     "VariantChange",
+    "boxes_per_stop",
     "plan_production",
     "resolve_recipe",
     "scale_ingredients",

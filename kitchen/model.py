@@ -25,6 +25,7 @@ DEFAULT_PACKING_LEAD_TIME = timedelta(minutes=15)
 DEFAULT_SAMPLE_GRAMS = 125
 DEFAULT_SAMPLE_RETENTION = timedelta(hours=48)
 DEFAULT_BOX_CAPACITY_PORTIONS = 12
+DEFAULT_COLD_BOX_CAPACITY_PORTIONS = 12
 DEFAULT_UNIT = "g"
 
 
@@ -58,6 +59,13 @@ class DietVariant(StrEnum):
 VARIANT_RANK = {variant: rank for rank, variant in enumerate(DietVariant)}
 """Display rank of each variant, for sorting hot paths without a property call."""
 DEFAULT_SEPARATE_COOKING_VARIANTS = frozenset({DietVariant.HALAL, DietVariant.ALLERGEN_FREE})
+
+
+class BoxKind(StrEnum):
+    """An insulated box that keeps heat, or a cold box (chilled dishes never ride hot)."""
+
+    HOT = "hot"
+    COLD = "cold"
 
 
 class DestinationKind(StrEnum):
@@ -261,9 +269,16 @@ class KitchenParams(Struct, frozen=True, kw_only=True, gc=False):
 
     ``safety_limit`` applies from cook end to eating; ``hot_held_safety_limit`` replaces it
     for hot dishes on departures holding at least ``hot_holding_min_celsius``.
+    ``box_capacity_portions`` / ``cold_box_capacity_portions`` are the box model: dish
+    portions one hot (insulated) box and one cold box hold; hot and cold dishes never share
+    a box, and the router is given the boxes this model packs.
     ``packing_lead_time`` is the gap between a batch being ready and its van leaving.
     ``separate_cooking_variants`` never share a pot with other variants, even when the
     ingredients match: halal needs its own utensils, allergen-free must avoid contact.
+    ``small_batch_equipment`` names the kind (small pots, induction woks) that cooks a diet
+    batch (no regular portions in it: low-salt, halal, puréed...) whenever its portions fit
+    one of that kind's batches, so a few special-diet portions do not hold a large braising
+    pan or kettle for a whole cook; None: every batch uses its recipe's kind.
     """
 
     equipment: Mapping[str, Equipment]
@@ -274,11 +289,19 @@ class KitchenParams(Struct, frozen=True, kw_only=True, gc=False):
     sample_grams: int = DEFAULT_SAMPLE_GRAMS
     sample_retention: timedelta = DEFAULT_SAMPLE_RETENTION
     box_capacity_portions: int = DEFAULT_BOX_CAPACITY_PORTIONS
+    cold_box_capacity_portions: int = DEFAULT_COLD_BOX_CAPACITY_PORTIONS
     separate_cooking_variants: frozenset[DietVariant] = DEFAULT_SEPARATE_COOKING_VARIANTS
+    small_batch_equipment: str | None = None
 
     def __post_init__(self) -> None:
-        if self.box_capacity_portions <= 0:
-            raise ValueError("box_capacity_portions must be positive")
+        if self.box_capacity_portions <= 0 or self.cold_box_capacity_portions <= 0:
+            raise ValueError("box capacities must be positive")
+        if self.small_batch_equipment is not None and (
+            self.small_batch_equipment not in self.equipment
+        ):
+            raise ValueError(
+                f"small-batch equipment {self.small_batch_equipment!r} is not among the equipment"
+            )
         force_setattr(self, "equipment", _frozen_mapping(self.equipment))
 
     def safety_limit_for(self, departure: Departure, served_hot: bool) -> timedelta:

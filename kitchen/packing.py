@@ -1,7 +1,9 @@
 """Packing lists per van and stop, and one label per home delivery.
 
 Boxes are filled per packing unit (a site stop, or one home delivery), one variant at a
-time, special diets first; a box never holds more than the box capacity.
+time, special diets first, hot dishes in hot boxes and cold dishes in cold boxes; a box
+never holds more than its kind's capacity. Box (label) numbers run over the whole plan, in
+departure and stop order, so a number names one box wherever it is printed.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime
 
 from kitchen.model import (
     VARIANT_RANK,
+    BoxKind,
     Departure,
     Destination,
     DestinationKind,
@@ -42,9 +45,10 @@ def pack(
     recipes: Mapping[DishVariant, ResolvedRecipe],
     departures: Mapping[str, Departure],
     box_capacity: int,
+    cold_box_capacity: int | None = None,
 ) -> tuple[tuple[VanPacking, ...], tuple[HomeDeliveryLabel, ...]]:
     """Packing lists in departure and stop order, and labels special diets first."""
-    layouts = _Layouts(recipes, box_capacity)
+    layouts = _Layouts(recipes, box_capacity, cold_box_capacity)
     contents = packing_input.contents
     stops = packing_input.stops
     eating_at = packing_input.eating_at
@@ -65,12 +69,12 @@ def pack(
     vans: list[VanPacking] = []
     special_labels: list[HomeDeliveryLabel] = []
     other_labels: list[HomeDeliveryLabel] = []
+    next_box_number = 1
     for departure_id in sorted(
         stops_by_departure, key=lambda d: (departures[d].departs_at, departures[d].van_id, d)
     ):
         departure = departures[departure_id]
         van_id = departure.van_id
-        next_box_number = 1
         stop_packings: list[StopPacking] = []
         ordered = sorted(
             (_stop_order(stops[stop_key]), stop_key)
@@ -86,13 +90,14 @@ def pack(
                 units.sort(key=lambda unit: _unit_order(unit[0], unit[1], recipients))
             for layout, delivery_id in units:
                 first_box = next_box_number
-                for variant, items in layout.boxes:
+                for variant, kind, items in layout.boxes:
                     boxes.append(
                         Box(
                             box_number=next_box_number,
                             variant=variant,
                             delivery_id=delivery_id,
                             items=items,
+                            kind=kind,
                         )
                     )
                     next_box_number += 1
@@ -147,7 +152,7 @@ def pack(
 class _Layout:
     """How one set of contents is boxed and labelled; shared by every unit with it."""
 
-    boxes: tuple[tuple[DietVariant, tuple[BoxItem, ...]], ...]
+    boxes: tuple[tuple[DietVariant, BoxKind, tuple[BoxItem, ...]], ...]
     label_items: tuple[LabelItem, ...]
     variants: tuple[DietVariant, ...]
     allergens: frozenset[str]
@@ -163,9 +168,17 @@ class _Layouts:
     share a layout.
     """
 
-    def __init__(self, recipes: Mapping[DishVariant, ResolvedRecipe], box_capacity: int) -> None:
+    def __init__(
+        self,
+        recipes: Mapping[DishVariant, ResolvedRecipe],
+        box_capacity: int,
+        cold_box_capacity: int | None = None,
+    ) -> None:
         self._recipes = recipes
-        self._box_capacity = box_capacity
+        self._capacity = {
+            BoxKind.HOT: box_capacity,
+            BoxKind.COLD: cold_box_capacity or box_capacity,
+        }
         self._cache: dict[tuple, _Layout] = {}
         self._by_identity: dict[int, tuple[Mapping[DishVariant, int], _Layout]] = {}
 
@@ -195,11 +208,24 @@ class _Layouts:
             key=lambda item: (VARIANT_RANK[item.variant], item.dish_name, item.dish_id),
         )
         variants = tuple(dict.fromkeys(item.variant for item in label_items))
+        kind_of = {
+            key: BoxKind.HOT if recipe.served_hot else BoxKind.COLD
+            for key in contents
+            for recipe in (recipes[key],)
+        }
         return _Layout(
             boxes=tuple(
-                (variant, items)
+                (variant, kind, items)
                 for variant in variants
-                for items in self._fill([item for item in label_items if item.variant is variant])
+                for kind in BoxKind
+                for items in self._fill(
+                    [
+                        item
+                        for item in label_items
+                        if item.variant is variant and kind_of[(item.dish_id, variant)] is kind
+                    ],
+                    self._capacity[kind],
+                )
             ),
             label_items=tuple(label_items),
             variants=variants,
@@ -208,13 +234,14 @@ class _Layouts:
             has_special_variant=any(variant.is_special for variant in variants),
         )
 
-    def _fill(self, items: list[LabelItem]) -> list[tuple[BoxItem, ...]]:
-        """Split one variant's items into boxes of at most the box capacity.
+    def _fill(self, items: list[LabelItem], capacity: int) -> list[tuple[BoxItem, ...]]:
+        """Split one variant's items of one box kind into boxes of at most ``capacity``.
 
         Boxes are filled in item order; the full boxes in the middle of one item are all
-        alike, so they share one tuple.
+        alike, so they share one tuple. No items, no box.
         """
-        capacity = self._box_capacity
+        if not items:
+            return []
         boxes: list[tuple[BoxItem, ...]] = []
         box: list[BoxItem] = []
         space = capacity
@@ -255,3 +282,20 @@ def _unit_order(
     """Within a stop: special-diet contents first, then by recipient name."""
     name = "" if delivery_id is None else recipients[delivery_id].name
     return (layout.best_rank, name, delivery_id or "")
+
+
+def count_boxes(
+    contents: Mapping[PackingUnitKey, Mapping[DishVariant, int]],
+    recipes: Mapping[DishVariant, ResolvedRecipe],
+    box_capacity: int,
+    cold_box_capacity: int | None = None,
+) -> dict[str, tuple[int, int]]:
+    """(hot, cold) boxes per stop id, exactly as :func:`pack` will fill them."""
+    layouts = _Layouts(recipes, box_capacity, cold_box_capacity)
+    counts: dict[str, list[int]] = {}
+    for (_, stop_id, _), unit in contents.items():
+        layout = layouts.get(unit)
+        count = counts.setdefault(stop_id, [0, 0])
+        for _, kind, _ in layout.boxes:
+            count[kind is BoxKind.COLD] += 1
+    return {stop_id: (hot, cold) for stop_id, (hot, cold) in counts.items()}

@@ -28,7 +28,7 @@ from kitchen.model import (
     Recipe,
     StopTiming,
 )
-from kitchen.packing import PackingInput, PackingUnitKey, StopKey, pack
+from kitchen.packing import PackingInput, PackingUnitKey, StopKey, count_boxes, pack
 from kitchen.recipes import ResolvedRecipe, resolve_recipe, variant_problems
 from kitchen.result import (
     DestinationPortions,
@@ -93,6 +93,7 @@ def plan_production(
         resolved,
         departures_by_id,
         params.box_capacity_portions,
+        params.cold_box_capacity_portions,
     )
     dish_totals = totals.dishes
     plan = ProductionPlan(
@@ -121,6 +122,30 @@ def plan_production(
     if plan.violations and not allow_violations:
         raise InfeasiblePlanError(plan.violations, plan)
     return plan
+
+
+def boxes_per_stop(
+    order_lines: Iterable[OrderLine], recipes: Mapping[str, Recipe], params: KitchenParams
+) -> dict[str, tuple[int, int]]:
+    """(hot, cold) boxes each stop id will receive, before any van or departure is known.
+
+    The box model the router loads vans by: the same packing as :func:`plan_production`
+    does, so a routed van carries exactly the boxes the kitchen packs for it. The lines'
+    departure ids are ignored.
+    """
+    contents, _, _ = _aggregate(order_lines)
+    used = {key for unit in _distinct(contents.values()) for key in unit}
+    problems = [
+        f"dish {dish_id} has no recipe"
+        for dish_id in sorted({k[0] for k in used})
+        if dish_id not in recipes
+    ]
+    if problems:
+        raise PlanInputError(problems)
+    resolved = {key: resolve_recipe(recipes[key[0]], key[1]) for key in used}
+    return count_boxes(
+        contents, resolved, params.box_capacity_portions, params.cold_box_capacity_portions
+    )
 
 
 def scale_ingredients(

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from msgspec import Struct
 
-from kitchen.model import DestinationKind, DietVariant, ProcessingStep
+from kitchen.model import BoxKind, DestinationKind, DietVariant, ProcessingStep
 
 
 class ProductionDestination(Struct, frozen=True, kw_only=True, gc=False):
@@ -143,7 +143,9 @@ class BoxItem(Struct, frozen=True, kw_only=True, gc=False):
 
 
 class Box(Struct, frozen=True, kw_only=True, gc=False):
-    """An insulated box; it holds one variant only, and one home delivery only.
+    """A hot or cold box; it holds one variant only, and one home delivery only.
+
+    ``box_number`` is its label number, unique over the whole plan.
 
     Variants are never mixed so a halal or allergen-free portion cannot pick up
     anything from a regular one, and counter staff hand out by box.
@@ -153,6 +155,7 @@ class Box(Struct, frozen=True, kw_only=True, gc=False):
     variant: DietVariant
     delivery_id: str | None
     items: tuple[BoxItem, ...]
+    kind: BoxKind = BoxKind.HOT
 
     @property
     def portions(self) -> int:

@@ -4,9 +4,15 @@ A demand is the portions of one dish variant on one departure. It must finish co
 no earlier than (latest eating − limit) and be ready, after the variant's extra steps,
 no later than (departure − packing lead). Demands of variants cooked identically (same
 ingredients, e.g. regular rice and rice to be puréed) share a batch while their windows
-overlap, up to the equipment's capacity. Batches are then placed on equipment units as
-late as possible (fresher food), latest deadline first. A batch that cannot end late
-enough is reported with the stop it fails and by how much.
+overlap, up to the equipment's capacity. A diet batch (no regular portions: low-salt,
+halal, puréed...) small enough for the small-batch equipment
+(``KitchenParams.small_batch_equipment``) is cooked there instead of holding a large pan.
+Batches are then placed on equipment units as
+late as possible (fresher food), latest deadline first. When shared equipment pushes a
+batch so early that the food of a later departure riding along in it would be eaten past
+the limit, that departure's portions get batches of their own (cooked just before it
+leaves) and the batches are placed again. A batch that still cannot end late enough is
+reported with the stop it fails and by how much.
 """
 
 from __future__ import annotations
@@ -63,7 +69,9 @@ class _Window:
 @dataclass(slots=True, kw_only=True)
 class _DraftBatch:
     recipe: ResolvedRecipe
+    equipment_kind: str
     window: _Window
+    departs_at: datetime
     allocations: dict[tuple[str, DietVariant], int] = field(default_factory=dict)
     portions: int = 0
     equipment_unit: int = 0
@@ -85,7 +93,46 @@ def plan_waves(
     departures: Mapping[str, Departure],
     params: KitchenParams,
 ) -> WavePlan:
-    """Form, schedule and check the batches for every cooking key."""
+    """Form, schedule and check the batches for every cooking key.
+
+    A later departure whose portions ride along in an earlier departure's batch and break
+    the limit there is cooked on its own in the next pass (a few passes at most).
+    """
+    solo: set[tuple[str, datetime]] = set()
+    for _ in range(SOLO_PASSES):
+        plan = _plan_waves(demands, recipes, departures, params, solo)
+        riding = _riding_along_too_early(plan, departures) - solo
+        if not riding:
+            break
+        solo |= riding
+    return plan
+
+
+SOLO_PASSES = 4
+"""Passes giving riding-along departures batches of their own before reporting violations."""
+
+
+def _riding_along_too_early(
+    plan: WavePlan, departures: Mapping[str, Departure]
+) -> set[tuple[str, datetime]]:
+    first_departure = {
+        batch.batch_id: min(departures[a.departure_id].departs_at for a in batch.allocations)
+        for batch in plan.batches
+    }
+    return {
+        (violation.dish_id, departures[violation.departure_id].departs_at)
+        for violation in plan.violations
+        if departures[violation.departure_id].departs_at != first_departure[violation.batch_id]
+    }
+
+
+def _plan_waves(
+    demands: Mapping[CookingKey, Iterable[DepartureDemand]],
+    recipes: Mapping[DishVariant, ResolvedRecipe],
+    departures: Mapping[str, Departure],
+    params: KitchenParams,
+    solo: set[tuple[str, datetime]],
+) -> WavePlan:
     drafts_by_kind: dict[str, list[_DraftBatch]] = {}
     demand_index: dict[tuple[str, DietVariant, str], DepartureDemand] = {}
     for (dish_id, _), key_demands in demands.items():
@@ -99,14 +146,27 @@ def plan_waves(
             continue
         first_recipe = recipes[(dish_id, windows[0][0].variant)]
         capacity = params.equipment[first_recipe.equipment_kind].max_portions_per_batch
-        drafts_by_kind.setdefault(first_recipe.equipment_kind, []).extend(
-            _form_batches(first_recipe, windows, capacity)
-        )
+        for draft in _form_batches(first_recipe, windows, capacity, departures, solo):
+            draft.equipment_kind = _equipment_for(draft, params)
+            drafts_by_kind.setdefault(draft.equipment_kind, []).append(draft)
     for kind, drafts in drafts_by_kind.items():
         _schedule(drafts, params.equipment[kind].units)
     all_drafts = [draft for drafts in drafts_by_kind.values() for draft in drafts]
     all_drafts.sort(key=_cooking_order)
     return _finish(all_drafts, demand_index, recipes, departures, params)
+
+
+def _equipment_for(draft: _DraftBatch, params: KitchenParams) -> str:
+    """The small-batch kind for a diet batch (no regular portions) that fits one of its
+    batches; the recipe's kind otherwise."""
+    small = params.small_batch_equipment
+    if (
+        small is None
+        or any(variant is DietVariant.REGULAR for _, variant in draft.allocations)
+        or draft.portions > params.equipment[small].max_portions_per_batch
+    ):
+        return draft.recipe.equipment_kind
+    return small
 
 
 def _window_for(
@@ -126,8 +186,11 @@ def _form_batches(
     recipe: ResolvedRecipe,
     windows: list[tuple[DepartureDemand, _Window]],
     capacity: int,
+    departures: Mapping[str, Departure],
+    solo: set[tuple[str, datetime]],
 ) -> list[_DraftBatch]:
-    """Fill batches latest deadline first; a demand joins a batch while windows overlap."""
+    """Fill batches latest deadline first; a demand joins a batch while windows overlap,
+    unless it or the batch leaves at another time and is to be cooked on its own."""
     windows.sort(
         key=lambda pair: (
             pair[1].latest_end,
@@ -142,15 +205,25 @@ def _form_batches(
     for demand, window in windows:
         remaining = demand.portions
         allocation_key = (demand.departure_id, demand.variant)
+        departs_at = departures[demand.departure_id].departs_at
         while remaining > 0:
             if (
                 current is None
                 or current.portions >= capacity
                 or not current.window.overlaps(window)
+                or (
+                    current.departs_at != departs_at
+                    and (
+                        (recipe.dish_id, departs_at) in solo
+                        or (recipe.dish_id, current.departs_at) in solo
+                    )
+                )
             ):
                 current = _DraftBatch(
                     recipe=recipe,
+                    equipment_kind=recipe.equipment_kind,
                     window=_Window(earliest_end=window.earliest_end, latest_end=window.latest_end),
+                    departs_at=departs_at,
                 )
                 drafts.append(current)
             else:
@@ -191,7 +264,7 @@ def _cooking_order(draft: _DraftBatch) -> tuple:
     assert draft.cook_end is not None
     return (
         draft.cook_end - draft.recipe.cook_time,
-        draft.recipe.equipment_kind,
+        draft.equipment_kind,
         draft.equipment_unit,
         draft.recipe.dish_id,
     )
@@ -265,7 +338,7 @@ def _finish(
                 dish_name=dish.dish_name,
                 variants=tuple(dict.fromkeys(a.variant for a in allocations)),
                 portions=draft.portions,
-                equipment_kind=dish.equipment_kind,
+                equipment_kind=draft.equipment_kind,
                 equipment_unit=draft.equipment_unit,
                 cook_start=cook_end - dish.cook_time,
                 cook_end=cook_end,

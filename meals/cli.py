@@ -226,6 +226,25 @@ def kitchen_plan(
         click.get_binary_stream("stdout").write(content)
 
 
+@kitchen.command("sheet")
+@click.option("--date", "service_date", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--slot", default="lunch", show_default=True, type=click.Choice(["lunch", "dinner"]))
+@click.option(
+    "--sheet", "sheet", default="labels", show_default=True, type=click.Choice(["labels"])
+)
+@click.option(
+    "--format", "sheet_format", default="csv", show_default=True, type=click.Choice(["csv"])
+)
+def kitchen_sheet(service_date: datetime, slot: str, sheet: str, sheet_format: str) -> None:
+    """The frozen run's labels: one CSV row per box, as packed for the current route plan."""
+    from meals.production.commands import labels_command
+
+    settings = Settings.from_env()
+    click.get_binary_stream("stdout").write(
+        asyncio.run(labels_command(settings, service_date=service_date.date(), slot=slot))
+    )
+
+
 @main.group()
 def routes() -> None:
     """Delivery routes and welfare alerts."""
@@ -235,11 +254,30 @@ def routes() -> None:
 @click.option("--date", "service_date", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--slot", default="lunch", show_default=True, type=click.Choice(["lunch", "dinner"]))
 @click.option("--exclude-van", "exclude_vans", multiple=True, help="A van out of service.")
-def routes_plan(service_date: datetime, slot: str, exclude_vans: tuple[str, ...]) -> None:
-    """Plan (or re-plan) the delivery routes of a date and slot and print the summary."""
-    from meals.deliveries.commands import plan_command
+@click.option(
+    "--format", "out_format", default="text", show_default=True, type=click.Choice(["text", "json"])
+)
+def routes_plan(
+    service_date: datetime, slot: str, exclude_vans: tuple[str, ...], out_format: str
+) -> None:
+    """Plan (or re-plan) the delivery routes of a date and slot, re-flow the kitchen's
+    waves, packing and labels, and print the summary (or the plan as JSON)."""
+    from meals.deliveries.commands import plan_command, plan_json_command
 
     settings = Settings.from_env()
+    if out_format == "json":
+        click.get_binary_stream("stdout").write(
+            asyncio.run(
+                plan_json_command(
+                    settings,
+                    service_date=service_date.date(),
+                    slot=slot,
+                    exclude_vans=exclude_vans,
+                    now=Clock(settings.frozen_now).now(),
+                )
+            )
+        )
+        return
     click.echo(
         asyncio.run(
             plan_command(
@@ -251,6 +289,22 @@ def routes_plan(service_date: datetime, slot: str, exclude_vans: tuple[str, ...]
             )
         ),
         nl=False,
+    )
+
+
+@routes.command("sheet")
+@click.option("--date", "service_date", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--slot", default="lunch", show_default=True, type=click.Choice(["lunch", "dinner"]))
+@click.option(
+    "--format", "sheet_format", default="csv", show_default=True, type=click.Choice(["csv"])
+)
+def routes_sheet(service_date: datetime, slot: str, sheet_format: str) -> None:
+    """Every trip of the current route plan: one CSV row per stop with its box labels."""
+    from meals.deliveries.commands import route_sheet_command
+
+    settings = Settings.from_env()
+    click.get_binary_stream("stdout").write(
+        asyncio.run(route_sheet_command(settings, service_date=service_date.date(), slot=slot))
     )
 
 

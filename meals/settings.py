@@ -95,12 +95,18 @@ class EquipmentSetting:
     portions_per_batch: int
 
 
+# A central kitchen for ~1,700 lunches: large tilting braising pans, kettles and steamer
+# cabinets for the regular food, and a row of small pots / induction woks for the small
+# special-diet batches (low-salt, low-sugar, halal, allergen-free: cooked apart from the
+# regular pot, often under 40 portions), which would otherwise each hold a 300-portion pan
+# for a whole braise (see Settings.kitchen_small_batch_equipment).
 DEFAULT_KITCHEN_EQUIPMENT = (
-    EquipmentSetting("wok", units=8, portions_per_batch=60),
-    EquipmentSetting("braising_pan", units=6, portions_per_batch=150),
+    EquipmentSetting("wok", units=16, portions_per_batch=60),
+    EquipmentSetting("braising_pan", units=14, portions_per_batch=300),
     EquipmentSetting("steamer", units=6, portions_per_batch=300),
-    EquipmentSetting("soup_kettle", units=4, portions_per_batch=400),
+    EquipmentSetting("soup_kettle", units=6, portions_per_batch=400),
     EquipmentSetting("cold_prep", units=2, portions_per_batch=200),
+    EquipmentSetting("small_pot", units=24, portions_per_batch=40),
 )
 
 
@@ -154,9 +160,20 @@ class Settings:
     hot_holding_limit: timedelta = timedelta(hours=4)
     hot_holding_min_celsius: float = 60.0
     kitchen_equipment: tuple[EquipmentSetting, ...] = DEFAULT_KITCHEN_EQUIPMENT
+    kitchen_small_batch_equipment: str | None = "small_pot"
+    """The kind that cooks a diet batch (no regular portions: low-salt, halal, puréed...)
+    when its portions fit one of its batches; None (or a kind not in kitchen_equipment):
+    every batch on its recipe's kind."""
     kitchen_box_capacity_portions: int = 12
+    kitchen_cold_box_capacity_portions: int = 12
+    plan_reroute_attempts: int = 5
+    """Times the plan of the day routes again when the kitchen's shared equipment finishes
+    some of a departure wave's food earlier than the wave's packing lead: that wave's food
+    budget is counted from when its food really finishes cooking."""
     kitchen_packing_lead: timedelta = timedelta(minutes=15)
-    kitchen_van_holding_celsius: float | None = 65.0
+    kitchen_van_holding_celsius: float | None = None
+    """Set only where vans and boxes really hold food at ≥ hot_holding_min_celsius: then
+    hot boxes earn hot_holding_limit; otherwise every box has food_safety_limit."""
     kitchen_sample_grams: int = 125
     kitchen_sample_retention: timedelta = timedelta(hours=48)
     kitchen_lunch_departures: tuple[time, ...] = (time(10, 15), time(11, 0), time(12, 45))
@@ -366,6 +383,10 @@ class Settings:
             values["welfare_webhook_retry_after"] = timedelta(
                 seconds=float(env[f"{ENV_PREFIX}WELFARE_WEBHOOK_RETRY_AFTER_SECONDS"])
             )
+        if env.get(f"{ENV_PREFIX}KITCHEN_VAN_HOLDING_CELSIUS"):
+            values["kitchen_van_holding_celsius"] = float(
+                env[f"{ENV_PREFIX}KITCHEN_VAN_HOLDING_CELSIUS"]
+            )
         if env.get(f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"):
             values["delivery_solver_seconds"] = float(env[f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"])
         for name in (
@@ -389,6 +410,9 @@ class Settings:
             "welfare_webhook_retry_rounds",
             "few_portions_left",
             "notify_attempts",
+            "kitchen_box_capacity_portions",
+            "kitchen_cold_box_capacity_portions",
+            "plan_reroute_attempts",
         ):
             if env.get(f"{ENV_PREFIX}{name.upper()}"):
                 values[name] = int(env[f"{ENV_PREFIX}{name.upper()}"])

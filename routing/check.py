@@ -66,7 +66,9 @@ def plan_breaks_rules(problem: Problem, trips: Sequence[PlannedTrip]) -> str | N
     for node, visit in enumerate(visits, start=1):
         index = manager.NodeToIndex(node)
         stop = stops[visit.stop_index]
-        clock.CumulVar(index).SetRange(stop.window.start, latest_start(stop, visit.wave))
+        clock.CumulVar(index).SetRange(
+            stop.window.start, latest_start(stop, visit.wave, problem.depot)
+        )
         release.CumulVar(index).SetMin(visit.wave)
     solver = routing.solver()
     previous_trip_of_van: dict[int, int] = {}

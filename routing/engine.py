@@ -35,7 +35,7 @@ import pyvrp
 from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
-from routing.model import Objective, Problem, Stop
+from routing.model import Depot, Objective, Problem, Stop
 
 KITCHEN_DEPOT = 0
 RELOAD_DEPOT = 1
@@ -69,9 +69,9 @@ class PlannedTrip:
     visits: tuple[PlannedVisit, ...]
 
 
-def latest_start(stop: Stop, wave: int) -> int:
+def latest_start(stop: Stop, wave: int, depot: Depot | None = None) -> int:
     """Latest service start at ``stop`` with food that left on ``wave``."""
-    limit = stop.max_time_since_departure
+    limit = stop.max_time_since_departure if depot is None else depot.food_budget(stop, wave)
     return stop.window.end if limit is None else min(stop.window.end, wave + limit)
 
 
@@ -82,7 +82,7 @@ def wave_copies(problem: Problem, allowed_waves: dict[int, tuple[int, ...]]) -> 
         stop = problem.stops[stop_index]
         best_latest = -1
         for wave in allowed_waves[stop_index]:
-            latest = latest_start(stop, wave)
+            latest = latest_start(stop, wave, problem.depot)
             if latest > best_latest:
                 copies.append(PlannedVisit(stop_index, wave))
                 best_latest = latest
@@ -154,7 +154,7 @@ def build_data(
                 delivery=[stop.demand.boxes, stop.demand.cold_boxes],
                 service_duration=stop.service_duration,
                 tw_early=stop.window.start,
-                tw_late=latest_start(stop, copy.wave),
+                tw_late=latest_start(stop, copy.wave, problem.depot),
                 release_time=copy.wave,
                 required=False,
                 prize=prize,
@@ -258,7 +258,7 @@ def _trip_back(problem: Problem, ready: int, visits: list[PlannedVisit]) -> int 
         stop = stops[visit.stop_index]
         there = visit.stop_index + 1
         clock = max(clock + durations[here][there], stop.window.start)
-        if clock > latest_start(stop, visit.wave):
+        if clock > latest_start(stop, visit.wave, problem.depot):
             return None
         clock += stop.service_duration
         here = there

@@ -72,13 +72,24 @@ class Depot:
     """The central kitchen: vans leave only at its departure waves.
 
     ``reload_duration`` is the time a van needs at the kitchen between two trips
-    (unload empties, load the next wave's boxes).
+    (unload empties, load the next wave's boxes). ``early_cooking``, one number per
+    departure wave (or empty), is how many seconds earlier than the wave's packing lead
+    the kitchen has to finish cooking that wave's food (its equipment is shared): every
+    stop's food budget on that wave is that much shorter.
     """
 
     departure_waves: tuple[int, ...]
     reload_duration: int = 0
     name: str = "central kitchen"
     location: Coordinates | None = None
+    early_cooking: tuple[int, ...] = ()
+
+    def food_budget(self, stop: Stop, wave: int) -> int | None:
+        """Seconds from departure on ``wave`` to the start of service at ``stop``, at most."""
+        limit = stop.max_time_since_departure
+        if limit is None or not self.early_cooking:
+            return limit
+        return max(0, limit - self.early_cooking[self.departure_waves.index(wave)])
 
     def __post_init__(self) -> None:
         if not self.departure_waves:
@@ -87,6 +98,10 @@ class Depot:
             raise ValueError("departure waves must be strictly increasing")
         if self.reload_duration < 0:
             raise ValueError("reload_duration cannot be negative")
+        if self.early_cooking and (
+            len(self.early_cooking) != len(self.departure_waves) or min(self.early_cooking) < 0
+        ):
+            raise ValueError("early_cooking needs one non-negative number per departure wave")
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,8 +71,8 @@ def _service_start(problem: Problem, stop_index: int, wave: int) -> int:
     return max(arrival, stop.window.start)
 
 
-def _within_food_limit(stop: Stop, service_start: int, wave: int) -> bool:
-    limit = stop.max_time_since_departure
+def _within_food_limit(problem: Problem, stop: Stop, service_start: int, wave: int) -> bool:
+    limit = problem.depot.food_budget(stop, wave)
     return limit is None or service_start - wave <= limit
 
 
@@ -89,7 +89,7 @@ def _serves_alone(problem: Problem, stop_index: int, slot: TripSlot) -> bool:
     return (
         stop.demand.fits_in(vehicle.capacity)
         and start <= stop.window.end
-        and _within_food_limit(stop, start, slot.wave)
+        and _within_food_limit(problem, stop, start, slot.wave)
         and _back_before_shift_end(problem, stop_index, start, vehicle)
     )
 
@@ -171,8 +171,19 @@ def _explain(problem: Problem, stop_index: int, slots: tuple[TripSlot, ...]) -> 
             stop.window.end - drive,
         )
     safe = [
-        (slot, start) for slot, start in in_window if _within_food_limit(stop, start, slot.wave)
+        (slot, start)
+        for slot, start in in_window
+        if _within_food_limit(problem, stop, start, slot.wave)
     ]
+    if not safe and any(limit is None or start - slot.wave <= limit for slot, start in in_window):
+        return UnservedStop(
+            stop.id,
+            UnservedReason.BEYOND_FOOD_SAFETY_LIMIT,
+            "the kitchen's shared equipment finishes the food of every wave that reaches it "
+            "too early for the food-safety limit: more cooking equipment, fewer separate "
+            "diet batches on that wave, or a later wave would serve it",
+            Remedy.LATER_WAVE,
+        )
     if not safe:
         wave_needed = stop.window.start - (limit or 0)
         return UnservedStop(

@@ -232,8 +232,9 @@ class _Model:
                 self.routing.VehicleVar(index).SetValues([UNPERFORMED, *allowed])
             if stop.max_time_since_departure is None:
                 continue
+            depot = self.problem.depot
             latest_by_slot = [
-                min(stop.window.end, slot.wave + stop.max_time_since_departure)
+                min(stop.window.end, slot.wave + (depot.food_budget(stop, slot.wave) or 0))
                 for slot in self.layout.slots
             ]
             if all(latest >= stop.window.end for latest in latest_by_slot):

@@ -49,7 +49,6 @@ def _seconds(span: timedelta) -> int:
 class DeliveryRules:
     """Every number the route plan depends on, taken from settings by the service."""
 
-    box_capacity_portions: int
     departure_waves: tuple[int, ...]
     shift: tuple[int, int]
     van_fixed_cost: int
@@ -69,11 +68,22 @@ class DeliveryRules:
     last_mile_solver_seconds: float
     solver_seed: int
     last_mile_walk_share: float
+    early_cooking: tuple[int, ...] = ()
+    """Per departure wave (or empty): seconds earlier than its packing lead the kitchen must
+    finish that wave's cooking (shared equipment); that wave's food budget is that much
+    shorter, so the router's deadline and the kitchen's rule stay one number."""
 
     @property
     def in_van_limit(self) -> int:
-        """Seconds a meal may spend from departure to handover: the limit less packing."""
-        return _seconds(self.food_safety_limit - self.packing_lead)
+        """Seconds a meal may spend from departure to handover: the limit less packing
+        (and less any texture step after cooking), never below zero."""
+        return max(0, _seconds(self.food_safety_limit - self.packing_lead))
+
+    def early_cooking_at(self, wave: int) -> int:
+        """Seconds the food of the departure wave at ``wave`` was cooked early, if any."""
+        if not self.early_cooking or wave not in self.departure_waves:
+            return 0
+        return self.early_cooking[self.departure_waves.index(wave)]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +96,9 @@ class SiteDemand:
     serve_start: int
     portions: int
     last_mile_radius_m: int | None
+    boxes: int = 0
+    """Hot boxes of the site's own portions, as the kitchen packs them."""
+    cold_boxes: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,6 +108,9 @@ class HomeDemand:
     home_site_id: int
     location: Coordinates | None
     serve_start: int
+    boxes: int = 0
+    """Hot boxes of this home's meals, as the kitchen packs them."""
+    cold_boxes: int = 0
 
     @property
     def portions(self) -> int:
@@ -122,6 +138,7 @@ class PlannedStop:
     booking_ids: tuple[int, ...] = ()
     portions: int = 0
     boxes: int = 0
+    cold_boxes: int = 0
     last_mile_boxes: int = 0
     location: Coordinates | None = None
     run_key: tuple[str, int] | None = None
@@ -143,6 +160,7 @@ class PlannedRun:
     returns: int
     distance_m: int
     load_boxes: int
+    load_cold_boxes: int = 0
 
 
 @dataclass(slots=True, kw_only=True)
@@ -199,10 +217,6 @@ def split_last_mile(
     return by_van, walked
 
 
-def _boxes(portions: int, rules: DeliveryRules) -> int:
-    return math.ceil(portions / rules.box_capacity_portions)
-
-
 def build_problem(
     kitchen: Coordinates,
     sites: Mapping[int, SiteDemand],
@@ -215,7 +229,8 @@ def build_problem(
 ) -> tuple[Problem | None, list[PlannedStop]]:
     """The router's problem and every stop to store (homes without a location are unserved).
 
-    A drop carries its site's portions in shared boxes plus one labelled box per walked home.
+    A drop carries its site's boxes plus the labelled boxes of its walked homes; loads are
+    the kitchen's hot and cold boxes (``SiteDemand.boxes`` / ``HomeDemand.boxes``).
     ``walk_seconds`` (site id -> length of its walking list) is kept out of the drop's
     food-safety limit, so the walk after the drop still hands every box over in time.
     """
@@ -227,14 +242,16 @@ def build_problem(
         if site.portions == 0 and not homes:
             continue
         last_mile_portions = sum(h.portions for h in homes)
-        boxes = _boxes(site.portions, rules) + last_mile_portions
+        boxes = site.boxes + sum(h.boxes for h in homes)
+        cold_boxes = site.cold_boxes + sum(h.cold_boxes for h in homes)
         planned = PlannedStop(
             stop_key=site_key(site.site_id),
             kind="site_drop",
             site_id=site.site_id,
             portions=site.portions + last_mile_portions,
             boxes=boxes,
-            last_mile_boxes=last_mile_portions,
+            cold_boxes=cold_boxes,
+            last_mile_boxes=sum(h.boxes + h.cold_boxes for h in homes),
             location=site.location,
         )
         stops.append(planned)
@@ -242,7 +259,7 @@ def build_problem(
             Stop(
                 planned.stop_key,
                 StopKind.SITE_DROP,
-                Load(boxes=boxes),
+                Load(boxes=boxes, cold_boxes=cold_boxes),
                 TimeWindow(
                     max(0, site.serve_start - _seconds(rules.site_earliest_before_serving)),
                     site.serve_start - _seconds(rules.site_latest_before_serving),
@@ -270,7 +287,8 @@ def build_problem(
                     carried_by_site_id=site.site_id,
                     booking_ids=home.booking_ids,
                     portions=home.portions,
-                    boxes=home.portions,
+                    boxes=home.boxes,
+                    cold_boxes=home.cold_boxes,
                     location=home.location,
                 )
             )
@@ -282,7 +300,8 @@ def build_problem(
             senior_id=home.senior_id,
             booking_ids=home.booking_ids,
             portions=home.portions,
-            boxes=home.portions,
+            boxes=home.boxes,
+            cold_boxes=home.cold_boxes,
             location=home.location,
         )
         stops.append(planned)
@@ -294,7 +313,7 @@ def build_problem(
             Stop(
                 planned.stop_key,
                 StopKind.HOME_DELIVERY,
-                Load(boxes=planned.boxes),
+                Load(boxes=planned.boxes, cold_boxes=planned.cold_boxes),
                 TimeWindow(
                     max(0, home.serve_start - _seconds(rules.home_earliest_before_serving)),
                     min(
@@ -314,6 +333,7 @@ def build_problem(
         reload_duration=_seconds(rules.reload),
         name="kitchen",
         location=kitchen,
+        early_cooking=rules.early_cooking,
     )
     vehicles = tuple(
         Vehicle(
@@ -343,6 +363,7 @@ def apply_route_plan(plan: RoutePlan, stops: Sequence[PlannedStop]) -> DeliveryP
                     returns=trip.return_time,
                     distance_m=trip.distance,
                     load_boxes=trip.load.boxes,
+                    load_cold_boxes=trip.load.cold_boxes,
                 )
             )
             for sequence, visit in enumerate(trip.visits, start=1):
@@ -369,7 +390,7 @@ def _walking_problem(
         Stop(
             home.stop_key,
             StopKind.HOME_DELIVERY,
-            Load(boxes=home.boxes),
+            Load(boxes=home.boxes + home.cold_boxes),
             TimeWindow(start, min(SECONDS_PER_DAY - 1, start + budget)),
             service_duration=_seconds(rules.last_mile_handover),
             max_time_since_departure=budget,
@@ -379,7 +400,7 @@ def _walking_problem(
     ]
     walker = Vehicle(
         "walker",
-        Load(boxes=sum(h.boxes for h in homes)),
+        Load(boxes=sum(h.boxes + h.cold_boxes for h in homes)),
         earliest_start=start,
         shift_end=SECONDS_PER_DAY - 1,
     )
@@ -448,7 +469,8 @@ def order_last_mile(drop: PlannedStop, homes: list[PlannedStop], rules: Delivery
         return
     start = drop.eta + _seconds(rules.site_service)
     spent = drop.since_departure + _seconds(rules.site_service)
-    budget = max(0, rules.in_van_limit - spent)
+    wave = drop.eta - drop.since_departure
+    budget = max(0, rules.in_van_limit - rules.early_cooking_at(wave) - spent)
     problem = _walking_problem(drop.location, homes, rules, start, budget)
     plan = solve(
         problem,
@@ -478,7 +500,8 @@ def _walked_stop(home: HomeDemand) -> PlannedStop:
     return PlannedStop(
         stop_key=home_key(home.senior_id),
         kind="last_mile_home",
-        boxes=home.portions,
+        boxes=home.boxes,
+        cold_boxes=home.cold_boxes,
         location=home.location,
     )
 

@@ -18,6 +18,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from meals.db import create_sessionmaker
 from meals.deliveries import alerts, confirm, service, views
 from meals.deliveries.models import DriverAction, FailureReason
+from meals.production import day as one_plan
 from meals.settings import Settings
 from meals.web import AppSettings, CurrentActor, DbSession, Now, PathId, RecordId, allow
 from meals.words import Role, Slot
@@ -195,16 +196,18 @@ class DeliveryApi(Controller):
     ) -> PlanOut:
         """Answers with the stored plan; the solve runs in the planner's worker process, so
         the web process keeps serving while it waits."""
-        record = await service.plan_routes(
-            db_session,
-            settings=settings,
-            service_date=data.service_date,
-            slot=data.slot,
-            actor=actor,
-            now=now,
-            excluded_vans=data.exclude_vans,
-            executor=request.app.state.planner.executor(),
-        )
+        record = (
+            await one_plan.replan_day(
+                db_session,
+                settings=settings,
+                service_date=data.service_date,
+                slot=data.slot,
+                actor=actor,
+                now=now,
+                excluded_vans=data.exclude_vans,
+                executor=request.app.state.planner.executor(),
+            )
+        ).route_plan
         return await plan_out(db_session, record.id, settings)
 
     @get(

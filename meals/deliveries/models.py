@@ -113,6 +113,8 @@ class RouteRun(Base):
     distance_m: Mapped[int] = mapped_column(Integer)
     load_boxes: Mapped[int] = mapped_column(Integer)
     capacity_boxes: Mapped[int] = mapped_column(Integer)
+    load_cold_boxes: Mapped[int] = mapped_column(Integer, default=0)
+    cold_capacity_boxes: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class RouteStop(Base):
@@ -136,6 +138,8 @@ class RouteStop(Base):
     booking_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     portions: Mapped[int] = mapped_column(Integer)
     boxes: Mapped[int] = mapped_column(Integer)
+    """Hot boxes unloaded here (with a drop's walked homes' boxes)."""
+    cold_boxes: Mapped[int] = mapped_column(Integer, default=0)
     last_mile_boxes: Mapped[int] = mapped_column(Integer, default=0)
     eta: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
     since_departure_s: Mapped[int | None] = mapped_column(Integer, nullable=True)

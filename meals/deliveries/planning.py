@@ -5,7 +5,7 @@ A large day takes the router its whole time limit (tens of seconds); a request t
 waited for it would hold the dispatcher's browser and, solving in the web process, slow
 every other request. So a re-plan is a :class:`PlanningJob` row, solved by a task of the
 serving process in a separate process (the solver is CPU-bound and holds the GIL), and
-stored through the same :func:`service.plan_routes` as the API and the CLI use.
+stored through the same :func:`meals.production.day.replan_day` as the API and the CLI use.
 
 A job left running by a server that stopped is reported as interrupted once it is well
 past its time limit, and the dispatcher can plan again.
@@ -31,6 +31,7 @@ from meals.deliveries import service
 from meals.deliveries.models import PlanningJob, PlanningStatus
 from meals.errors import Conflict, DomainError, check_planning_day
 from meals.ops.metrics import PLANNING_JOBS_OPEN
+from meals.production import day as one_plan
 from meals.settings import Settings
 from meals.words import Slot
 
@@ -93,16 +94,18 @@ class BackgroundPlanner:
             job.status, job.started_at = PlanningStatus.RUNNING, clock.now()
             await session.commit()
             try:
-                record = await service.plan_routes(
-                    session,
-                    settings=self.settings,
-                    service_date=job.service_date,
-                    slot=job.slot,
-                    actor=actor,
-                    now=clock.now(),
-                    excluded_vans=job.excluded_vans,
-                    executor=self.executor(),
-                )
+                record = (
+                    await one_plan.replan_day(
+                        session,
+                        settings=self.settings,
+                        service_date=job.service_date,
+                        slot=job.slot,
+                        actor=actor,
+                        now=clock.now(),
+                        excluded_vans=job.excluded_vans,
+                        executor=self.executor(),
+                    )
+                ).route_plan
             except DomainError as refusal:
                 await session.rollback()
                 job = await session.get(PlanningJob, job_id)

@@ -1,8 +1,8 @@
 """Route plans: load what to deliver, solve with ``routing``, store it, compare with the last.
 
-Demand comes from the frozen production run when there is one (the kitchen packs from it;
-bookings cancelled since are left out), else from the live bookings. Solving takes seconds,
-so it runs in a thread outside any transaction; the write happens afterwards.
+The routes are one step of the plan of the day (``meals.production.day``): the frozen
+bookings and the kitchen's boxes come in, the plan is solved outside any transaction (it
+takes seconds) and stored beside the kitchen's packing for it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.service import Actor
 from meals.bookings.models import Booking
-from meals.db import begin_write
 from meals.deliveries import adapter
 from meals.deliveries.models import (
     PlanSource,
@@ -29,13 +28,12 @@ from meals.deliveries.models import (
     StopKind,
     StopStatus,
 )
-from meals.errors import Conflict, NotFound, check_planning_day
+from meals.errors import Conflict, NotFound
 from meals.ops.metrics import PLAN_SOLVE_SECONDS
-from meals.production import service as production
 from meals.seniors.models import Senior
 from meals.settings import Settings
 from meals.sites.models import Site, SiteSlot, Van
-from meals.words import BookingStatus, Fulfilment, SiteKind, Slot
+from meals.words import BookingStatus, SiteKind, Slot
 from routing import (
     Coordinates,
     OsrmError,
@@ -91,7 +89,6 @@ def delivery_rules(settings: Settings, service_date: date, slot: Slot) -> adapte
     )
     shift = settings.delivery_lunch_shift if slot is Slot.LUNCH else settings.delivery_dinner_shift
     return adapter.DeliveryRules(
-        box_capacity_portions=settings.kitchen_box_capacity_portions,
         departure_waves=tuple(_seconds_of(settings, service_date, w, zone) for w in waves),
         shift=(
             _seconds_of(settings, service_date, shift[0], zone),
@@ -128,26 +125,18 @@ def _active(service_date: date, slot: Slot) -> tuple:
     )
 
 
-async def _site_portions(
-    session: AsyncSession, service_date: date, slot: Slot
-) -> tuple[PlanSource, int | None, dict[int, int], list[int] | None]:
-    """Portions per site and the home-delivery booking ids: frozen run first, else live."""
-    run = await production.latest_run(session, service_date, slot)
-    portions: dict[int, int] = {}
-    if run is not None:
-        for site_id, _item, _variant, fulfilment, count in run.booking_counts:
-            if fulfilment != Fulfilment.DELIVERY.value:
-                portions[site_id] = portions.get(site_id, 0) + count
-        plan = production.plan_of(run)
-        home_ids = sorted({int(label.delivery_id) for label in plan.labels})
-        return PlanSource.PRODUCTION_RUN, run.id, portions, home_ids
-    rows = await session.execute(
-        select(Booking.site_id, func.count())
-        .where(*_active(service_date, slot), Booking.fulfilment != Fulfilment.DELIVERY)
-        .group_by(Booking.site_id)
-    )
-    portions = {site_id: count for site_id, count in rows}
-    return PlanSource.LIVE_BOOKINGS, None, portions, None
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FrozenDemand:
+    """What the routes carry: portions per site, home deliveries, and the kitchen's boxes.
+
+    ``boxes`` maps a stop key (``site-<id>`` for a site's own portions, ``home-<senior id>``)
+    to its (hot, cold) boxes as the kitchen packs them: the one box model.
+    """
+
+    site_portions: dict[int, int]
+    home_bookings: list[tuple[int, int, int]]
+    """(booking id, site id, senior id) of each home delivery."""
+    boxes: dict[str, tuple[int, int]]
 
 
 async def load_inputs(
@@ -156,9 +145,11 @@ async def load_inputs(
     settings: Settings,
     service_date: date,
     slot: Slot,
+    demand: FrozenDemand,
     excluded_vans: Sequence[str] = (),
 ) -> DeliveryInputs:
-    source, run_id, portions, home_ids = await _site_portions(session, service_date, slot)
+    """The router's input for the frozen demand: sites, homes, the fleet and the kitchen."""
+    portions = demand.site_portions
     site_rows = await session.execute(
         select(Site, SiteSlot.serve_start)
         .join(SiteSlot, SiteSlot.site_id == Site.id)
@@ -171,24 +162,27 @@ async def load_inputs(
             location=Coordinates(site.latitude, site.longitude),
             serve_start=_seconds_of(settings, service_date, serve_start, site.timezone),
             portions=portions.get(site.id, 0),
+            boxes=demand.boxes.get(adapter.site_key(site.id), (0, 0))[0],
+            cold_boxes=demand.boxes.get(adapter.site_key(site.id), (0, 0))[1],
             last_mile_radius_m=site.last_mile_radius_m
             if site.kind is SiteKind.MEAL_POINT
             else None,
         )
         for site, serve_start in site_rows
     }
-    home_query = (
-        select(Booking.id, Booking.site_id, Senior.id, Senior.latitude, Senior.longitude)
-        .join(Senior, Senior.id == Booking.senior_id)
-        .where(*_active(service_date, slot), Booking.fulfilment == Fulfilment.DELIVERY)
-        .order_by(Senior.id, Booking.id)
-    )
-    if home_ids is not None:
-        home_query = home_query.where(Booking.id.in_(home_ids))
+    located_homes = {
+        senior_id: (latitude, longitude)
+        for senior_id, latitude, longitude in await session.execute(
+            select(Senior.id, Senior.latitude, Senior.longitude).where(
+                Senior.id.in_({senior for _, _, senior in demand.home_bookings})
+            )
+        )
+    }
     bookings: dict[int, list[int]] = {}
     homes: dict[int, tuple[int, Coordinates | None]] = {}
-    for booking_id, site_id, senior_id, latitude, longitude in await session.execute(home_query):
+    for booking_id, site_id, senior_id in sorted(demand.home_bookings, key=lambda b: (b[2], b[0])):
         bookings.setdefault(senior_id, []).append(booking_id)
+        latitude, longitude = located_homes.get(senior_id, (None, None))
         located = latitude is not None and longitude is not None
         homes[senior_id] = (site_id, Coordinates(latitude, longitude) if located else None)
     vans = [
@@ -208,8 +202,8 @@ async def load_inputs(
     if depot is None:
         raise Conflict("There is no central kitchen to plan routes from.", code="no_kitchen")
     return DeliveryInputs(
-        source=source,
-        production_run_id=run_id,
+        source=PlanSource.PRODUCTION_RUN,
+        production_run_id=None,
         kitchen=Coordinates(depot.latitude, depot.longitude),
         sites=sites,
         homes=[
@@ -219,6 +213,8 @@ async def load_inputs(
                 home_site_id=site_id,
                 location=location,
                 serve_start=sites[site_id].serve_start,
+                boxes=demand.boxes.get(adapter.home_key(senior_id), (0, 0))[0],
+                cold_boxes=demand.boxes.get(adapter.home_key(senior_id), (0, 0))[1],
             )
             for senior_id, (site_id, location) in homes.items()
             if site_id in sites
@@ -278,7 +274,32 @@ async def deliveries_started(session: AsyncSession, plan: RoutePlanRecord) -> bo
     return bool(acted)
 
 
-async def plan_routes(
+async def refuse_if_started(session: AsyncSession, service_date: date, slot: Slot) -> None:
+    """Refuse a re-plan once a driver has acted on the plan being followed."""
+    latest = await latest_plan(session, service_date, slot)
+    if latest is not None and await deliveries_started(session, latest):
+        raise Conflict(
+            "Deliveries have started on the current plan; it can no longer be re-planned.",
+            code="deliveries_started",
+        )
+
+
+async def solve_routes(
+    inputs: DeliveryInputs,
+    rules: adapter.DeliveryRules,
+    settings: Settings,
+    slot: Slot,
+    executor: Executor | None = None,
+) -> tuple[adapter.DeliveryPlan, str]:
+    """Solve in ``executor`` (the background planner's worker process), or in a thread."""
+    with PLAN_SOLVE_SECONDS.labels(slot.value).time():
+        if executor is None:
+            return await asyncio.to_thread(_solve, inputs, rules, settings)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(executor, _solve, inputs, rules, settings)
+
+
+async def store_routes(
     session: AsyncSession,
     *,
     settings: Settings,
@@ -286,46 +307,15 @@ async def plan_routes(
     slot: Slot,
     actor: Actor | None,
     now: datetime,
+    inputs: DeliveryInputs,
+    rules: adapter.DeliveryRules,
+    result: adapter.DeliveryPlan,
+    provider_name: str,
     excluded_vans: Sequence[str] = (),
-    executor: Executor | None = None,
 ) -> RoutePlanRecord:
-    """Solve the date and slot and store it as the plan to follow; refused once vans are out.
-
-    The solve runs in ``executor`` (the background planner's worker process), or in a
-    thread when none is given (the API and the CLI)."""
-    check_planning_day(settings.planning_days(now), service_date)
-    previous = await latest_plan(session, service_date, slot)
-    if previous is not None and await deliveries_started(session, previous):
-        raise Conflict(
-            "Deliveries have started on the current plan; it can no longer be re-planned.",
-            code="deliveries_started",
-        )
-    inputs = await load_inputs(
-        session,
-        settings=settings,
-        service_date=service_date,
-        slot=slot,
-        excluded_vans=excluded_vans,
-    )
-    rules = delivery_rules(settings, service_date, slot)
-    if session.in_transaction():
-        await session.commit()
-    with PLAN_SOLVE_SECONDS.labels(slot.value).time():
-        if executor is None:
-            result, provider_name = await asyncio.to_thread(_solve, inputs, rules, settings)
-        else:
-            loop = asyncio.get_running_loop()
-            result, provider_name = await loop.run_in_executor(
-                executor, _solve, inputs, rules, settings
-            )
-
-    await begin_write(session)
+    """Add the solved plan as the one to follow (flushed, not committed: the kitchen's
+    packing for it is stored in the same transaction)."""
     latest = await latest_plan(session, service_date, slot)
-    if latest is not None and await deliveries_started(session, latest):
-        raise Conflict(
-            "Deliveries have started on the current plan; it can no longer be re-planned.",
-            code="deliveries_started",
-        )
     record = RoutePlanRecord(
         service_date=service_date,
         slot=slot,
@@ -360,6 +350,8 @@ async def plan_routes(
             distance_m=planned.distance_m,
             load_boxes=planned.load_boxes,
             capacity_boxes=van.capacity_boxes,
+            load_cold_boxes=planned.load_cold_boxes,
+            cold_capacity_boxes=van.cold_capacity_boxes,
         )
         session.add(run)
         runs[(planned.van_code, planned.trip_number)] = run
@@ -378,6 +370,7 @@ async def plan_routes(
                 booking_ids=list(stop.booking_ids),
                 portions=stop.portions,
                 boxes=stop.boxes,
+                cold_boxes=stop.cold_boxes,
                 last_mile_boxes=stop.last_mile_boxes,
                 eta=seconds_to_moment(settings, service_date, stop.eta)
                 if stop.eta is not None
@@ -397,7 +390,7 @@ async def plan_routes(
                 status=StopStatus.PLANNED,
             )
         )
-    await session.commit()
+    await session.flush()
     return record
 
 

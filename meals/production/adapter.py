@@ -30,7 +30,6 @@ from kitchen import (
 )
 from kitchen import Ingredient as KitchenIngredient
 from kitchen import Recipe as KitchenRecipe
-from meals.production.dispatch import StopDemand, Trip
 from meals.production.models import MILLI, Ingredient, Recipe
 from meals.settings import Settings
 from meals.words import (
@@ -102,6 +101,12 @@ class HomeDelivery(NamedTuple):
     allergens: Sequence[str] | None
 
 
+def _small_batch_equipment(settings: Settings) -> str | None:
+    kinds = {item.kind for item in settings.kitchen_equipment}
+    small = settings.kitchen_small_batch_equipment
+    return small if small in kinds else None
+
+
 def kitchen_params(settings: Settings) -> KitchenParams:
     """The kitchen's equipment and limits, all from settings."""
     return KitchenParams(
@@ -116,6 +121,8 @@ def kitchen_params(settings: Settings) -> KitchenParams:
         sample_grams=settings.kitchen_sample_grams,
         sample_retention=settings.kitchen_sample_retention,
         box_capacity_portions=settings.kitchen_box_capacity_portions,
+        cold_box_capacity_portions=settings.kitchen_cold_box_capacity_portions,
+        small_batch_equipment=_small_batch_equipment(settings),
     )
 
 
@@ -177,55 +184,76 @@ def home_stop_id(senior_id: int) -> str:
     return f"home-{senior_id}"
 
 
-def stop_demands(
-    site_counts: Iterable[SiteCount],
-    deliveries: Iterable[HomeDelivery],
-    sites: Mapping[int, SiteInfo],
-    service_date: date,
-) -> list[StopDemand]:
-    """One stop per site with drops and one per home, with its eating time and load.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoutedStop:
+    """A stop of the route plan as the kitchen packs it.
 
-    A home's stop is described by its last delivery (address, site) and carries them all.
+    ``stop_id`` is ``site-<id>`` or ``home-<senior id>``; a home on a meal point's walking
+    list has its boxes on the drop: ``carried_by`` is the drop's stop id and ``sequence``
+    the drop's position. ``eta`` is the handover: the food-safety clock stops there.
     """
-    site_portions: dict[int, int] = {}
-    for count in site_counts:
-        site_portions[count.site_id] = site_portions.get(count.site_id, 0) + count.portions
-    stops = [
-        StopDemand(
-            stop_id=site_stop_id(site_id),
+
+    stop_id: str
+    kind: DestinationKind
+    name: str
+    sequence: int
+    eta: datetime
+    carried_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoutedTrip:
+    """One van trip of the route plan: what the packing list and the labels are made for."""
+
+    departure_id: str
+    van: str
+    departs_at: datetime
+    stops: tuple[RoutedStop, ...]
+
+
+def departure_label(van: str, departs_at: datetime) -> str:
+    """Readable id of a trip, e.g. ``VAN-01 10:15``, as the kitchen and the driver say it."""
+    return f"{van} {departs_at:%H:%M}"
+
+
+def unrouted_destinations(
+    site_counts: Iterable[SiteCount], deliveries: Iterable[HomeDelivery]
+) -> dict[str, Destination]:
+    """Every stop on no departure yet: enough to count the boxes each will get."""
+    destinations = {
+        site_stop_id(count.site_id): Destination(
             kind=DestinationKind.SITE,
-            group=sites[site_id].code,
-            name=sites[site_id].name,
-            eating_at=sites[site_id].eating_at(service_date),
-            portions=portions,
+            departure_id="",
+            stop_id=site_stop_id(count.site_id),
+            stop_name="",
         )
-        for site_id, portions in site_portions.items()
-    ]
-    eating_by_site = {site_id: site.eating_at(service_date) for site_id, site in sites.items()}
-    homes: dict[int, list] = {}
+        for count in site_counts
+    }
     for delivery in deliveries:
-        home = homes.get(delivery.senior_id)
-        if home is None:
-            homes[delivery.senior_id] = [delivery, 1]
-        else:
-            home[0] = delivery
-            home[1] += 1
-    for senior_id, (delivery, portions) in homes.items():
-        stops.append(
-            StopDemand(
-                stop_id=home_stop_id(senior_id),
-                kind=DestinationKind.HOME,
-                group=sites[delivery.site_id].code,
-                name=delivery.address,
-                eating_at=eating_by_site[delivery.site_id],
-                portions=portions,
-            )
+        stop_id = home_stop_id(delivery.senior_id)
+        destinations[stop_id] = Destination(
+            kind=DestinationKind.HOME, departure_id="", stop_id=stop_id, stop_name=""
         )
-    return stops
+    return destinations
 
 
-def departures(trips: Iterable[Trip], holding_celsius: float | None) -> list[Departure]:
-    """A kitchen departure per trip; every stop eats at its stated time."""
+def routed_destinations(trips: Iterable[RoutedTrip]) -> dict[str, Destination]:
+    """Each routed stop's van trip and position, as the packing list must follow them."""
+    return {
+        stop.stop_id: Destination(
+            kind=stop.kind,
+            departure_id=trip.departure_id,
+            stop_id=stop.stop_id,
+            stop_name=stop.name,
+            stop_sequence=stop.sequence,
+        )
+        for trip in trips
+        for stop in trip.stops
+    }
+
+
+def departures(trips: Iterable[RoutedTrip], holding_celsius: float | None) -> list[Departure]:
+    """A kitchen departure per routed trip; each stop's meals are eaten at its handover."""
     return [
         Departure(
             departure_id=trip.departure_id,
@@ -233,7 +261,7 @@ def departures(trips: Iterable[Trip], holding_celsius: float | None) -> list[Dep
             departs_at=trip.departs_at,
             holding_celsius=holding_celsius,
             stops=tuple(
-                StopTiming(stop_id=stop.stop_id, eating_at=stop.eating_at) for stop in trip.stops
+                StopTiming(stop_id=stop.stop_id, eating_at=stop.eta) for stop in trip.stops
             ),
         )
         for trip in trips
@@ -244,19 +272,13 @@ def order_lines(
     site_counts: Iterable[SiteCount],
     deliveries: Iterable[HomeDelivery],
     menu_items: Mapping[int, MenuItemInfo],
-    trips: Iterable[Trip],
+    destinations: Mapping[str, Destination],
 ) -> list[OrderLine]:
-    """Order lines: one per site, menu item and variant, and one per home delivery."""
-    destination_of: dict[str, Destination] = {}
-    for trip in trips:
-        for sequence, stop in enumerate(trip.stops, start=1):
-            destination_of[stop.stop_id] = Destination(
-                kind=stop.kind,
-                departure_id=trip.departure_id,
-                stop_id=stop.stop_id,
-                stop_name=stop.name,
-                stop_sequence=sequence,
-            )
+    """Order lines: one per site, menu item and variant, and one per home delivery.
+
+    Lines to a stop with no destination (unserved by the route plan) are left out: no van
+    carries them, so nothing is packed for them (the pages warn about them instead).
+    """
     variants = {variant.value: DietVariant(variant.value) for variant in Variant}
     items = {
         item_id: (str(item_id), item.name, item.dish_ids) for item_id, item in menu_items.items()
@@ -267,13 +289,17 @@ def order_lines(
             menu_item_name=items[count.menu_item_id][1],
             dish_ids=items[count.menu_item_id][2],
             variant=variants[count.variant],
-            destination=destination_of[site_stop_id(count.site_id)],
+            destination=destinations[site_stop_id(count.site_id)],
             portions=count.portions,
         )
         for count in site_counts
+        if site_stop_id(count.site_id) in destinations
     ]
     diets: dict[tuple, tuple[str, str]] = {}
     for delivery in deliveries:
+        destination = destinations.get(home_stop_id(delivery.senior_id))
+        if destination is None:
+            continue
         item_id, item_name, dish_ids = items[delivery.menu_item_id]
         lines.append(
             OrderLine(
@@ -281,7 +307,7 @@ def order_lines(
                 menu_item_name=item_name,
                 dish_ids=dish_ids,
                 variant=variants[delivery.variant],
-                destination=destination_of[home_stop_id(delivery.senior_id)],
+                destination=destination,
                 portions=1,
                 recipient=recipient(delivery, diets),
             )

@@ -20,6 +20,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_303_SEE_OTHER, HTTP_409
 
 from kitchen import Sheet
 from meals.pdf import render_pdf
+from meals.production import day as one_plan
 from meals.production import service, sheets
 from meals.production.models import ProductionRun
 from meals.production.sheets import SheetFormat
@@ -192,14 +193,17 @@ class KitchenPages(Controller):
         data: URLEncodedBody[FreezeForm],
     ) -> Redirect | Template:
         try:
-            run = await service.freeze_run(
-                db_session,
-                settings=settings,
-                service_date=data.service_date,
-                slot=data.slot,
-                actor=actor,
-                now=now,
-            )
+            run = (
+                await one_plan.freeze_day(
+                    db_session,
+                    settings=settings,
+                    service_date=data.service_date,
+                    slot=data.slot,
+                    actor=actor,
+                    now=now,
+                    executor=request.app.state.planner.executor(),
+                )
+            ).run
         except service.PlanRefused as refused:
             latest = await service.latest_run(db_session, data.service_date, data.slot)
             return await _overview(
@@ -290,14 +294,16 @@ class KitchenApi(Controller):
         now: Now,
         data: JSONBody[FreezeRequest],
     ) -> RunView:
-        run = await service.freeze_run(
-            db_session,
-            settings=settings,
-            service_date=data.service_date,
-            slot=data.slot,
-            actor=actor,
-            now=now,
-        )
+        run = (
+            await one_plan.freeze_day(
+                db_session,
+                settings=settings,
+                service_date=data.service_date,
+                slot=data.slot,
+                actor=actor,
+                now=now,
+            )
+        ).run
         return RunView.of(run)
 
     @get("/runs/{run_id:int}", summary="A frozen production run")

@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import click
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kitchen import Sheet
 from meals.db import create_engine, create_sessionmaker, session_scope
-from meals.production import service, sheets
+from meals.errors import DomainError
+from meals.production import day as one_plan
+from meals.production import labels, service, sheets
+from meals.production.models import ProductionRun
 from meals.settings import Settings
 from meals.words import Slot
 
@@ -34,21 +38,20 @@ async def plan_command(
         async with session_scope(create_sessionmaker(engine)) as session:
             try:
                 if freeze:
-                    run = await service.freeze_run(
-                        session,
-                        settings=settings,
-                        service_date=service_date,
-                        slot=Slot(slot),
-                        actor=None,
-                        now=now,
-                    )
-                    plan, run_id, frozen_at = service.plan_of(run), run.id, run.frozen_at
+                    run = (
+                        await one_plan.freeze_day(
+                            session,
+                            settings=settings,
+                            service_date=service_date,
+                            slot=Slot(slot),
+                            actor=None,
+                            now=now,
+                        )
+                    ).run
                 else:
-                    outcome = await service.compute_plan(
-                        session, settings=settings, service_date=service_date, slot=Slot(slot)
-                    )
-                    plan, run_id, frozen_at = outcome.plan, None, None
-            except service.PlanRefused as refused:
+                    run = await _latest(session, service_date, slot)
+                plan, run_id, frozen_at = service.plan_of(run), run.id, run.frozen_at
+            except DomainError as refused:
                 raise click.ClickException(refused.text) from refused
     finally:
         await engine.dispose()
@@ -66,3 +69,39 @@ async def plan_command(
         sheet_format=sheet_format,
         sheet=chosen,
     )
+
+
+async def _latest(session: AsyncSession, service_date: date, slot: str) -> ProductionRun:
+    run = await service.latest_run(session, service_date, Slot(slot))
+    if run is None:
+        raise click.ClickException(
+            f"Nothing is frozen for {slot} on {service_date.isoformat()}: run "
+            "`warmmeal kitchen plan --freeze` (or plan the routes) first."
+        )
+    return run
+
+
+async def labels_command(settings: Settings, *, service_date: date, slot: str) -> bytes:
+    """The frozen run's labels CSV: one row per box, as packed for its route plan."""
+    engine = create_engine(settings)
+    try:
+        async with session_scope(create_sessionmaker(engine)) as session:
+            run = await _latest(session, service_date, slot)
+            rows = await box_rows_of(session, settings, run)
+    finally:
+        await engine.dispose()
+    return labels.labels_csv(rows, settings.district_zone)
+
+
+async def box_rows_of(
+    session: AsyncSession, settings: Settings, run: ProductionRun
+) -> list[labels.BoxRow]:
+    """A run's boxes as rows, against the route plan it was packed for."""
+    from meals.deliveries.models import RoutePlanRecord
+
+    trips = []
+    if run.route_plan_id is not None:
+        record = await session.get(RoutePlanRecord, run.route_plan_id)
+        if record is not None:
+            trips = await one_plan.routed_trips(session, settings, record)
+    return labels.box_rows(service.plan_of(run), trips, labels.SafetyRule.of(settings))

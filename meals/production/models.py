@@ -145,3 +145,30 @@ class ProductionRun(Base):
     bookings_counted: Mapped[int] = mapped_column(Integer)
     booking_counts: Mapped[list[list]] = mapped_column(JSON, default=list)
     plan: Mapped[str] = mapped_column(Text)
+    route_plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("route_plans.id", ondelete="SET NULL"), nullable=True
+    )
+    """The route plan this run packs for: its vans, trips and stops are the packing list's."""
+    home_booking_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    """The home deliveries frozen with the run; a re-plan re-flows exactly these."""
+
+
+class SampleRecord(Base):
+    """One 留样 sample as kitchen staff recorded it (GB 31654-2021): weighed and chilled."""
+
+    __tablename__ = "sample_records"
+    __table_args__ = (UniqueConstraint("service_date", "slot", "batch_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_date: Mapped[date] = mapped_column(Date)
+    slot: Mapped[str] = mapped_column(String(10))
+    batch_id: Mapped[str] = mapped_column(String(20))
+    dish_name: Mapped[str] = mapped_column(String(80))
+    sampled_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    grams: Mapped[int] = mapped_column(Integer)
+    fridge_celsius: Mapped[float]
+    staff_name: Mapped[str] = mapped_column(String(80))
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True
+    )
+    recorded_at: Mapped[datetime] = mapped_column(DateTimeUTC)

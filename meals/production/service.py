@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 import msgspec
 from sqlalchemy import String, Text, cast, func, select, type_coerce
@@ -28,16 +28,16 @@ from kitchen import (
     plan_production,
 )
 from kitchen import Recipe as KitchenRecipe
+from kitchen import boxes_per_stop as kitchen_boxes_per_stop
 from meals.accounts.service import Actor
 from meals.bookings.models import Booking
-from meals.errors import Conflict, NotFound, check_planning_day
+from meals.errors import Conflict, NotFound
 from meals.menus.models import Dish, Menu, MenuItem, MenuItemDish
-from meals.production import adapter
-from meals.production.dispatch import DispatchRules, assign_trips
+from meals.production import adapter, labels
 from meals.production.models import Ingredient, ProductionRun, Recipe, RecipeVariant
 from meals.seniors.models import Senior
 from meals.settings import Settings
-from meals.sites.models import Site, SiteSlot, Van
+from meals.sites.models import Site, SiteSlot
 from meals.words import BookingStatus, Fulfilment, Slot
 
 CountKey = tuple[int, int, str, str]
@@ -255,50 +255,67 @@ async def _recipes(
     return adapter.kitchen_recipes(recipes, dish_names, ingredients)
 
 
-def departure_waves(settings: Settings, service_date: date, slot: Slot) -> tuple[datetime, ...]:
-    """The kitchen's departure waves for a slot, on the date, in the kitchen's time zone."""
-    times: tuple[time, ...] = (
-        settings.kitchen_lunch_departures
-        if slot is Slot.LUNCH
-        else settings.kitchen_dinner_departures
-    )
-    zone = settings.district_zone
-    return tuple(datetime.combine(service_date, moment, tzinfo=zone) for moment in times)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KitchenInputs:
+    """The slot's menu items, serving sites and recipes: what turns bookings into lines."""
+
+    menu_items: dict[int, adapter.MenuItemInfo]
+    sites: dict[int, adapter.SiteInfo]
+    recipes: dict[str, KitchenRecipe]
 
 
-async def compute_plan(
-    session: AsyncSession,
-    *,
-    settings: Settings,
-    service_date: date,
-    slot: Slot,
-    allow_violations: bool = False,
-) -> PlanOutcome:
-    """Plan a date and slot from the current bookings, without storing anything."""
-    demand = await load_demand(session, service_date, slot)
+async def kitchen_inputs(session: AsyncSession, service_date: date, slot: Slot) -> KitchenInputs:
     menu_items, dish_names = await _menu_items(session, service_date, slot)
-    sites = await _sites(session, slot)
-    recipes = await _recipes(session, dish_names)
-    vans = tuple(await session.scalars(select(Van.code).order_by(Van.code)))
-    if not vans and (demand.site_counts or demand.deliveries):
-        raise PlanRefused(
-            "No van can carry this plan: {problems}",
-            ["no vans are registered"],
-            code="plan_input",
-        )
-    rules = DispatchRules(
-        departures=departure_waves(settings, service_date, slot),
-        vans=vans,
-        site_drop_lead=settings.kitchen_site_drop_lead,
-        home_delivery_lead=settings.kitchen_home_delivery_lead,
+    return KitchenInputs(
+        menu_items=menu_items,
+        sites=await _sites(session, slot),
+        recipes=await _recipes(session, dish_names),
+    )
+
+
+def boxes_per_stop(
+    demand: Demand, inputs: KitchenInputs, settings: Settings
+) -> dict[str, tuple[int, int]]:
+    """(hot, cold) boxes per stop, packed by the kitchen's box model: the router's loads."""
+    lines = adapter.order_lines(
+        demand.site_counts,
+        demand.deliveries,
+        inputs.menu_items,
+        adapter.unrouted_destinations(demand.site_counts, demand.deliveries),
     )
     try:
         with collector_paused():
-            stops = adapter.stop_demands(demand.site_counts, demand.deliveries, sites, service_date)
-            trips = assign_trips(stops, rules) if stops else ()
+            return kitchen_boxes_per_stop(lines, inputs.recipes, adapter.kitchen_params(settings))
+    except PlanInputError as error:
+        raise PlanRefused(
+            "The plan cannot be made: {problems}", error.problems, code="plan_input"
+        ) from error
+
+
+def plan_for_routes(
+    demand: Demand,
+    inputs: KitchenInputs,
+    trips: Sequence[adapter.RoutedTrip],
+    settings: Settings,
+    *,
+    not_before: datetime,
+    allow_violations: bool = False,
+) -> ProductionPlan:
+    """Cooking waves timed to the routed departures, packing and labels per routed stop.
+
+    Refused (unless ``allow_violations``) when a batch would start cooking before
+    ``not_before`` (the freeze) or a box would be eaten past the food-safety limit.
+    """
+    try:
+        with collector_paused():
             plan = plan_production(
-                adapter.order_lines(demand.site_counts, demand.deliveries, menu_items, trips),
-                recipes,
+                adapter.order_lines(
+                    demand.site_counts,
+                    demand.deliveries,
+                    inputs.menu_items,
+                    adapter.routed_destinations(trips),
+                ),
+                inputs.recipes,
                 adapter.departures(trips, settings.kitchen_van_holding_celsius),
                 adapter.kitchen_params(settings),
                 allow_violations=allow_violations,
@@ -310,46 +327,120 @@ async def compute_plan(
     except InfeasiblePlanError as error:
         raise PlanRefused(
             "No cooking schedule meets the food-safety limit: {problems}",
-            [_violation_text(v) for v in error.violations],
+            [_violation_text(v, error.draft) for v in error.violations],
             code="plan_infeasible",
         ) from error
-    return PlanOutcome(plan=plan, snapshot=demand.snapshot)
+    if allow_violations:
+        return plan
+    early = [batch for batch in plan.batches if batch.cook_start < not_before]
+    if early:
+        zone = settings.district_zone
+        raise PlanRefused(
+            "Cooking would start before the bookings were frozen: {problems}",
+            [
+                f"batch {b.batch_id} ({b.dish_name}) at {b.cook_start.astimezone(zone):%H:%M}, "
+                f"frozen at {not_before.astimezone(zone):%H:%M}; a later departure wave "
+                "or an earlier freeze would fix it"
+                for b in early
+            ],
+            code="cooking_before_freeze",
+        )
+    over = [
+        row
+        for row in labels.box_rows(plan, trips, labels.SafetyRule.of(settings))
+        if row.minutes_over > 0
+    ]
+    if over:
+        raise PlanRefused(
+            "Some boxes would be eaten past the food-safety limit: {problems}",
+            [
+                f"box {row.label} to {row.stop_id} (stop {row.stop_position} of {row.van} "
+                f"{row.departure:%H:%M}) {row.minutes_over} min over the "
+                f"{row.limit_minutes} min limit"
+                for row in over
+            ],
+            code="plan_infeasible",
+        )
+    return plan
 
 
-def _violation_text(violation: SafetyViolation) -> str:
-    minutes = int(violation.excess.total_seconds() // 60)
+def infeasible(draft: ProductionPlan, *more: str) -> PlanRefused:
+    """The refusal of a plan whose boxes would be eaten past the limit: batch, box labels,
+    stop and minutes over, one per box's batch and stop (and any further reasons)."""
+    return PlanRefused(
+        "No cooking schedule meets the food-safety limit: {problems}",
+        [*(_violation_text(v, draft) for v in draft.violations), *more],
+        code="plan_infeasible",
+    )
+
+
+def _violation_text(violation: SafetyViolation, draft: ProductionPlan | None = None) -> str:
+    minutes = -(-int(violation.excess.total_seconds()) // 60)  # a second over is a minute
+    boxes = sorted(
+        box.box_number
+        for van in (draft.packing if draft is not None else ())
+        if van.departure_id == violation.departure_id
+        for stop in van.stops
+        if stop.stop_id == violation.stop_id
+        for box in stop.boxes
+        if box.variant is violation.variant
+        and any(item.dish_id == violation.dish_id for item in box.items)
+    )
+    labels = f" (box {', '.join(f'#{n}' for n in boxes)})" if boxes else ""
     return (
         f"batch {violation.batch_id} ({violation.dish_name}, {violation.variant}) for "
         f"{violation.departure_id} would be eaten {minutes} min past the "
-        f"{int(violation.limit.total_seconds() // 3600)} h limit at {violation.stop_id}"
+        f"{int(violation.limit.total_seconds() // 60)} min limit at {violation.stop_id}{labels}"
     )
 
 
-async def freeze_run(
-    session: AsyncSession,
+def new_run(
     *,
-    settings: Settings,
     service_date: date,
     slot: Slot,
+    demand: Demand,
+    plan: ProductionPlan,
+    route_plan_id: int | None,
+    frozen_at: datetime,
     actor: Actor | None,
-    now: datetime,
 ) -> ProductionRun:
-    """Plan from the current bookings and store it; a refused plan stores nothing."""
-    check_planning_day(settings.planning_days(now), service_date)
-    outcome = await compute_plan(session, settings=settings, service_date=service_date, slot=slot)
-    run = ProductionRun(
+    """The run to store: the frozen bookings and the kitchen's plan for one route plan."""
+    return ProductionRun(
         service_date=service_date,
         slot=slot,
-        frozen_at=now,
+        frozen_at=frozen_at,
         frozen_by_account_id=actor.account_id if actor else None,
-        total_portions=outcome.plan.total_portions,
-        bookings_counted=outcome.bookings_counted,
-        booking_counts=[[*key, count] for key, count in sorted(outcome.snapshot.items())],
-        plan=msgspec.json.encode(outcome.plan).decode(),
+        total_portions=plan.total_portions,
+        bookings_counted=sum(demand.snapshot.values()),
+        booking_counts=[[*key, count] for key, count in sorted(demand.snapshot.items())],
+        plan=msgspec.json.encode(plan).decode(),
+        route_plan_id=route_plan_id,
+        home_booking_ids=sorted(d.booking_id for d in demand.deliveries),
     )
-    session.add(run)
-    await session.commit()
-    return run
+
+
+async def frozen_demand(session: AsyncSession, run: ProductionRun) -> Demand:
+    """The run's frozen bookings again, for a re-plan: the same site counts and homes.
+
+    Home deliveries cancelled since the freeze are left out (nobody to hand them to).
+    """
+    live = await load_demand(session, run.service_date, run.slot)
+    frozen_homes = set(run.home_booking_ids)
+    site_portions: dict[tuple[int, int, str], int] = {}
+    snapshot: dict[CountKey, int] = {}
+    for site_id, item_id, variant, fulfilment, count in run.booking_counts:
+        snapshot[(site_id, item_id, variant, fulfilment)] = count
+        if fulfilment != Fulfilment.DELIVERY.value:
+            key = (site_id, item_id, variant)
+            site_portions[key] = site_portions.get(key, 0) + count
+    return Demand(
+        site_counts=[
+            adapter.SiteCount(site_id=s, menu_item_id=i, variant=v, portions=n)
+            for (s, i, v), n in site_portions.items()
+        ],
+        deliveries=[d for d in live.deliveries if d.booking_id in frozen_homes],
+        snapshot=snapshot,
+    )
 
 
 async def get_run(session: AsyncSession, run_id: int) -> ProductionRun:

@@ -67,6 +67,7 @@ EQUIPMENT_NAMES_ZH = {
     "steamer": "蒸柜",
     "soup_kettle": "汤桶",
     "cold_prep": "凉菜间",
+    "small_pot": "小锅",
 }
 
 

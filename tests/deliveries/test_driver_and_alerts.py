@@ -20,7 +20,7 @@ from meals.app import create_app
 from meals.bookings.models import Booking
 from meals.cli import main
 from meals.clock import Clock
-from meals.deliveries import alerts, service
+from meals.deliveries import alerts
 from meals.deliveries.models import (
     AlertStatus,
     DeliveryActionRecord,
@@ -30,6 +30,7 @@ from meals.deliveries.models import (
     WebhookAttempt,
     WelfareAlert,
 )
+from meals.production import day as one_plan
 from meals.seniors.models import Senior
 from meals.settings import Settings
 from meals.words import BookingStatus, Role, Slot
@@ -81,7 +82,7 @@ async def client(settings: Settings, clock: Clock) -> AsyncIterator[AsyncTestCli
 @pytest.fixture
 async def day(db: Sessions, settings: Settings, lunches: int) -> DeliveryDay:
     async with db() as session:
-        plan = await service.plan_routes(
+        plan = await one_plan.plan_routes(
             session, settings=settings, service_date=TODAY, slot=Slot.LUNCH, actor=None, now=NOW
         )
     async with db() as session:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import math
 from datetime import date, timedelta
 
 from click.testing import CliRunner
@@ -13,6 +12,7 @@ from litestar.testing import AsyncTestClient
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 
+from kitchen import BoxKind
 from meals.bookings.models import Booking
 from meals.cli import main
 from meals.deliveries import adapter, service
@@ -25,6 +25,8 @@ from meals.deliveries.models import (
     RouteStop,
     StopKind,
 )
+from meals.production import day as one_plan
+from meals.production import service as production
 from meals.settings import Settings
 from meals.sites.models import Site, Van
 from meals.words import BookingStatus, Fulfilment, Role, SiteKind, Slot
@@ -38,7 +40,7 @@ PLAN_LUNCH = {"service_date": TODAY.isoformat(), "slot": "lunch"}
 
 async def _plan(db: Sessions, settings: Settings, **kw: object) -> RoutePlanRecord:
     async with db() as session:
-        return await service.plan_routes(
+        return await one_plan.plan_routes(
             session,
             settings=settings,
             service_date=TODAY,
@@ -79,7 +81,8 @@ async def test_every_home_delivery_is_on_exactly_one_run_or_unserved_with_a_reas
     bookings = await _delivery_bookings(db)
     assert len(bookings) >= 10, "the demo district should have home deliveries"
     plan = await _plan(db, settings)
-    assert plan.source is PlanSource.LIVE_BOOKINGS
+    # planning the routes freezes the bookings first: one plan of the day
+    assert plan.source is PlanSource.PRODUCTION_RUN
     stops = await _stops(db, plan.id)
     placed: dict[int, list[RouteStop]] = {}
     for stop in stops:
@@ -170,11 +173,25 @@ async def test_two_echelon_puts_each_home_in_exactly_one_place_within_radius(
         if home.kind is StopKind.HOME:
             assert home.carried_by_site_id is None
     drops = {s.site_id: s for s in stops if s.kind is StopKind.SITE_DROP}
+    async with db() as session:
+        run = await production.latest_run(session, TODAY, Slot.LUNCH)
+        assert run is not None and run.route_plan_id == plan.id
+    packed = production.plan_of(run).packing
     for site_id, drop in drops.items():
         riding = [h for h in walked if h.carried_by_site_id == site_id]
-        assert drop.last_mile_boxes == sum(h.boxes for h in riding)
-        own = drop.portions - drop.last_mile_boxes
-        assert drop.boxes == math.ceil(own / settings.kitchen_box_capacity_portions) + len(riding)
+        assert drop.last_mile_boxes == sum(h.boxes + h.cold_boxes for h in riding)
+        if drop.unserved_reason:
+            continue
+        # the router carries the hot boxes the kitchen packs for the site, and the walkers'
+        own_hot = sum(
+            1
+            for van in packed
+            for stop in van.stops
+            if stop.stop_id == f"site-{site_id}"
+            for box in stop.boxes
+            if box.kind is BoxKind.HOT
+        )
+        assert drop.boxes == own_hot + sum(h.boxes for h in riding)
     by_point: dict[int, list[int]] = {}
     for home in walked:
         if home.sequence is not None:
@@ -312,6 +329,9 @@ async def test_the_dispatcher_plans_and_replans_from_the_page_without_a_broken_v
     assert shown.status_code == 200 and broken in shown.text  # the re-plan's changes name it
 
 
+REROUTES = Settings.plan_reroute_attempts
+
+
 async def test_a_replan_runs_in_the_background_with_progress_on_the_page(
     client: AsyncTestClient, db: Sessions, lunches: int
 ) -> None:
@@ -342,7 +362,8 @@ async def test_a_replan_runs_in_the_background_with_progress_on_the_page(
         plans = list(await session.scalars(select(RoutePlanRecord)))
     assert len(plans) == 1  # the refused second request planned nothing
     assert f"计划 {plans[0].id}" in done.text
-    assert _plan_solves() == solves_before + 1  # /metrics counts the solve's time
+    # /metrics counts each solve's time (a wave cooked early is routed again)
+    assert solves_before + 1 <= _plan_solves() <= solves_before + 1 + REROUTES
 
 
 async def test_frozen_production_run_is_the_source_when_there_is_one(
@@ -353,7 +374,12 @@ async def test_frozen_production_run_is_the_source_when_there_is_one(
     assert frozen.status_code == 201, frozen.text
     plan = await _plan(db, settings)
     assert plan.source is PlanSource.PRODUCTION_RUN
-    assert plan.production_run_id == frozen.json()["id"]
+    # the same frozen bookings, re-flowed into the run that packs for these routes
+    async with db() as session:
+        first = await production.get_run(session, frozen.json()["id"])
+        latest = await production.latest_run(session, TODAY, Slot.LUNCH)
+    assert latest is not None and plan.production_run_id == latest.id
+    assert latest.frozen_at == first.frozen_at
     stops = await _stops(db, plan.id)
     assert {b for s in stops for b in s.booking_ids} == set(await _delivery_bookings(db))
 

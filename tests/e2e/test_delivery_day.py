@@ -28,7 +28,7 @@ import pytest
 from sqlalchemy import select
 
 from meals.db import create_engine, create_sessionmaker
-from meals.deliveries import service
+from meals.production import day as one_plan
 from meals.seniors.models import Senior
 from meals.settings import Settings
 from meals.words import Slot
@@ -78,7 +78,7 @@ async def _book_and_plan(settings: Settings) -> int:
             )
             await session.commit()
         async with create_sessionmaker(engine)() as session:
-            plan = await service.plan_routes(
+            plan = await one_plan.plan_routes(
                 session, settings=settings, service_date=TODAY, slot=Slot.LUNCH, actor=None, now=NOW
             )
             return plan.id

@@ -71,6 +71,8 @@ def test_the_same_line_twice_for_one_delivery_doubles_it() -> None:
 
 def _fill_portion_by_portion(items: list[LabelItem], capacity: int) -> list[tuple[BoxItem, ...]]:
     """The obvious packing: one portion at a time, a new box when the open one is full."""
+    if not items:
+        return []  # nothing of this kind: no empty box is packed
     boxes: list[Counter] = [Counter()]
     order: list[list[str]] = [[]]
     for item in items:
@@ -98,7 +100,9 @@ def test_boxes_are_filled_exactly_as_portion_by_portion(capacity: int, portions:
         LabelItem(dish_id=f"d{n}", dish_name=f"dish {n}", variant=DietVariant.REGULAR, portions=p)
         for n, p in enumerate(portions)
     ]
-    assert _Layouts({}, capacity)._fill(items) == _fill_portion_by_portion(items, capacity)
+    assert _Layouts({}, capacity)._fill(items, capacity) == _fill_portion_by_portion(
+        items, capacity
+    )
 
 
 def test_latest_free_unit_prefers_an_unused_unit_then_the_first_latest() -> None:

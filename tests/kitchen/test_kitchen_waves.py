@@ -343,3 +343,41 @@ def test_wave_plans_never_exceed_the_limit_unreported(
         assert raised.value.violations == plan.violations
     else:
         assert plan_production(lines, RECIPES, departures, params) == plan
+
+
+def test_small_diet_batches_go_to_the_small_pots_and_free_the_large_wok() -> None:
+    """One large wok; the low-salt and halal pork (own ingredients) would each hold it for
+    a whole cook before the regular batch. With small pots they cook there, side by side."""
+    one_wok = {**EQUIPMENT, "wok": Equipment(units=1, max_portions_per_batch=200)}
+    departure = one_stop_departure(departs_at=at(10, 45), eating_at=at(11, 45))
+    lines = [
+        site_line(site("D1", "S1"), portions, variant, dish_ids=PORK_ONLY)
+        for portions, variant in (
+            (100, DietVariant.REGULAR),
+            (12, DietVariant.LOW_SALT),
+            (8, DietVariant.HALAL),
+            (40, DietVariant.LOW_SUGAR),
+        )
+    ]
+    without = plan_production(
+        lines, RECIPES, [departure], KitchenParams(equipment=one_wok), allow_violations=True
+    )
+    assert not without.is_feasible
+    small_pots = KitchenParams(
+        equipment={**one_wok, "small_pot": Equipment(units=4, max_portions_per_batch=30)},
+        small_batch_equipment="small_pot",
+    )
+    plan = plan_production(lines, RECIPES, [departure], small_pots, allow_violations=True)
+    kinds = {batch.variants: batch.equipment_kind for batch in plan.batches}
+    assert kinds == {
+        (DietVariant.REGULAR,): "wok",
+        (DietVariant.LOW_SUGAR,): "wok",  # 40 portions: more than a small pot holds
+        (DietVariant.LOW_SALT,): "small_pot",
+        (DietVariant.HALAL,): "small_pot",
+    }
+    assert plan.is_feasible
+
+
+def test_small_batch_equipment_must_be_among_the_equipment() -> None:
+    with pytest.raises(ValueError, match="small-batch"):
+        KitchenParams(equipment=EQUIPMENT, small_batch_equipment="small_pot")

@@ -8,9 +8,13 @@ from datetime import date
 import pytest
 from sqlalchemy import select, update
 
+from kitchen import ProductionPlan
 from meals.bookings.models import Booking
+from meals.production import day as one_plan
+from meals.production import service
 from meals.seniors.models import Senior
-from meals.words import BookingStatus, Fulfilment
+from meals.settings import Settings
+from meals.words import BookingStatus, Fulfilment, Slot
 from seed.demo import BOOKING_PROFILE_COLUMNS, seed_bookings
 from tests.conftest import NOW, TODAY
 from tests.meals.helpers import Sessions
@@ -67,3 +71,16 @@ async def lunch_booked(db: Sessions) -> list[int]:
     """Today's lunches booked, a few cancelled; returns the cancelled booking ids."""
     await book_lunches(db)
     return await cancel_some(db)
+
+
+async def frozen_plan(
+    db: Sessions, settings: Settings, day: date = TODAY
+) -> tuple[int, ProductionPlan]:
+    """Freeze the day's lunch bookings into the plan of the day, as the kitchen page does;
+    returns the bookings frozen and the kitchen's plan."""
+    async with db() as session:
+        planned = await one_plan.freeze_day(
+            session, settings=settings, service_date=day, slot=Slot.LUNCH, actor=None, now=NOW
+        )
+        demand = await service.frozen_demand(session, planned.run)
+    return sum(demand.snapshot.values()), service.plan_of(planned.run)

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
+
+import pytest
 
 from meals.accounts.service import Actor
-from meals.production import service
 from meals.settings import Settings
 from meals.standing_orders.service import StandingOrderTerms, save_standing_order
 from meals.words import Fulfilment, Role, Slot
-from tests.conftest import NOW, TODAY
+from tests.conftest import NOW, TODAY, settings_for
+from tests.deliveries.conftest import quick
 from tests.meals.helpers import Sessions, canteen, senior_at
+from tests.production.conftest import frozen_plan
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return quick(settings_for(database_url, tmp_path))
+
 
 WEEKDAYS = frozenset(range(5))
 DISHES_PER_SET_MEAL = 4
@@ -39,11 +49,8 @@ async def test_paused_days_are_not_in_the_plan_and_the_others_are(
 
     portions = {}
     for day in (paused_day, next_day):
-        async with db() as session:
-            outcome = await service.compute_plan(
-                session, settings=settings, service_date=day, slot=Slot.LUNCH
-            )
-        portions[day] = (outcome.bookings_counted, outcome.plan.total_portions)
+        counted, plan = await frozen_plan(db, settings, day)
+        portions[day] = (counted, plan.total_portions)
 
     assert portions[paused_day] == (0, 0)
     assert portions[next_day] == (1, DISHES_PER_SET_MEAL)

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from kitchen import DestinationKind
 from meals.bookings.models import Booking
 from meals.menus.models import MenuItemDish
-from meals.production import service
 from meals.production.adapter import site_stop_id
 from meals.settings import Settings
 from meals.words import BookingStatus, Fulfilment, Slot, Variant
-from tests.conftest import TODAY
+from tests.conftest import TODAY, settings_for
+from tests.deliveries.conftest import quick
 from tests.meals.helpers import Sessions
+from tests.production.conftest import frozen_plan
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return quick(settings_for(database_url, tmp_path))
 
 
 async def _booked_dishes(db: Sessions) -> list[tuple[int, str, int, bool, int]]:
@@ -47,14 +55,10 @@ async def test_plan_sums_to_bookings_by_dish_variant_site_and_total(
     booked = await _booked_dishes(db)
     cancelled = set(lunch_booked)
     assert not cancelled & {row[0] for row in booked}, "cancelled bookings must not be cooked"
-    async with db() as session:
-        outcome = await service.compute_plan(
-            session, settings=settings, service_date=TODAY, slot=Slot.LUNCH
-        )
-    plan = outcome.plan
+    counted, plan = await frozen_plan(db, settings)
 
     assert plan.total_portions == len(booked)
-    assert outcome.bookings_counted == len({row[0] for row in booked})
+    assert counted == len({row[0] for row in booked})
     by_dish_variant = Counter((str(dish), variant) for _, variant, _, _, dish in booked)
     assert {(d.dish_id, d.variant.value): d.portions for d in plan.dishes} == by_dish_variant
 
@@ -96,12 +100,7 @@ async def test_plan_sums_to_bookings_by_dish_variant_site_and_total(
 async def test_special_diets_come_first_and_match_the_seniors(
     db: Sessions, settings: Settings, lunch_booked: list[int]
 ) -> None:
-    async with db() as session:
-        plan = (
-            await service.compute_plan(
-                session, settings=settings, service_date=TODAY, slot=Slot.LUNCH
-            )
-        ).plan
+    _, plan = await frozen_plan(db, settings)
     variants = [line.variant for line in plan.dishes]
     specials = [v for v in variants if v.is_special]
     assert specials, "the demo lunch must include special diets"

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+import click
 import pytest
 from litestar.testing import AsyncTestClient
 from pypdf import PdfReader
@@ -16,6 +17,7 @@ from meals.production.commands import plan_command
 from meals.settings import Settings
 from meals.words import VARIANT_LABELS_ZH, Role, Slot, Variant
 from tests.conftest import NOW, TODAY
+from tests.deliveries.conftest import quick
 from tests.meals.helpers import Sessions, login_as
 from tests.pages.helpers import submit
 
@@ -113,6 +115,8 @@ async def test_html_and_csv_match_the_plan(
 async def test_cli_plans_in_every_format(
     settings: Settings, db: Sessions, lunch_booked: list[int]
 ) -> None:
+    settings = quick(settings)
+
     async def run(sheet_format: str, sheet: str | None = None, freeze: bool = False) -> bytes:
         return await plan_command(
             settings,
@@ -124,13 +128,16 @@ async def test_cli_plans_in_every_format(
             now=NOW,
         )
 
+    # there is no plan but the plan of the day: nothing to print before it is frozen
+    with pytest.raises(click.ClickException, match="Nothing is frozen"):
+        await run("json")
+    html = (await run("html", freeze=True)).decode()
+    assert all(title in html for title in ("生产单", "领料单", "装车单", "送餐标签", "留样记录"))
+    assert "Run #" in html
     as_json = json.loads(await run("json"))
     assert as_json["total_portions"] > 0
     assert sum(line["portions"] for line in as_json["dishes"]) == as_json["total_portions"]
     assert (await run("csv", "samples")).startswith(b"batch_id,")
-    html = (await run("html", freeze=True)).decode()
-    assert all(title in html for title in ("生产单", "领料单", "装车单", "送餐标签", "留样记录"))
-    assert "Run #" in html
     pdf = pdf_text(await run("pdf", "production"))
     assert str(as_json["total_portions"]) in pdf
 

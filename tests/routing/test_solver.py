@@ -299,3 +299,22 @@ def test_invalid_problem_data_is_rejected():
         TimeWindow(10, 5)
     with pytest.raises(ValueError, match="increasing"):
         Depot((600, 0))
+
+
+def test_a_wave_whose_food_is_cooked_early_has_a_shorter_food_budget():
+    """The kitchen finishes the first wave's food 300 s early: a stop 400 s out, with a
+    600 s budget, can no longer ride that wave; the second wave is fine."""
+    sites = {"far": (400, 0)}
+    far = stop("far", limit=600, window=TimeWindow(0, 900))
+    travel = plane_problem(sites, [far], [van()]).travel
+
+    def solved(early_cooking: tuple[int, ...], waves: tuple[int, ...] = (0,)):
+        depot = Depot(departure_waves=waves, early_cooking=early_cooking)
+        return solve(Problem(depot, (van(),), (far,), travel), time_limit=SECONDS)
+
+    assert visit_order(solved(())) == [["far"]]
+    assert reasons(solved((300,))) == {"far": UnservedReason.BEYOND_FOOD_SAFETY_LIMIT}
+    later = solved((300, 0), waves=(0, 100))
+    assert [trip.departure for route in later.routes for trip in route.trips] == [100]
+    with pytest.raises(ValueError, match="early_cooking"):
+        Depot(departure_waves=(0, 1000), early_cooking=(300,))

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from seed.data import DEMO_PASSWORDS
+from tests.e2e.test_booking_pages import log_in
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 900}
@@ -38,10 +39,7 @@ def test_operator_makes_a_cycle_fills_a_day_and_publishes(browser, base_url, ser
     context = browser.new_context(viewport=DESKTOP, base_url=base_url, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(10_000)
-    page.goto("/login")
-    page.get_by_label(re.compile("手机号或账号")).fill("admin")
-    page.get_by_label(re.compile("密码")).fill(DEMO_PASSWORDS["admin"])
-    page.get_by_role("button", name=re.compile("^登录$")).click()
+    log_in(page, "admin", DEMO_PASSWORDS["admin"])
 
     page.goto("/menus/cycles")
     assert page.get_by_role("link", name="克拉玛依四周轮换菜单").is_visible()

@@ -6,7 +6,6 @@ lists every step. Each main console page is screenshot and checked with axe-core
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +17,7 @@ import pytest
 from meals import migrate
 from meals.accounts.service import hash_password
 from tests.conftest import NOW, TEST_SECRET, TODAY, settings_for
+from tests.e2e.test_booking_pages import log_in
 from tests.server import running_server
 
 pytestmark = pytest.mark.browser
@@ -47,10 +47,7 @@ def empty_url(browser, tmp_path_factory) -> Iterator[str]:
 
 
 def _log_in(page, login: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label(re.compile("手机号或账号")).fill(login)
-    page.get_by_label(re.compile("密码")).fill(password)
-    page.get_by_role("button", name=re.compile("^登录$")).click()
+    log_in(page, login, password)  # staff and operators use the login-name form
     page.wait_for_load_state()
 
 

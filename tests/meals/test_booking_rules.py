@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
 
 from meals.bookings.models import Booking, NewBooking
-from meals.db import profile_cache
+from meals.db import begin_write, profile_cache
 from meals.menus.models import Menu, MenuItem
 from meals.seniors.models import Senior
 from meals.sites.models import Site, SiteSlot
@@ -376,6 +376,8 @@ async def test_a_change_to_the_senior_prices_their_next_booking_even_when_rememb
     await _staff_client(client, db, site.id)
     before = await _book(client, senior.id, first.item_id)
     async with db() as s:
+        # A read-then-write takes the write lock first (the family notifier may write meanwhile).
+        await begin_write(s)
         version = await s.scalar(select(Senior.profile_version).where(Senior.id == senior.id))
         # Edited straight in the database, as an operator might: the trigger still counts it.
         await s.execute(

@@ -10,14 +10,41 @@ from datetime import date, datetime
 import click
 import msgspec
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.clock import Clock
 from meals.db import create_engine, create_sessionmaker
 from meals.deliveries import alerts, service, views
+from meals.deliveries.models import RoutePlanRecord
 from meals.errors import DomainError
 from meals.production import day as one_plan
 from meals.settings import Settings
 from meals.words import Slot
+
+
+async def _replanned(
+    session: AsyncSession,
+    settings: Settings,
+    service_date: date,
+    slot: str,
+    exclude_vans: Sequence[str],
+    now: datetime,
+) -> RoutePlanRecord:
+    """Re-plan the day (one plan: routes, waves, packing) as the CLI's commands do; a refusal
+    becomes the command's error sentence."""
+    try:
+        replanned = await one_plan.replan_day(
+            session,
+            settings=settings,
+            service_date=service_date,
+            slot=Slot(slot),
+            actor=None,
+            now=now,
+            excluded_vans=exclude_vans,
+        )
+    except DomainError as refusal:
+        raise click.ClickException(refusal.text) from refusal
+    return replanned.route_plan
 
 
 async def plan_command(
@@ -32,20 +59,7 @@ async def plan_command(
     engine = create_engine(settings)
     try:
         async with create_sessionmaker(engine)() as session:
-            try:
-                record = (
-                    await one_plan.replan_day(
-                        session,
-                        settings=settings,
-                        service_date=service_date,
-                        slot=Slot(slot),
-                        actor=None,
-                        now=now,
-                        excluded_vans=exclude_vans,
-                    )
-                ).route_plan
-            except DomainError as refusal:
-                raise click.ClickException(refusal.text) from refusal
+            record = await _replanned(session, settings, service_date, slot, exclude_vans, now)
             view = await views.plan_view(session, record, settings)
             changes = await service.plan_diff(session, record, settings)
     finally:
@@ -171,20 +185,7 @@ async def plan_json_command(
     engine = create_engine(settings)
     try:
         async with create_sessionmaker(engine)() as session:
-            try:
-                record = (
-                    await one_plan.replan_day(
-                        session,
-                        settings=settings,
-                        service_date=service_date,
-                        slot=Slot(slot),
-                        actor=None,
-                        now=now,
-                        excluded_vans=exclude_vans,
-                    )
-                ).route_plan
-            except DomainError as refusal:
-                raise click.ClickException(refusal.text) from refusal
+            record = await _replanned(session, settings, service_date, slot, exclude_vans, now)
             out = await plan_out(session, record.id, settings)
     finally:
         await engine.dispose()

@@ -194,3 +194,30 @@ async def entries_csv(
         offset += CSV_BATCH
         if offset >= page.total:
             return out.getvalue()
+
+
+def record_deactivation(
+    session: AsyncSession,
+    actor: Actor,
+    row: Any,
+    *,
+    entity: str,
+    at: datetime,
+    summary: str,
+    site_id: int | None = None,
+) -> AuditEntry:
+    """Take a row out of service (its `active` flag) and record it: the one shape every
+    deactivation in the console shares."""
+    row.active = False
+    return record_change(
+        session,
+        actor,
+        action="deactivate",
+        entity=entity,
+        entity_id=row.id,
+        at=at,
+        before={"active": True},
+        after={"active": False},
+        site_id=site_id,
+        summary=summary,
+    )

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from meals.accounts.service import Actor, ensure_role
-from meals.audit.service import changed, record_change, snapshot
+from meals.audit.service import changed, record_change, record_deactivation, snapshot
 from meals.db import begin_write
 from meals.errors import Conflict, Invalid, NotFound
 from meals.listing import page_of
@@ -285,18 +285,7 @@ async def deactivate_dish(
     dish = await session.get(Dish, dish_id)
     if dish is None:
         raise NotFound("There is no dish {dish_id}.", dish_id=dish_id)
-    dish.active = False
-    record_change(
-        session,
-        actor,
-        action="deactivate",
-        entity="dish",
-        entity_id=dish.id,
-        at=now,
-        before={"active": True},
-        after={"active": False},
-        summary=dish.name,
-    )
+    record_deactivation(session, actor, dish, entity="dish", at=now, summary=dish.name)
     await session.commit()
     return dish
 

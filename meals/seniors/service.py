@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from meals.accounts.models import Account
 from meals.accounts.service import Actor, end_account_sessions, ensure_role, hash_password
-from meals.audit.service import changed, record_change, snapshot
+from meals.audit.service import changed, record_change, record_deactivation, snapshot
 from meals.db import begin_write
 from meals.errors import Conflict, Forbidden, Invalid, NotFound
 from meals.listing import page_of
@@ -331,23 +331,19 @@ async def deactivate_senior(
     ensure_role(actor, Role.ADMIN, Role.SITE_STAFF)
     await begin_write(session)
     senior = await get_senior_in_scope(session, actor=actor, senior_id=senior_id)
-    senior.active = False
     for account_id in list(
         await session.scalars(select(Account.id).where(Account.senior_id == senior.id))
     ):
         await session.execute(update(Account).where(Account.id == account_id).values(active=False))
         await end_account_sessions(session, account_id=account_id)
-    record_change(
+    record_deactivation(
         session,
         actor,
-        action="deactivate",
+        senior,
         entity="senior",
-        entity_id=senior.id,
         at=now,
-        before={"active": True},
-        after={"active": False},
-        site_id=senior.home_site_id,
         summary=senior.name,
+        site_id=senior.home_site_id,
     )
     await session.commit()
     return senior

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.models import Account
 from meals.accounts.service import Actor, ensure_role
-from meals.audit.service import changed, record_change, snapshot
+from meals.audit.service import changed, record_change, record_deactivation, snapshot
 from meals.db import begin_write
 from meals.errors import Conflict, Invalid, NotFound
 from meals.listing import page_of
@@ -134,18 +134,7 @@ async def deactivate_van(session: AsyncSession, *, actor: Actor, van_id: int, no
     van = await session.get(Van, van_id)
     if van is None:
         raise NotFound("There is no van {van_id}.", van_id=van_id)
-    van.active = False
-    record_change(
-        session,
-        actor,
-        action="deactivate",
-        entity="van",
-        entity_id=van.id,
-        at=now,
-        before={"active": True},
-        after={"active": False},
-        summary=van.code,
-    )
+    record_deactivation(session, actor, van, entity="van", at=now, summary=van.code)
     await session.commit()
     return van
 

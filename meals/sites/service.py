@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.service import Actor, ensure_role
-from meals.audit.service import changed, record_change, snapshot
+from meals.audit.service import changed, record_change, record_deactivation, snapshot
 from meals.db import begin_write
 from meals.errors import Conflict, Invalid, NotFound
 from meals.listing import page_of
@@ -219,20 +219,10 @@ async def deactivate_site(
     ensure_role(actor, Role.ADMIN)
     await begin_write(session)
     site = await get_site(session, site_id)
-    site.active = False
     for slot in await session.scalars(select(SiteSlot).where(SiteSlot.site_id == site.id)):
         slot.capacity = 0
-    record_change(
-        session,
-        actor,
-        action="deactivate",
-        entity="site",
-        entity_id=site.id,
-        at=now,
-        before={"active": True},
-        after={"active": False},
-        site_id=site.id,
-        summary=site.name,
+    record_deactivation(
+        session, actor, site, entity="site", at=now, summary=site.name, site_id=site.id
     )
     await session.commit()
     return site

@@ -172,7 +172,7 @@ def test_operator_sets_up_the_district_and_staff_register_and_bind(browser, empt
     page.locator("form[action$='/bind'] input[name=senior_present]").check()
     page.get_by_role("button", name="绑定家属").click()
     _saved(page)
-    assert "钱丽" in page.locator("#family ~ table").first.inner_text()
+    assert "钱丽" in page.locator("#family ~ .scroll-x table").first.inner_text()
     _log_out(page)
 
     _log_in(page, *OPERATOR)

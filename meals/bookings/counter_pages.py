@@ -124,8 +124,18 @@ class StaffPages(Controller):
 
     @get("/standing", summary="A senior's standing orders, kept by their meal point's staff")
     async def standing_page(
-        self, request: Request, db_session: DbSession, actor: CurrentActor, senior: QueryId
-    ) -> Template:
+        self,
+        request: Request,
+        db_session: DbSession,
+        actor: CurrentActor,
+        senior: OptionalQueryId = None,
+    ) -> Template | Redirect:
+        if senior is None:  # opened without a senior: find them first, where booking starts
+            language = language_of(request)
+            flash(
+                request, language.gettext("Find the senior first, then open their standing order.")
+            )
+            return see_other("/staff/book")
         chosen = await get_senior_in_scope(db_session, actor=actor, senior_id=senior)
         return await senior_pages.standing_page(
             request, db_session, actor, chosen, "/staff/standing", f"?senior={chosen.id}"

@@ -47,3 +47,12 @@ async def test_staff_set_and_end_a_standing_order_for_a_senior_of_their_site(cli
     refused = await client.get(f"/staff/standing?senior={stranger.id}")
     assert refused.status_code in (403, 404)
     assert refused.headers["content-type"].startswith("text/html")
+
+
+async def test_standing_orders_opened_without_a_senior_send_staff_to_find_one(client, db):
+    site = await canteen(db)
+    await login_as(client, db, Role.SITE_STAFF, site_id=site.id)
+    opened = await client.get("/staff/standing", follow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["location"] == "/staff/book"
+    book_page = await client.get("/staff/book")
+    assert "请先找到这位老人" in visible_text(book_page.text)

@@ -9,6 +9,7 @@ from functools import cached_property, partial
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meals.accounts.models import FamilyBinding
 from meals.accounts.service import Actor
 from meals.bookings.diet import DietProfile, MealOffer, Notice, choose_variant
 from meals.bookings.models import Booking, NewBooking
@@ -243,6 +244,18 @@ async def create_booking(
 async def _tell_family_booked(
     session: AsyncSession, actor: Actor, booking: Booking | NewBooking, now: datetime
 ) -> None:
+    # Most seniors booked by staff have no family bound: one read, and no write lock for them.
+    bound = await session.scalar(
+        select(FamilyBinding.account_id)
+        .where(
+            FamilyBinding.senior_id == booking.senior_id,
+            FamilyBinding.account_id != actor.account_id,
+        )
+        .limit(1)
+    )
+    if bound is None:
+        await session.rollback()
+        return
     item = await session.get(MenuItem, booking.menu_item_id)
     await begin_write(session)
     notices = await notify_family(

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from meals import migrate
 from meals.app import create_app
 from meals.clock import Clock
-from meals.db import WRITE_INTENT, create_engine, create_sessionmaker, session_scope
+from meals.db import create_engine, create_sessionmaker, session_scope
 from meals.settings import Settings
 from seed import demo
 
@@ -208,13 +208,7 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
 
 @pytest.fixture
 async def db(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions for arranging and checking data; keep each one short (SQLite has one writer).
-
-    On SQLite each one takes the write lock at BEGIN, as the app's writing services do: a test
-    that reads then writes while the app's notifier or worker writes would otherwise fail its
-    lock upgrade ("database is locked") instead of waiting its turn.
-    """
+    """Sessions for arranging and checking data; keep each one short (SQLite has one writer)."""
     engine = create_engine(settings)
-    writing = engine.execution_options(**{WRITE_INTENT: True}) if settings.is_sqlite else engine
-    yield create_sessionmaker(writing)
+    yield create_sessionmaker(engine)
     await engine.dispose()

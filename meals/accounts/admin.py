@@ -208,6 +208,12 @@ async def reset_password(
     """A new password or PIN ends every session opened with the old one (never logged)."""
     password_hash = await asyncio.to_thread(hash_password, password)
     async with changing_account(session, actor, account_id) as account:
+        if account.id == actor.account_id:
+            # Resetting ends every session, this one too: another operator does it for you.
+            raise Invalid(
+                "You cannot reset your own password here; ask another operator to reset it.",
+                code="own_account",
+            )
         account.password_hash = password_hash
         record_change(
             session,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 import secrets
@@ -28,7 +27,7 @@ from meals.accounts.models import (
     WebSession,
 )
 from meals.db import begin_write, cached_reference
-from meals.errors import Forbidden, Invalid, NotAuthenticated, NotFound, TooManyAttempts
+from meals.errors import Forbidden, NotAuthenticated, NotFound, TooManyAttempts
 from meals.settings import Settings
 from meals.words import Role
 
@@ -319,46 +318,6 @@ async def changing_account(
     yield account
     await end_account_sessions(session, account_id=account.id)
     await session.commit()
-
-
-async def deactivate_account(session: AsyncSession, *, actor: Actor, account_id: int) -> Account:
-    """The account can no longer log in, and its open sessions end now."""
-    async with changing_account(session, actor, account_id) as account:
-        if account.id == actor.account_id:
-            raise Invalid("You cannot deactivate your own account.", code="own_account")
-        account.active = False
-    return account
-
-
-async def change_role(
-    session: AsyncSession, *, actor: Actor, account_id: int, role: Role
-) -> Account:
-    """A new role ends the account's sessions: it logs in again under the new role."""
-    async with changing_account(session, actor, account_id) as account:
-        if account.senior_id is not None and role is not Role.SENIOR:
-            raise Invalid("A senior's own account keeps the senior role.", code="senior_account")
-        account.role = role
-    return account
-
-
-async def set_staff_sites(
-    session: AsyncSession, *, actor: Actor, account_id: int, site_ids: frozenset[int]
-) -> Account:
-    """The sites a staff account works at; its sessions end so the new scope applies at once."""
-    async with changing_account(session, actor, account_id) as account:
-        await session.execute(delete(StaffSite).where(StaffSite.account_id == account.id))
-        session.add_all(StaffSite(account_id=account.id, site_id=site_id) for site_id in site_ids)
-    return account
-
-
-async def reset_password(
-    session: AsyncSession, *, actor: Actor, account_id: int, password: str
-) -> Account:
-    """A new password or PIN ends every session opened with the old one."""
-    password_hash = await asyncio.to_thread(hash_password, password)
-    async with changing_account(session, actor, account_id) as account:
-        account.password_hash = password_hash
-    return account
 
 
 async def account_sessions(

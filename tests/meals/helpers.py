@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from meals.accounts.models import Account, FamilyBinding, StaffSite
 from meals.bookings.models import Booking
+from meals.db import begin_write
 from meals.menus.models import Menu, MenuItem
 from meals.seniors.models import Senior
 from meals.sites.models import Site
@@ -124,6 +125,7 @@ async def set_capacity(
     db: Sessions, ref: MealRef, *, portions: int | None = None, seats: int | None = None
 ) -> None:
     async with db() as s:
+        await begin_write(s)  # read then write: wait for the app's writers, never fail the upgrade
         if portions is not None:
             item = await s.get(MenuItem, ref.item_id)
             item.capacity = portions
@@ -146,6 +148,7 @@ PLAIN_DIET = {
 async def senior_at(db: Sessions, site_id: int, nth: int = 0, **attributes: object) -> Senior:
     """The nth demo senior whose home is `site_id`, set to a plain diet plus `attributes`."""
     async with db() as s:
+        await begin_write(s)  # read then write: wait for the app's writers, never fail the upgrade
         seniors = (
             await s.scalars(
                 select(Senior).where(Senior.home_site_id == site_id).order_by(Senior.id)

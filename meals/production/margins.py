@@ -7,13 +7,13 @@ warnings on the kitchen and dispatch pages, so a box shows the same minutes ever
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meals.deliveries.models import RoutePlanRecord
+from meals.deliveries.models import RoutePlanRecord, RouteRun, RouteStop
 from meals.production import day as one_plan
 from meals.production import labels, service
 from meals.production.models import ProductionRun
@@ -88,3 +88,42 @@ async def plan_boxes(
 
 def _names(trips: Iterable) -> dict[str, str]:
     return {stop.stop_id: stop.name for trip in trips for stop in trip.stops}
+
+
+def for_run(
+    boxes: RunBoxes, van: str, departs_at: datetime, stops: Iterable[tuple[int, int | None]]
+) -> dict[int, StopMargin]:
+    """One trip's stops (id, position) with their box labels and tightest margin, by stop id."""
+    per_stop = boxes.per_stop()
+    found = {}
+    for stop_id, position in stops:
+        margin = per_stop.get((van, departs_at, position or 0))
+        if margin is not None:
+            found[stop_id] = margin
+    return found
+
+
+async def trip_margins(
+    session: AsyncSession,
+    settings: Settings,
+    trips: Sequence[tuple[RouteRun, Sequence[RouteStop]]],
+) -> dict[int, StopMargin]:
+    """Van trips' stops with the labels and margins of the boxes packed for them, by stop id
+    (the driver's page and route sheet name the boxes as the packing list does)."""
+    found: dict[int, StopMargin] = {}
+    by_plan: dict[int, RunBoxes] = {}
+    for run, stops in trips:
+        if run.plan_id not in by_plan:
+            record = await session.get(RoutePlanRecord, run.plan_id)
+            by_plan[run.plan_id] = (
+                await plan_boxes(session, settings, record) if record else RunBoxes()
+            )
+        found.update(
+            for_run(
+                by_plan[run.plan_id],
+                run.van_code,
+                run.departs_at,
+                ((stop.id, stop.sequence) for stop in stops),
+            )
+        )
+    return found

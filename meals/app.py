@@ -54,7 +54,7 @@ from meals.ops.openapi import TimeOfDaySchema, document_refusals
 from meals.ops.requests import ObservedLitestar, internal_error
 from meals.pages.setup import csrf_config, pages_router, template_config
 from meals.pages.web import unmatched_route_error
-from meals.production.api import KitchenApi, KitchenPages
+from meals.production.api import KitchenApi
 from meals.seniors.api import SeniorController
 from meals.settings import Settings
 from meals.settlement.api import SettlementApi
@@ -151,7 +151,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             MenuEditController,
             BookingController,
             KitchenApi,
-            KitchenPages,
             DeliveryApi,
             DeliveryPages,
             SettlementApi,

@@ -176,6 +176,10 @@ class Settings:
     hot boxes earn hot_holding_limit; otherwise every box has food_safety_limit."""
     kitchen_sample_grams: int = 125
     kitchen_sample_retention: timedelta = timedelta(hours=48)
+    kitchen_sample_fridge_celsius: tuple[float, float] = (0.0, 8.0)
+    """The fridge a 留样 sample is kept in reads within this range (°C), or it is refused."""
+    kitchen_margin_warning: timedelta = timedelta(minutes=15)
+    """A box eaten within this much of its food-safety limit is warned about before cooking."""
     kitchen_lunch_departures: tuple[time, ...] = (time(10, 15), time(11, 0), time(12, 45))
     kitchen_dinner_departures: tuple[time, ...] = (time(16, 15), time(17, 0))
     kitchen_site_drop_lead: timedelta = timedelta(minutes=20)
@@ -387,6 +391,14 @@ class Settings:
             values["kitchen_van_holding_celsius"] = float(
                 env[f"{ENV_PREFIX}KITCHEN_VAN_HOLDING_CELSIUS"]
             )
+        if env.get(f"{ENV_PREFIX}KITCHEN_MARGIN_WARNING_MINUTES"):
+            values["kitchen_margin_warning"] = timedelta(
+                minutes=int(env[f"{ENV_PREFIX}KITCHEN_MARGIN_WARNING_MINUTES"])
+            )
+        if env.get(f"{ENV_PREFIX}KITCHEN_SAMPLE_RETENTION_HOURS"):
+            values["kitchen_sample_retention"] = timedelta(
+                hours=float(env[f"{ENV_PREFIX}KITCHEN_SAMPLE_RETENTION_HOURS"])
+            )
         if env.get(f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"):
             values["delivery_solver_seconds"] = float(env[f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"])
         for name in (
@@ -413,6 +425,7 @@ class Settings:
             "kitchen_box_capacity_portions",
             "kitchen_cold_box_capacity_portions",
             "plan_reroute_attempts",
+            "kitchen_sample_grams",
         ):
             if env.get(f"{ENV_PREFIX}{name.upper()}"):
                 values[name] = int(env[f"{ENV_PREFIX}{name.upper()}"])

@@ -23,6 +23,7 @@ from meals.deliveries.models import FailureReason, RouteRun, RouteStop
 from meals.errors import DomainError, Forbidden, NotFound
 from meals.pages.web import flash, language_of, page_domain_error, page_http_error, render
 from meals.pdf import render_pdf
+from meals.production import margins, overview
 from meals.settings import Settings
 from meals.sites.models import Site, Van
 from meals.web import (
@@ -64,6 +65,7 @@ async def _dispatch_page(
     view = await views.plan_view(db_session, plan, settings) if plan else None
     changes = await service.plan_diff(db_session, plan, settings) if plan else []
     vans = list(await db_session.scalars(select(Van.code).order_by(Van.code)))
+    late = await overview.plan_warnings(db_session, settings, plan) if plan else None
     return render(
         request,
         "deliveries/dispatch.html",
@@ -77,6 +79,8 @@ async def _dispatch_page(
         excluded=set(plan.excluded_vans) if plan else set(),
         job=job,
         refresh_seconds=settings.planning_refresh_seconds,
+        late=late,
+        zone=settings.district_zone,
     )
 
 
@@ -156,6 +160,7 @@ class DeliveryPages(Controller):
             request,
             "deliveries/route_sheet.html",
             plan=plan,
+            margins=await margins.trip_margins(db_session, settings, [(run, stops)]),
             run=views.run_view(run, stop_views, settings),
             route_map=await views.run_map(db_session, stop_views),
             for_print=sheet_format == "pdf",
@@ -189,9 +194,8 @@ class DeliveryPages(Controller):
     ) -> Template:
         day = settings.district_today(now)
         runs = []
-        for run, stops in await confirm.runs_for_driver(
-            db_session, actor=actor, day=day, slots=tuple(Slot)
-        ):
+        trips = await confirm.runs_for_driver(db_session, actor=actor, day=day, slots=tuple(Slot))
+        for run, stops in trips:
             runs.append(
                 views.run_view(run, await views.stop_views(db_session, stops, settings), settings)
             )
@@ -200,6 +204,7 @@ class DeliveryPages(Controller):
             "deliveries/driver.html",
             day=day,
             runs=runs,
+            margins=await margins.trip_margins(db_session, settings, trips),
             reasons=[r.value for r in FailureReason],
         )
 

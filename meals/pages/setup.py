@@ -7,10 +7,8 @@ from pathlib import Path
 from litestar import Router
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import HTTPException
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from litestar.template.config import TemplateConfig
 from sqlalchemy.exc import DBAPIError
 
 from meals.accounts.binding_api import BindingPages
@@ -26,6 +24,7 @@ from meals.errors import DomainError
 from meals.menus.dish_api import DishPages
 from meals.menus.pages import MenuCyclePages
 from meals.notifications.pages import FamilyPages
+from meals.pages.jinja import template_config
 from meals.pages.web import (
     CSRF_COOKIE,
     csrf_bound_to_session,
@@ -34,6 +33,7 @@ from meals.pages.web import (
     page_http_error,
     page_internal_error,
 )
+from meals.production.pages import KitchenPages
 from meals.seniors.pages import SeniorConsolePages
 from meals.settings import Settings
 from meals.settlement.api import SettlementPages
@@ -67,6 +67,7 @@ def pages_router() -> Router:
             SitePages,
             FleetPages,
             DishPages,
+            KitchenPages,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         exception_handlers={
@@ -80,10 +81,6 @@ def pages_router() -> Router:
     )
 
 
-def template_config(settings: Settings) -> TemplateConfig:
-    return TemplateConfig(directory=settings.templates_dir, engine=JinjaTemplateEngine)
-
-
 def csrf_config(settings: Settings) -> CSRFConfig:
     return CSRFConfig(
         secret=settings.key_for("csrf").hex(),
@@ -92,3 +89,6 @@ def csrf_config(settings: Settings) -> CSRFConfig:
         cookie_samesite="lax",
         exclude=NOT_FOR_FORMS,
     )
+
+
+__all__ = ["csrf_config", "pages_router", "template_config"]

@@ -11,7 +11,7 @@ from kitchen import Sheet
 from meals.db import create_engine, create_sessionmaker, session_scope
 from meals.errors import DomainError
 from meals.production import day as one_plan
-from meals.production import labels, service, sheets
+from meals.production import labels, margins, overview, service, sheets
 from meals.production.models import ProductionRun
 from meals.settings import Settings
 from meals.words import Slot
@@ -51,6 +51,9 @@ async def plan_command(
                 else:
                     run = await _latest(session, service_date, slot)
                 plan, run_id, frozen_at = service.plan_of(run), run.id, run.frozen_at
+                context = await overview.sheet_context(
+                    session, settings, run, [chosen] if chosen else list(Sheet)
+                )
             except DomainError as refused:
                 raise click.ClickException(refused.text) from refused
     finally:
@@ -68,6 +71,7 @@ async def plan_command(
         engine=sheets.template_engine(settings),
         sheet_format=sheet_format,
         sheet=chosen,
+        context=context,
     )
 
 
@@ -97,11 +101,4 @@ async def box_rows_of(
     session: AsyncSession, settings: Settings, run: ProductionRun
 ) -> list[labels.BoxRow]:
     """A run's boxes as rows, against the route plan it was packed for."""
-    from meals.deliveries.models import RoutePlanRecord
-
-    trips = []
-    if run.route_plan_id is not None:
-        record = await session.get(RoutePlanRecord, run.route_plan_id)
-        if record is not None:
-            trips = await one_plan.routed_trips(session, settings, record)
-    return labels.box_rows(service.plan_of(run), trips, labels.SafetyRule.of(settings))
+    return list((await margins.run_boxes(session, settings, run)).rows)

@@ -151,6 +151,8 @@ class ProductionRun(Base):
     """The route plan this run packs for: its vans, trips and stops are the packing list's."""
     home_booking_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     """The home deliveries frozen with the run; a re-plan re-flows exactly these."""
+    printed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+    """When one of the run's sheets was first printed or downloaded: the kitchen's paper."""
 
 
 class SampleRecord(Base):
@@ -172,3 +174,8 @@ class SampleRecord(Base):
         ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True
     )
     recorded_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    disposed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+    """When the sample was thrown away after its retention (None: still in the fridge)."""
+    disposed_by_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True
+    )

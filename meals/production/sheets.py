@@ -7,7 +7,7 @@ CSV comes from ``kitchen.sheet_csv`` untouched.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,12 +27,17 @@ from kitchen import (
     Sheet,
     sheet_csv,
 )
+from meals.pages import jinja
 from meals.pdf import render_pdf
 from meals.production.adapter import ALLERGEN_NAMES_ZH
+from meals.production.labels import BoxRow
+from meals.production.margins import RunBoxes
+from meals.production.models import ProductionRun, SampleRecord
 from meals.settings import Settings
 from meals.words import VARIANT_LABELS_ZH, Slot, Variant
 
 GRAMS_PER_KILOGRAM = 1000
+DEFAULT_MARGIN_WARNING = timedelta(minutes=15)
 SHEET_TEMPLATE = "kitchen/sheets.html"
 
 
@@ -100,9 +105,28 @@ class SheetHeader:
 class Helpers:
     """Formatting used by the templates: local times, variant and allergen names, grams."""
 
-    def __init__(self, timezone: str, plan: ProductionPlan) -> None:
+    def __init__(
+        self, timezone: str, plan: ProductionPlan, warning: timedelta = DEFAULT_MARGIN_WARNING
+    ) -> None:
         self._zone = ZoneInfo(timezone)
         self._dish_names = {line.dish_id: line.dish_name for line in plan.dishes}
+        self._warning_minutes = int(warning.total_seconds() // 60)
+        first = plan.samples[0] if plan.samples else None
+        self.retention = first.discard_at - first.sampled_at if first else timedelta(0)
+
+    def margin_class(self, row: BoxRow | None) -> str:
+        """``over`` past the limit, ``tight`` within the warning of it: printed inverted."""
+        if row is None:
+            return ""
+        if row.margin_minutes < 0:
+            return "over"
+        return "tight" if row.margin_minutes < self._warning_minutes else ""
+
+    @staticmethod
+    def worst_margin(margins: Mapping[int, BoxRow], numbers: Sequence[int]) -> BoxRow | None:
+        """The tightest of a label's boxes: what the label warns about."""
+        rows = [margins[n] for n in numbers if n in margins]
+        return min(rows, key=lambda row: row.margin_minutes) if rows else None
 
     def hm(self, moment: datetime) -> str:
         return moment.astimezone(self._zone).strftime("%H:%M")
@@ -165,17 +189,49 @@ class Helpers:
         return text
 
 
+def header_of(run: ProductionRun, settings: Settings) -> SheetHeader:
+    """The header of a frozen run's sheets."""
+    return SheetHeader(
+        service_date=run.service_date,
+        slot=run.slot,
+        run_id=run.id,
+        frozen_at=run.frozen_at,
+        timezone=settings.default_timezone,
+    )
+
+
 def sheet_context(
-    plan: ProductionPlan, header: SheetHeader, sheets: Sequence[Sheet], nav: str = ""
+    plan: ProductionPlan,
+    header: SheetHeader,
+    sheets: Sequence[Sheet],
+    nav: str = "",
+    *,
+    boxes: RunBoxes | None = None,
+    recorded: Mapping[str, SampleRecord] | None = None,
+    van: str | None = None,
+    warning: timedelta = DEFAULT_MARGIN_WARNING,
 ) -> dict[str, Any]:
-    """Template context for ``sheets`` of ``plan`` (one sheet, or all of them for printing)."""
+    """Template context for ``sheets`` of ``plan`` (one sheet, or all of them for printing).
+
+    ``boxes`` give each box's cook-to-eat minutes and margin (packing list and labels);
+    ``recorded`` the 留样 samples taken, so the samples sheet shows what is missing; ``van``
+    keeps the packing list and labels of one van (as its driver carries them); a box
+    within ``warning`` of its limit is printed inverted.
+    """
+    packing = [v for v in plan.packing if van is None or v.van_id == van]
+    home_labels = [label for label in plan.labels if van is None or label.van_id == van]
     return {
         "plan": plan,
         "nav": nav,
+        "packing": packing,
+        "home_labels": home_labels,
+        "van": van,
+        "margins": boxes.by_label() if boxes else {},
+        "recorded": dict(recorded or {}),
         "recipients": {label.delivery_id: label for label in plan.labels},
         "header": header,
         "sections": [(sheet.value, SHEETS[sheet]) for sheet in sheets],
-        "h": Helpers(header.timezone, plan),
+        "h": Helpers(header.timezone, plan, warning),
         "special_count": sum(line.portions for line in plan.dishes if line.variant.is_special),
     }
 
@@ -206,10 +262,8 @@ def download_name(header: SheetHeader, sheet: Sheet | None, sheet_format: SheetF
 
 
 def template_engine(settings: Settings) -> Environment:
-    """The web pages' own Jinja configuration, for rendering outside a request (CLI)."""
-    from meals.pages.setup import template_config
-
-    return template_config(settings).to_engine().engine
+    """The pages' shared Jinja environment, for rendering outside a request (CLI)."""
+    return jinja.environment(settings)
 
 
 def export(
@@ -219,13 +273,16 @@ def export(
     engine: Environment,
     sheet_format: str,
     sheet: Sheet | None,
+    context: Mapping[str, Any] | None = None,
 ) -> bytes:
-    """One sheet (or all, for HTML and PDF) in ``sheet_format``: html, pdf, csv or json."""
+    """One sheet (or all, for HTML and PDF) in ``sheet_format``: html, pdf, csv or json;
+    ``context`` (margins, samples) is added to the sheets' own."""
     if sheet_format == "json":
         return msgspec.json.format(msgspec.json.encode(plan))
     if sheet_format == SheetFormat.CSV:
         return render_csv(plan, sheet or Sheet.PRODUCTION).encode()
-    html = sheet_html(engine, plan, header, [sheet] if sheet else list(SHEETS))
+    chosen = [sheet] if sheet else list(SHEETS)
+    html = render_html(engine, {**sheet_context(plan, header, chosen), **(context or {})})
     if sheet_format == SheetFormat.PDF:
         return render_pdf(html)
     return html.encode()

@@ -64,8 +64,8 @@ async def test_late_cancellation_shows_as_diff_not_silent_change(
 
     page = await client.get(f"/kitchen/runs/{run['id']}")
     assert page.status_code == 200
-    changes = page.text.split("锁定后的变化")[1]
-    assert f"→ 现在 now <b>{diff['current_total']}</b>" in changes
+    changes = page.text.split("锁定后的订单变化")[1]
+    assert f"锁定时 {run['bookings_counted']} 单，现在 {diff['current_total']} 单。" in changes
 
 
 async def test_impossible_wave_plan_is_reported_not_produced(
@@ -120,7 +120,8 @@ async def test_other_roles_are_refused(client: AsyncTestClient, db: Sessions, ro
 
 
 async def test_anonymous_must_log_in(client: AsyncTestClient) -> None:
-    assert (await client.get("/kitchen")).status_code == 401
+    to_login = await client.get("/kitchen", follow_redirects=False)
+    assert to_login.status_code == 303 and to_login.headers["location"].startswith("/login")
     assert (await client.post("/api/v1/kitchen/runs", json=FREEZE_LUNCH)).status_code == 401
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meals.accounts.service import Actor
 from meals.audit.service import changed, record_change, snapshot
 from meals.bookings.models import Booking
-from meals.db import begin_write
+from meals.db import begin_write, forget_references
 from meals.errors import Conflict, Forbidden, Invalid, NotFound
 from meals.menus.models import (
     Dish,
@@ -644,4 +644,5 @@ async def remove_menu_item(
         summary=f"set meal {code} taken off {menu.service_date.isoformat()} {menu.slot.value}",
     )
     await session.commit()
+    forget_references(session)  # bookings read the set meal from that cache
     return live

@@ -20,8 +20,8 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_303_SEE_OTHER, HTTP_409
 
 from kitchen import Sheet
 from meals.pdf import render_pdf
+from meals.production import after_freeze, service, sheets
 from meals.production import day as one_plan
-from meals.production import service, sheets
 from meals.production.models import ProductionRun
 from meals.production.sheets import SheetFormat
 from meals.settings import Settings
@@ -101,28 +101,12 @@ class DiffView(msgspec.Struct):
     lines: list[DiffLineView]
 
 
-def _header(run: ProductionRun, settings: Settings) -> sheets.SheetHeader:
-    return sheets.SheetHeader(
-        service_date=run.service_date,
-        slot=run.slot,
-        run_id=run.id,
-        frozen_at=run.frozen_at,
-        timezone=settings.default_timezone,
-    )
-
-
 def _print_ready(engine: Environment, run: ProductionRun, settings: Settings) -> BackgroundTask:
     """Render every sheet's PDF of a just-frozen run after the answer is sent, so the kitchen's
     first print of each sheet is as quick as a re-print (see meals.pdf)."""
-    plan, header = service.plan_of(run), _header(run, settings)
-
-    def render_all() -> None:
-        for sheet in Sheet:
-            html = sheets.sheet_html(engine, plan, header, [sheet])
-            render_pdf(html, settings.pdf_cache_dir, settings.pdf_cache_files)
 
     async def in_a_thread() -> None:
-        await asyncio.to_thread(render_all)
+        await after_freeze.ready_sheets(engine, run, settings)
 
     return BackgroundTask(in_a_thread)
 
@@ -247,7 +231,7 @@ class KitchenPages(Controller):
     ) -> Response:
         run = await service.get_run(db_session, run_id)
         plan = service.plan_of(run)
-        header = _header(run, settings)
+        header = after_freeze.sheet_header(run, settings)
         filename = sheets.download_name(header, sheet, sheet_format)
         if sheet_format is SheetFormat.CSV:
             return Response(

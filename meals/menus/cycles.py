@@ -804,7 +804,7 @@ async def edit_cycle_day(
             session,
             actor,
             action="republish",
-            entity="menu_cycle_day",
+            entity="menu",
             entity_id=f"{cycle.id}:{day_index}:{slot.value}",
             at=now,
             after={"menus": len(stale), "days": sorted({d.isoformat() for _, d in stale})},

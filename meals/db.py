@@ -75,6 +75,14 @@ def reference_cache(session: AsyncSession) -> TTLCache | None:
     return _REFERENCE_CACHES.get(session.get_bind())
 
 
+def forget_references(session: AsyncSession) -> None:
+    """Drop this worker's cached reference data at once, after a change bookings must see now
+    (a site closed): other workers see it within `reference_cache_seconds`."""
+    cache = reference_cache(session)
+    if cache is not None:
+        cache.clear()
+
+
 Loaded = TypeVar("Loaded")
 _NOT_CACHED = object()
 

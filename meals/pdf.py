@@ -24,7 +24,7 @@ def render_pdf(html: str, cache_dir: Path | None = None, keep: int = 0) -> bytes
     """
     if cache_dir is None:
         return _render(html)
-    cached = cache_dir / f"{hashlib.sha256(html.encode()).hexdigest()}.pdf"
+    cached = _cache_path(html, cache_dir)
     with _one_render_at_a_time(cached):
         try:
             content = cached.read_bytes()
@@ -35,6 +35,15 @@ def render_pdf(html: str, cache_dir: Path | None = None, keep: int = 0) -> bytes
         else:
             os.utime(cached)  # recently used: kept longest
         return content
+
+
+def _cache_path(html: str, cache_dir: Path) -> Path:
+    return cache_dir / f"{hashlib.sha256(html.encode()).hexdigest()}.pdf"
+
+
+def is_cached(html: str, cache_dir: Path) -> bool:
+    """Whether the PDF of `html` is in the cache already (a printed sheet is ready)."""
+    return _cache_path(html, cache_dir).exists()
 
 
 _renders: dict[Path, threading.Event] = {}

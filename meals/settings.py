@@ -287,6 +287,9 @@ class Settings:
     menu_variants: tuple[str, ...] = DEFAULT_MENU_VARIANTS
     # A month is closed by the worker this many days after it ended (if the operator has not).
     settlement_close_after_days: int = 5
+    # The worker freezes and plans a date and slot this long after its last site's cutoff
+    # (unless the kitchen froze it already), then renders its sheets.
+    auto_freeze_delay: timedelta = timedelta(0)
     # The worker's periodic jobs run every this many minutes (and once when it starts).
     job_interval_minutes: int = 5
     # How often an idle worker looks for new jobs (PostgreSQL is also woken by NOTIFY).

@@ -20,6 +20,7 @@ from meals.bookings.models import Booking, NewBooking
 from meals.bookings.service import (
     _active_booking_id,
     _already_booked,
+    check_in_service,
     diet_of,
     get_senior,
     load_meal_context,
@@ -212,6 +213,7 @@ async def record_walk_in(
     senior = await get_senior(session, senior_id)
     meal = await load_meal_context(session, menu_item_id)
     _ensure_counter_staff(actor, meal.site.id)
+    check_in_service(senior, meal)
     if meal.menu.published_at > now or meal.menu.service_date != local_today(meal.site, now):
         raise Conflict("Walk-ins are only for today's menu.", code="walk_in_not_today")
     await ensure_serving_window(

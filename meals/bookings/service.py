@@ -136,6 +136,35 @@ def _check_open(meal: MealContext, now: datetime, action: str) -> None:
         )
 
 
+def check_in_service(senior: Senior | BookingSenior, meal: MealContext) -> None:
+    """Refuse a booking the console has taken out of service: a deactivated senior, a closed
+    site, a set meal taken off its menu (its bookings were moved or cancelled)."""
+    ensure_serving(senior, meal.site)
+    if meal.item.withdrawn_at is not None:
+        raise Conflict(
+            "Set meal {meal} was taken off the menu for {day}; choose another.",
+            code="set_meal_withdrawn",
+            meal=meal.item.name,
+            day=meal.menu.service_date.isoformat(),
+        )
+
+
+def ensure_serving(senior: Senior | BookingSenior, site: Site) -> None:
+    """Refuse meals for a deactivated senior or at a closed site (bookings, standing orders)."""
+    if not senior.active:
+        raise Conflict(
+            "{name}'s record is deactivated, so no meals can be booked for them.",
+            code="senior_inactive",
+            name=senior.name,
+        )
+    if not site.active:
+        raise Conflict(
+            "{site} is closed and takes no more bookings.",
+            code="site_closed",
+            site=site.name,
+        )
+
+
 def _check_fulfilment(senior: Senior | BookingSenior, site: Site, fulfilment: Fulfilment) -> None:
     if fulfilment is not Fulfilment.DELIVERY:
         return
@@ -337,6 +366,7 @@ async def _take(
         raise Forbidden("You may not book meals for this senior here.", code="out_of_scope")
     if meal.menu.published_at > now:
         raise Conflict("This menu is not published yet.", code="not_published")
+    check_in_service(senior, meal)
     _check_open(meal, now, "Booking")
     _check_fulfilment(senior, meal.site, request.fulfilment)
     choice = choose_variant(diet_of(senior), offer_of(meal.item), request.variant)

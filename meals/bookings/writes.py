@@ -83,6 +83,7 @@ class BookingSenior(NamedTuple):
     delivery_eligible: bool
     latitude: float | None
     longitude: float | None
+    active: bool
     profile_version: int
 
     @classmethod

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +26,8 @@ from meals.deliveries.models import AlertStatus, WebhookAttempt, WelfareAlert
 from meals.errors import DomainError
 from meals.jobs.models import JobRun
 from meals.menus.cycles import publish_ahead
+from meals.production import after_freeze, sheets
+from meals.production import day as one_plan
 from meals.settings import Settings
 from meals.settlement.months import closed_month, next_month
 from meals.settlement.service import close_month
@@ -130,9 +133,54 @@ async def close_ended_month(ctx: JobContext) -> str:
     return f"closed {report.label}"
 
 
+FREEZE_TASK = "freeze_day"
+
+
+async def plan_after_cutoff(ctx: JobContext) -> str:
+    """Once the last cutoff of a date and slot has passed, freeze its bookings and make the plan
+    of the day (routes, cooking waves, packing) as the kitchen's freeze button does, then ready
+    the printable sheets of every current run. Each date and slot is frozen once (a claim in
+    `job_runs`); one the kitchen froze already is left alone; a refused plan is not retried
+    (the kitchen's page shows why when they freeze by hand)."""
+    now = ctx.now()
+    async with ctx.sessions() as session:
+        due = await after_freeze.slots_due(session, now=now, settings=ctx.settings)
+    planned = 0
+    for slot in due:
+        key = f"{slot.service_date.isoformat()}:{slot.slot.value}"
+        summary = await claimed(ctx, FREEZE_TASK, key, partial(_freeze, ctx, slot))
+        planned += summary is not None and summary.startswith("run ")
+    engine = sheets.template_engine(ctx.settings)
+    async with ctx.sessions() as session:
+        runs = await after_freeze.runs_to_print(session, now=now, settings=ctx.settings)
+        printed = [await after_freeze.print_contexts(session, run, ctx.settings) for run in runs]
+    rendered = 0
+    for contexts in printed:
+        rendered += await after_freeze.ready_sheets(engine, contexts, ctx.settings)
+    return f"{planned} of {len(due)} due slots planned, {rendered} sheets rendered"
+
+
+async def _freeze(ctx: JobContext, due: after_freeze.DueSlot) -> str:
+    async with ctx.sessions() as session:
+        try:
+            plan = await one_plan.freeze_day(
+                session,
+                settings=ctx.settings,
+                service_date=due.service_date,
+                slot=due.slot,
+                actor=None,
+                now=ctx.now(),
+            )
+        except DomainError as refusal:
+            await session.rollback()
+            return f"refused: {refusal.text}"[:SUMMARY_MAX]
+        return f"run {plan.run.id}, route plan {plan.route_plan.id}"
+
+
 PERIODIC: dict[str, Callable[[JobContext], Awaitable[str]]] = {
     "publish_menus": publish_menus,
     "expand_standing_orders": expand_orders,
+    "plan_after_cutoff": plan_after_cutoff,
     "escalate_alerts": escalate_alerts,
     "retry_webhooks": retry_webhooks,
     "close_ended_month": close_ended_month,
@@ -144,7 +192,13 @@ async def run_once(ctx: JobContext, task: str, run_key: str) -> str | None:
 
     A failed run gives its claim back, so the next pick-up tries again.
     """
-    job = PERIODIC[task]
+    return await claimed(ctx, task, run_key, partial(PERIODIC[task], ctx))
+
+
+async def claimed(
+    ctx: JobContext, task: str, run_key: str, job: Callable[[], Awaitable[str]]
+) -> str | None:
+    """Run `job` once for (`task`, `run_key`) across workers; None when already claimed."""
     async with ctx.sessions() as session:
         await begin_write(session)
         claim = JobRun(task=task, run_key=run_key, started_at=ctx.now(), summary="")
@@ -156,7 +210,7 @@ async def run_once(ctx: JobContext, task: str, run_key: str) -> str | None:
             return None
         claim_id = claim.id
     try:
-        summary = await job(ctx)
+        summary = await job()
     except BaseException:
         async with ctx.sessions() as session:
             await begin_write(session)

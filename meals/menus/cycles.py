@@ -21,9 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.service import Actor
 from meals.audit.service import changed, record_change, snapshot
+from meals.bookings.diet import choose_variant
 from meals.bookings.models import Booking
-from meals.db import begin_write
-from meals.errors import Conflict, Forbidden, Invalid, NotFound
+from meals.bookings.service import diet_of, offer_of
+from meals.db import begin_write, forget_references
+from meals.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from meals.menus.models import (
     Dish,
     Menu,
@@ -644,4 +646,182 @@ async def remove_menu_item(
         summary=f"set meal {code} taken off {menu.service_date.isoformat()} {menu.slot.value}",
     )
     await session.commit()
+    forget_references(session)  # bookings read the set meal from that cache
     return live
+
+
+# --- moving a set meal's bookings ---------------------------------------------------------
+
+
+async def move_bookings(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    menu_id: int,
+    code: str,
+    to_code: str,
+    reason: str,
+    now: datetime,
+) -> list[NamedBooking]:
+    """Move every open booking of set meal `code` to set meal `to_code` of the same menu, so
+    the first can be taken off. Each booking keeps the price it was made at (its policy
+    version) and its diet variant, if the other set meal suits the senior; each senior's family
+    is told why. Refused whole, naming the senior, when one cannot be moved."""
+    _ensure_operator(actor)
+    if code == to_code:
+        raise Invalid("Choose another set meal to move the bookings to.", code="same_set_meal")
+    if not reason.strip():
+        raise Invalid("Say why the bookings are moved; the seniors are told.", code="no_reason")
+    await begin_write(session)
+    menu = await _menu_for_edit(session, menu_id)
+    source = await _item(session, menu_id, code)
+    target = await _item(session, menu_id, to_code)
+    live = await _live_bookings(session, source.id)
+    if not live:
+        return []
+    if target.booked_count + len(live) > target.capacity:
+        raise Conflict(
+            "Set meal {meal} has {left} portions left, fewer than the {count} bookings to move; "
+            "offer more portions first.",
+            code="target_full",
+            meal=to_code,
+            left=max(0, target.capacity - target.booked_count),
+            count=len(live),
+        )
+    bookings = {
+        b.id: b
+        for b in await session.scalars(
+            select(Booking).where(Booking.id.in_([n.booking_id for n in live]))
+        )
+    }
+    offer = offer_of(target)
+    for named in live:
+        senior = await session.get(Senior, named.senior_id)
+        booking = bookings[named.booking_id]
+        try:
+            choice = choose_variant(diet_of(senior), offer, booking.variant)
+        except DomainError as refusal:
+            raise Conflict(
+                "Set meal {meal} does not suit {name} ({why}); cancel their booking instead.",
+                code="move_unsuitable",
+                meal=to_code,
+                name=named.senior_name,
+                why=refusal.text,
+            ) from None
+        booking.menu_item_id = target.id
+        booking.variant = choice.variant
+        booking.updated_at = now
+    source.booked_count -= len(live)
+    target.booked_count += len(live)
+    for named in live:
+        await notify_family(
+            session,
+            named.senior_id,
+            NoticeKind.MEAL_MOVED,
+            now=now,
+            params={
+                "day": menu.service_date.isoformat(),
+                "slot": menu.slot.value,
+                "meal": target.name,
+                "meal_en": target.name_en,
+                "reason": reason.strip()[:300],
+            },
+        )
+    record_change(
+        session,
+        actor,
+        action="move_bookings",
+        entity="menu_item",
+        entity_id=source.id,
+        at=now,
+        before={"set_meal": code, "bookings": [b.booking_id for b in live]},
+        after={"set_meal": to_code, "reason": reason.strip()},
+        site_id=menu.site_id,
+        summary=f"{len(live)} bookings moved from set meal {code} to {to_code} on "
+        f"{menu.service_date.isoformat()} {menu.slot.value}",
+    )
+    await session.commit()
+    return live
+
+
+# --- published menus following the cycle ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FollowReport:
+    """What an edit of a cycle day did to menus already published from it."""
+
+    republished: list[int]
+    kept_with_bookings: list[int]
+
+
+async def edit_cycle_day(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    cycle_id: int,
+    day_index: int,
+    slot: Slot,
+    meals: Sequence[SetMealSpec],
+    now: datetime,
+    settings: Settings,
+) -> tuple[MenuCycle, FollowReport]:
+    """Set one day of the cycle, and have the menus already published from it (today on) follow:
+    one nobody booked yet is published again from the new day; one with bookings keeps its set
+    meals (the operator edits it: move or cancel bookings, take set meals off)."""
+    cycle = await set_cycle_day(
+        session,
+        actor=actor,
+        cycle_id=cycle_id,
+        day_index=day_index,
+        slot=slot,
+        meals=meals,
+        now=now,
+    )
+    today = settings.district_today(now)
+    await begin_write(session)
+    published = (
+        await session.execute(
+            select(Menu.id, Menu.service_date).where(
+                Menu.site_id.in_(cycle.site_ids), Menu.slot == slot, Menu.service_date >= today
+            )
+        )
+    ).all()
+    ours = [(m, d) for m, d in published if cycle_day(cycle, d) == day_index]
+    booked = set(
+        await session.scalars(
+            select(Booking.menu_id).where(Booking.menu_id.in_([m for m, _ in ours])).distinct()
+        )
+    )
+    stale = [(m, d) for m, d in ours if m not in booked]
+    if stale:
+        stale_ids = [m for m, _ in stale]
+        item_ids = select(MenuItem.id).where(MenuItem.menu_id.in_(stale_ids))
+        await session.execute(delete(MenuItemDish).where(MenuItemDish.menu_item_id.in_(item_ids)))
+        await session.execute(delete(MenuItem).where(MenuItem.menu_id.in_(stale_ids)))
+        await session.execute(delete(Menu).where(Menu.id.in_(stale_ids)))
+        record_change(
+            session,
+            actor,
+            action="republish",
+            entity="menu",
+            entity_id=f"{cycle.id}:{day_index}:{slot.value}",
+            at=now,
+            after={"menus": len(stale), "days": sorted({d.isoformat() for _, d in stale})},
+            summary=f"{len(stale)} published menus follow menu cycle {cycle.name}",
+        )
+    await session.commit()
+    for day in sorted({d for _, d in stale}):
+        await publish_ahead(
+            session, now=now, settings=settings, window=(day, day), cycle_ids=[cycle.id]
+        )
+    forget_references(session)
+    republished = await session.scalars(
+        select(Menu.id).where(
+            Menu.site_id.in_(cycle.site_ids),
+            Menu.slot == slot,
+            Menu.service_date.in_(sorted({d for _, d in stale})),
+            Menu.id.not_in(booked),
+        )
+    )
+    return cycle, FollowReport(sorted(republished), sorted(booked))

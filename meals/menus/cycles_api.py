@@ -59,9 +59,12 @@ class CycleView(msgspec.Struct):
     active: bool
     site_ids: list[int]
     items: list[CycleItemView]
+    # After a day's edit: published menus that followed it, and those kept for their bookings.
+    republished_menu_ids: list[int] = msgspec.field(default_factory=list)
+    kept_menu_ids: list[int] = msgspec.field(default_factory=list)
 
     @classmethod
-    def of(cls, cycle: MenuCycle) -> CycleView:
+    def of(cls, cycle: MenuCycle, followed: cycles.FollowReport | None = None) -> CycleView:
         return cls(
             id=cycle.id,
             name=cycle.name,
@@ -82,6 +85,8 @@ class CycleView(msgspec.Struct):
                 )
                 for i in cycle.items
             ],
+            republished_menu_ids=followed.republished if followed else [],
+            kept_menu_ids=followed.kept_with_bookings if followed else [],
         )
 
 
@@ -148,6 +153,15 @@ class RemovalReport(msgspec.Struct):
     cancelled: list[CancelledBooking]
 
 
+class BookingsMove(msgspec.Struct, forbid_unknown_fields=True):
+    to_code: Code
+    reason: Reason
+
+
+class MoveReport(msgspec.Struct):
+    moved: list[CancelledBooking]
+
+
 class MenuCycleController(Controller):
     path = "/api/v1/menu-cycles"
     tags = ["menus"]  # noqa: RUF012
@@ -208,11 +222,12 @@ class MenuCycleController(Controller):
         db_session: DbSession,
         actor: CurrentActor,
         now: Now,
+        settings: AppSettings,
         cycle_id: PathId,
         day_index: DayIndex,
         slot: FromPath[Slot],
     ) -> CycleView:
-        cycle = await cycles.set_cycle_day(
+        cycle, followed = await cycles.edit_cycle_day(
             db_session,
             actor=actor,
             cycle_id=cycle_id,
@@ -225,8 +240,9 @@ class MenuCycleController(Controller):
                 for m in data.set_meals
             ],
             now=now,
+            settings=settings,
         )
-        return CycleView.of(cycle)
+        return CycleView.of(cycle, followed)
 
     @post(
         "/{cycle_id:int}/publish",
@@ -302,4 +318,32 @@ class MenuEditController(Controller):
         )
         return RemovalReport(
             [CancelledBooking(b.booking_id, b.senior_id, b.senior_name) for b in cancelled]
+        )
+
+    @post(
+        "/move",
+        status_code=HTTP_200_OK,
+        summary="Move the set meal's bookings to another set meal of the same menu (prices kept, "
+        "families told), so it can be taken off",
+    )
+    async def move(
+        self,
+        data: JSONBody[BookingsMove],
+        db_session: DbSession,
+        actor: CurrentActor,
+        now: Now,
+        menu_id: PathId,
+        code: CodePath,
+    ) -> MoveReport:
+        moved = await cycles.move_bookings(
+            db_session,
+            actor=actor,
+            menu_id=menu_id,
+            code=code,
+            to_code=data.to_code,
+            reason=data.reason,
+            now=now,
+        )
+        return MoveReport(
+            [CancelledBooking(b.booking_id, b.senior_id, b.senior_name) for b in moved]
         )

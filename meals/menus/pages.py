@@ -210,11 +210,12 @@ class MenuCyclePages(Controller):
         db_session: DbSession,
         actor: CurrentActor,
         now: Now,
+        settings: AppSettings,
         cycle_id: PathId,
         day_index: DayIndex,
         slot: FromPath[Slot],
     ) -> Redirect:
-        await cycles.set_cycle_day(
+        _, followed = await cycles.edit_cycle_day(
             db_session,
             actor=actor,
             cycle_id=cycle_id,
@@ -222,8 +223,28 @@ class MenuCyclePages(Controller):
             slot=slot,
             meals=_meals_of(await _form_lists(request, DAY_FIELDS)),
             now=now,
+            settings=settings,
         )
-        flash(request, language_of(request).gettext("The day's set meals are saved."))
+        language = language_of(request)
+        flash(request, language.gettext("The day's set meals are saved."))
+        if followed.republished:
+            flash(
+                request,
+                language.gettext(
+                    "{count} menus already published follow the change.",
+                    count=len(followed.republished),
+                ),
+            )
+        if followed.kept_with_bookings:
+            flash(
+                request,
+                language.gettext(
+                    "{count} published menus have bookings and keep their set meals: move or "
+                    "cancel those bookings on each menu before taking a set meal off.",
+                    count=len(followed.kept_with_bookings),
+                ),
+                "warn",
+            )
         return see_other(f"/menus/cycles/{cycle_id}")
 
     @post("/{cycle_id:int}/publish", summary="Publish the cycle's missing menus now")

@@ -57,6 +57,7 @@ class NoticeKind(StrEnum):
     WELFARE_ALERT = "welfare_alert"
     MEAL_CANCELLED = "meal_cancelled"
     BOOKED_FOR_SENIOR = "booked_for_senior"
+    MEAL_MOVED = "meal_moved"
 
 
 # Reasons other areas may give for a cancelled meal (translated where shown).
@@ -66,6 +67,7 @@ TITLES = {
     NoticeKind.WELFARE_ALERT: N_("Welfare alert"),
     NoticeKind.MEAL_CANCELLED: N_("A meal was cancelled"),
     NoticeKind.BOOKED_FOR_SENIOR: N_("A meal was booked"),
+    NoticeKind.MEAL_MOVED: N_("A booked set meal was changed"),
 }
 TEXTS = {
     NoticeKind.FAILED_DELIVERY: N_(
@@ -77,6 +79,9 @@ TEXTS = {
     ),
     NoticeKind.MEAL_CANCELLED: N_("{senior}'s {slot} on {day} was cancelled: {reason}."),
     NoticeKind.BOOKED_FOR_SENIOR: N_("{who} booked {slot} on {day} for {senior}: {meal}."),
+    NoticeKind.MEAL_MOVED: N_(
+        "{senior}'s {slot} on {day} is now {meal}: {reason}. The price stays as booked."
+    ),
 }
 
 

@@ -7,7 +7,6 @@ or a redirect; a refused plan is shown with its reasons, never produced.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, time
 from typing import Annotated, Any
 
@@ -22,9 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kitchen import Sheet
 from meals.errors import DomainError
 from meals.pages.web import flash, language_of, read_form, render, see_other
-from meals.pdf import render_pdf
+from meals.production import after_freeze, overview, samples, service, sheets
 from meals.production import day as one_plan
-from meals.production import overview, samples, service, sheets
 from meals.production.models import ProductionRun
 from meals.settings import Settings
 from meals.web import AppSettings, CurrentActor, DbSession, Now, PathId, allow
@@ -58,16 +56,8 @@ def _print_ready(engine: Any, contexts: list[dict[str, Any]], settings: Settings
     """Render every sheet's PDF of a just-frozen run after the answer is sent, so the kitchen's
     first print of each sheet is as quick as a re-print (see meals.pdf)."""
 
-    def render_all() -> None:
-        for context in contexts:
-            render_pdf(
-                sheets.render_html(engine, context),
-                settings.pdf_cache_dir,
-                settings.pdf_cache_files,
-            )
-
     async def in_a_thread() -> None:
-        await asyncio.to_thread(render_all)
+        await after_freeze.ready_sheets(engine, contexts, settings)
 
     return BackgroundTask(in_a_thread)
 
@@ -152,9 +142,7 @@ class KitchenPages(Controller):
                 run=latest,
                 refused=refused,
             )
-        contexts = [
-            await overview.sheet_context(db_session, settings, run, [sheet]) for sheet in Sheet
-        ]
+        contexts = await after_freeze.print_contexts(db_session, run, settings)
         return Redirect(
             f"/kitchen/runs/{run.id}",
             status_code=HTTP_303_SEE_OTHER,

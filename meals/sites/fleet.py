@@ -128,6 +128,34 @@ async def update_van(
     return van
 
 
+async def get_van(session: AsyncSession, van_id: int) -> Van:
+    van = await session.get(Van, van_id)
+    if van is None:
+        raise NotFound("There is no van {van_id}.", van_id=van_id)
+    return van
+
+
+def van_form_values(van: Van) -> dict[str, str]:
+    """The van as its form's fields (the form shows what was typed when it is refused)."""
+    return {
+        "code": van.code,
+        "capacity_boxes": str(van.capacity_boxes),
+        "cold_capacity_boxes": str(van.cold_capacity_boxes),
+        "driver_account_id": str(van.driver_account_id or ""),
+    }
+
+
+async def drivers(session: AsyncSession) -> list[Account]:
+    """Drivers a van may be given (active driver accounts)."""
+    return list(
+        await session.scalars(
+            select(Account)
+            .where(Account.role == Role.DRIVER, Account.active)
+            .order_by(Account.login)
+        )
+    )
+
+
 async def deactivate_van(session: AsyncSession, *, actor: Actor, van_id: int, now: datetime) -> Van:
     ensure_role(actor, Role.ADMIN)
     await begin_write(session)

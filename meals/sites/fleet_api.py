@@ -11,9 +11,8 @@ from litestar import Controller, Request, get, post, put
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
-from sqlalchemy import select
 
-from meals.accounts.models import Account
+from meals.errors import DomainError
 from meals.pages.i18n import N_
 from meals.pages.web import flash, language_of, read_form, render, see_other
 from meals.sites import fleet
@@ -206,13 +205,7 @@ class FleetPages(Controller):
         self, request: Request, db_session: DbSession, settings: AppSettings, offset: PageOffset = 0
     ) -> Template:
         page = await fleet.page_vans(db_session, active=True, limit=100, offset=offset)
-        drivers = list(
-            await db_session.scalars(
-                select(Account)
-                .where(Account.role == Role.DRIVER, Account.active)
-                .order_by(Account.login)
-            )
-        )
+        drivers = await fleet.drivers(db_session)
         waves = [w for w in await fleet.list_waves(db_session) if w.active]
         defaults = {slot: await fleet.waves_for(db_session, slot, settings) for slot in Slot}
         return render(
@@ -244,6 +237,51 @@ class FleetPages(Controller):
             now=now,
         )
         flash(request, language_of(request).gettext("Van {van} is added.", van=van.code))
+        return see_other("/console/vans")
+
+    @get("/{van_id:int}", summary="A van's form: code, hot and cold boxes, driver")
+    async def show(self, request: Request, db_session: DbSession, van_id: PathId) -> Template:
+        van = await fleet.get_van(db_session, van_id)
+        return render(
+            request,
+            "console/van.html",
+            van=van,
+            values=fleet.van_form_values(van),
+            drivers=await fleet.drivers(db_session),
+            error=None,
+        )
+
+    @post("/{van_id:int}", summary="Save a van", status_code=HTTP_200_OK)
+    async def save(
+        self, request: Request, db_session: DbSession, actor: CurrentActor, now: Now, van_id: PathId
+    ) -> Redirect | Template:
+        try:
+            form = await read_form(request, VanForm)
+            await fleet.update_van(
+                db_session,
+                actor=actor,
+                van_id=van_id,
+                spec=fleet.VanSpec(
+                    form.code,
+                    form.capacity_boxes,
+                    form.cold_capacity_boxes,
+                    None,
+                    form.driver_account_id,
+                ),
+                now=now,
+            )
+        except DomainError as refusal:  # shown in the form, with what was typed kept
+            await db_session.rollback()
+            return render(
+                request,
+                "console/van.html",
+                status_code=refusal.status_code,
+                van=await fleet.get_van(db_session, van_id),
+                values=dict((await request.form()).items()),
+                drivers=await fleet.drivers(db_session),
+                error=language_of(request).error(refusal),
+            )
+        flash(request, language_of(request).gettext(N_("The van is saved.")))
         return see_other("/console/vans")
 
     @post("/{van_id:int}/deactivate", summary="Take a van out of service")

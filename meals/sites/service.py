@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meals.accounts.service import Actor, ensure_role
 from meals.audit.service import changed, record_change, record_deactivation, snapshot
-from meals.db import begin_write
+from meals.db import begin_write, forget_references
 from meals.errors import Conflict, Invalid, NotFound
 from meals.listing import page_of
 from meals.sites.models import Site, SiteSlot
@@ -225,6 +225,7 @@ async def deactivate_site(
         session, actor, site, entity="site", at=now, summary=site.name, site_id=site.id
     )
     await session.commit()
+    forget_references(session)  # bookings read the site from that cache
     return site
 
 

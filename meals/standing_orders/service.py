@@ -20,11 +20,13 @@ from meals.bookings.service import (
     cancel_booking,
     check_fulfilment_allowed,
     create_booking,
+    ensure_serving,
     get_senior,
 )
 from meals.db import begin_write
 from meals.errors import DomainError, Forbidden, Invalid, NotFound
 from meals.menus.models import Menu, MenuItem
+from meals.seniors.models import Senior
 from meals.settings import Settings
 from meals.sites.models import Site, SiteSlot
 from meals.sites.service import booking_deadline
@@ -134,6 +136,7 @@ async def save_standing_order(
     )
     if served is None:
         raise Invalid("{site} does not serve {slot}.", site=site.name, slot=terms.slot.value)
+    ensure_serving(senior, site)
     check_fulfilment_allowed(senior, site, terms.fulfilment)
     order = await session.scalar(
         select(StandingOrder).where(
@@ -280,7 +283,15 @@ async def expand_standing_orders(
 
     Safe to run at any time and from several workers: each date is handled once per order.
     """
-    query = select(StandingOrder).order_by(StandingOrder.id)
+    # Orders of a deactivated senior or for a closed site wait, their dates unhandled: the
+    # booking rules would refuse each one, and a reactivated senior's orders carry on.
+    query = (
+        select(StandingOrder)
+        .join(Senior, Senior.id == StandingOrder.senior_id)
+        .join(Site, Site.id == StandingOrder.site_id)
+        .where(Senior.active.is_(True), Site.active.is_(True))
+        .order_by(StandingOrder.id)
+    )
     if senior_ids is not None:
         query = query.where(StandingOrder.senior_id.in_(list(senior_ids)))
     report = ExpansionReport()

@@ -81,3 +81,36 @@ async def test_vans_page_adds_a_van_and_a_wave(client, db):
     assert van.status_code == wave.status_code == 303
     shown = visible_text((await client.get("/console/vans")).text)
     assert "VAN-96" in shown and "16:40" in shown
+
+
+async def test_van_edit_page_saves_and_shows_a_refusal_in_the_form_keeping_what_was_typed(
+    client, db
+):
+    from sqlalchemy import select
+
+    from tests.pages.helpers import submit
+
+    async with db() as s:
+        vans = list(await s.scalars(select(Van).order_by(Van.id).limit(2)))
+    van, other = vans
+    page = f"/console/vans/{van.id}"
+    await login_as(client, db, Role.SITE_STAFF)
+    assert (await client.get(page)).status_code in (403, 404)
+    await login_as(client, db, Role.ADMIN)
+
+    taken = await submit(
+        client, page, page, {"code": other.code, "capacity_boxes": 33, "cold_capacity_boxes": 7}
+    )
+    bad = await submit(client, page, page, {"code": van.code, "capacity_boxes": 9999})
+    saved = await submit(
+        client, page, page, {"code": van.code, "capacity_boxes": 33, "cold_capacity_boxes": 7}
+    )
+
+    assert taken.status_code == 409 and 'value="33"' in taken.text
+    assert other.code in visible_text(taken.text)  # the sentence, in the form
+    assert bad.status_code == 422 and 'value="9999"' in bad.text
+    assert saved.status_code == 303
+    async with db() as s:
+        kept = await s.get(Van, van.id)
+    assert (kept.code, kept.capacity_boxes, kept.cold_capacity_boxes) == (van.code, 33, 7)
+    assert [e.action for e in await audit_entries(db, "van")] == ["update"]

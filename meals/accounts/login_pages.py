@@ -71,6 +71,10 @@ def _start_page(role: Role, next_path: str | None = None) -> str:
     return START_PAGE.get(role, "/account")
 
 
+def _ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 def _begin_session(request: Request, account: Account) -> None:
     session = {SESSION_ACCOUNT: account.id, SESSION_ROLE: account.role.value}
     bind_csrf(request, session)
@@ -116,11 +120,14 @@ class AuthPages(Controller):
         request: Request,
         data: URLEncodedBody[PhoneForm],
         db_session: DbSession,
+        now: Now,
         settings: AppSettings,
     ) -> Template:
         sms = bool(settings.sms_webhook_url)
         try:
-            point = await pin_help.meal_point_for(db_session, phone=data.phone)
+            point = await pin_help.meal_point_for(
+                db_session, phone=data.phone, now=now, settings=settings, client_ip=_ip(request)
+            )
         except DomainError as refusal:
             return render(
                 request,
@@ -144,15 +151,17 @@ class AuthPages(Controller):
         now: Now,
         settings: AppSettings,
     ) -> Template:
-        error = None
+        error, status_code = None, 200
         try:
-            await pin_help.send_login_code(db_session, phone=data.phone, now=now, settings=settings)
+            await pin_help.send_login_code(
+                db_session, phone=data.phone, now=now, settings=settings, client_ip=_ip(request)
+            )
         except DomainError as refusal:
-            error = language_of(request).error(refusal)
+            error, status_code = language_of(request).error(refusal), refusal.status_code
         return render(
             request,
             "login_code.html",
-            status_code=200 if error is None else 409,
+            status_code=status_code,
             phone=data.phone,
             error=error,
             sent=error is None,
@@ -174,7 +183,7 @@ class AuthPages(Controller):
                 code=data.code,
                 now=now,
                 settings=settings,
-                client_ip=request.client.host if request.client else None,
+                client_ip=_ip(request),
             )
         except DomainError as refusal:
             return render(
@@ -208,7 +217,7 @@ class AuthPages(Controller):
                 password=data.password,
                 now=now,
                 settings=settings,
-                client_ip=request.client.host if request.client else None,
+                client_ip=_ip(request),
             )
         except DomainError as refusal:
             message = language_of(request).error(refusal)

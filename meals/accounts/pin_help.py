@@ -13,8 +13,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meals.accounts.models import Account, LoginAttempt, LoginCode
-from meals.accounts.service import _lock_attempts, _refuse_if_throttled, normalise_login
+from meals.accounts.models import Account, LoginCode
+from meals.accounts.service import counted_attempt, normalise_login
 from meals.db import begin_write
 from meals.errors import Conflict, Invalid, NotAuthenticated, NotFound
 from meals.seniors.models import Senior
@@ -24,6 +24,8 @@ from meals.words import Role
 
 CODE_DIGITS = 6
 CODE_PREFIX = "code:"
+LOOKUP_PREFIX = "pin-help:"
+SMS_PREFIX = "sms:"
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,25 @@ async def _senior_account(session: AsyncSession, phone: str) -> tuple[Account, S
     return (row[0], row[1]) if row else None
 
 
-async def meal_point_for(session: AsyncSession, *, phone: str) -> MealPoint:
-    """The meal point where this senior's staff can reset the PIN, with its serving hours."""
-    found = await _senior_account(session, normalise_login(phone))
+async def meal_point_for(
+    session: AsyncSession,
+    *,
+    phone: str,
+    now: datetime,
+    settings: Settings,
+    client_ip: str | None = None,
+) -> MealPoint:
+    """The meal point where this senior's staff can reset the PIN, with its serving hours.
+
+    Which meal point a phone number eats at is personal: each lookup counts against the login
+    back-off (per number and per address), so nobody can walk through the phone numbers."""
+    phone = normalise_login(phone)
+    await begin_write(session)
+    await counted_attempt(
+        session, key=f"{LOOKUP_PREFIX}{phone}", client_ip=client_ip, now=now, settings=settings
+    )
+    found = await _senior_account(session, phone)
+    await session.commit()
     if found is None:
         raise NotFound(
             "No senior account has this phone number. Ask at your meal point.", code="no_senior"
@@ -65,7 +83,12 @@ def _digest(settings: Settings, account_id: int, code: str) -> str:
 
 
 async def send_login_code(
-    session: AsyncSession, *, phone: str, now: datetime, settings: Settings
+    session: AsyncSession,
+    *,
+    phone: str,
+    now: datetime,
+    settings: Settings,
+    client_ip: str | None = None,
 ) -> None:
     """Store a one-time code and send it by SMS (after the commit, so a slow gateway holds no
     lock); at most one per phone per `sms_code_interval`."""
@@ -73,8 +96,13 @@ async def send_login_code(
         raise Conflict("This district cannot send codes by SMS.", code="no_sms")
     phone = normalise_login(phone)
     await begin_write(session)
+    # Counted like a lookup: one address cannot send codes to (or probe) many numbers.
+    await counted_attempt(
+        session, key=f"{SMS_PREFIX}{phone}", client_ip=client_ip, now=now, settings=settings
+    )
     found = await _senior_account(session, phone)
     if found is None:
+        await session.commit()
         raise NotFound(
             "No senior account has this phone number. Ask at your meal point.", code="no_senior"
         )
@@ -86,6 +114,7 @@ async def send_login_code(
         )
     )
     if recent is not None:
+        await session.commit()  # the attempt still counts
         raise Conflict(
             "A code was sent a moment ago. Please wait a minute for the message.",
             code="code_recently_sent",
@@ -132,12 +161,10 @@ async def login_with_code(
     code = "".join(ch for ch in code if ch.isdigit())
     if not phone or not code:
         raise Invalid("Please enter your phone number and the code from the SMS.")
-    key = f"{CODE_PREFIX}{phone}"
     await begin_write(session)
-    await _lock_attempts(session, key, f"ip:{client_ip}")
-    await _refuse_if_throttled(session, login=key, client_ip=client_ip, now=now, settings=settings)
-    attempt = LoginAttempt(login=key, attempted_at=now, succeeded=False, client_ip=client_ip)
-    session.add(attempt)
+    attempt = await counted_attempt(
+        session, key=f"{CODE_PREFIX}{phone}", client_ip=client_ip, now=now, settings=settings
+    )
     found = await _senior_account(session, phone)
     matched = None
     if found is not None:

@@ -195,6 +195,19 @@ async def _refuse_if_throttled(
         )
 
 
+async def counted_attempt(
+    session: AsyncSession, *, key: str, client_ip: str | None, now: datetime, settings: Settings
+) -> LoginAttempt:
+    """Count an attempt on `key` (a login, or a lookup that tells something about an account)
+    against the login back-off, refusing it if throttled; recorded as failed until the caller
+    marks it succeeded. Call inside a writing transaction (`begin_write`) and commit after."""
+    await _lock_attempts(session, key, f"ip:{client_ip}")
+    await _refuse_if_throttled(session, login=key, client_ip=client_ip, now=now, settings=settings)
+    attempt = LoginAttempt(login=key, attempted_at=now, succeeded=False, client_ip=client_ip)
+    session.add(attempt)
+    return attempt
+
+
 PHONE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u3000().·]")
 MAINLAND_MOBILE = re.compile(r"^(?:\+?86|0086)?(1\d{10})$")
 
@@ -229,12 +242,9 @@ async def authenticate(
     """
     login = normalise_login(login)
     await begin_write(session)
-    await _lock_attempts(session, f"login:{login}", f"ip:{client_ip}")
-    await _refuse_if_throttled(
-        session, login=login, client_ip=client_ip, now=now, settings=settings
+    attempt = await counted_attempt(
+        session, key=login, client_ip=client_ip, now=now, settings=settings
     )
-    attempt = LoginAttempt(login=login, attempted_at=now, succeeded=False, client_ip=client_ip)
-    session.add(attempt)
     account = await session.scalar(select(Account).where(Account.login == login))
     await session.commit()
     known = account is not None and account.active

@@ -114,3 +114,20 @@ async def test_unknown_url_is_a_page_in_the_users_language(client: AsyncTestClie
     assert "This page does not exist." in page.text
     api = await client.get("/api/v1/no-such-thing")
     assert api.status_code == 404 and api.json()["status_code"] == 404
+
+
+async def test_nobody_can_walk_through_phone_numbers_on_the_forgot_pin_page(
+    client: AsyncTestClient, settings
+):
+    """Which meal point a number eats at is personal: lookups back off like wrong PINs."""
+    phone = await _senior_phone(settings)
+    strangers = [f"1390000{n:04d}" for n in range(settings.login_ip_free_failures)]
+    answers = [
+        await submit(client, "/login/forgot", "/login/forgot", {"phone": number})
+        for number in strangers
+    ]
+    assert [answer.status_code for answer in answers] == [404] * len(strangers)
+    refused = await submit(client, "/login/forgot", "/login/forgot", {"phone": phone})
+    text = visible_text(refused.text)
+    assert refused.status_code == 429
+    assert "秒" in text and "午餐" not in text  # told to wait; the meal point is not shown

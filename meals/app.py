@@ -8,6 +8,7 @@ import gc
 import logging
 from functools import partial
 
+from advanced_alchemy.exceptions import RepositoryError
 from advanced_alchemy.extensions.litestar import (
     AsyncSessionConfig,
     SQLAlchemyAsyncConfig,
@@ -67,6 +68,7 @@ from meals.web import (
     provide_actor,
     provide_now,
     provide_settings,
+    repository_error_handler,
 )
 
 logger = logging.getLogger(__name__)
@@ -177,6 +179,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         exception_handlers={
             DomainError: domain_error_handler,
             DBAPIError: data_error_handler,
+            RepositoryError: repository_error_handler,
             NotFoundException: unmatched_route_error,
             MethodNotAllowedException: unmatched_route_error,
             HTTP_500_INTERNAL_SERVER_ERROR: internal_error,

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
+from advanced_alchemy.exceptions import RepositoryError
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
@@ -119,6 +120,19 @@ def is_transient_conflict(exc: DBAPIError) -> bool:
 
 def _sqlstate(exc: DBAPIError) -> str:
     return str(getattr(exc.orig, "sqlstate", "") or "")
+
+
+def repository_error_handler(request: Request, exc: RepositoryError) -> Response[dict[str, Any]]:
+    """advanced-alchemy's services wrap the database's error in their own: answer as for the
+    database's (a NUL in a search is a 400 whichever way the list was read)."""
+    cause = exc.__cause__
+    if isinstance(cause, DBAPIError):
+        return data_error_handler(request, cause)
+    request.logger.exception("repository error")
+    return Response(
+        {"status_code": HTTP_500_INTERNAL_SERVER_ERROR, "detail": "Internal Server Error"},
+        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
+    )
 
 
 def data_error_handler(request: Request, exc: DBAPIError) -> Response[dict[str, Any]]:

@@ -63,7 +63,7 @@ async def _dispatch_page(
     )
     view = await views.plan_view(db_session, plan, settings) if plan else None
     changes = await service.plan_diff(db_session, plan, settings) if plan else []
-    vans = list(await db_session.scalars(select(Van.code).order_by(Van.code)))
+    vans = list(await db_session.scalars(select(Van.code).where(Van.active).order_by(Van.code)))
     return render(
         request,
         "deliveries/dispatch.html",

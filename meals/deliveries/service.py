@@ -80,16 +80,27 @@ def _seconds_of(settings: Settings, service_date: date, moment: time, zone: str)
     return int((local - kitchen_midnight(settings, service_date)).total_seconds())
 
 
-def delivery_rules(settings: Settings, service_date: date, slot: Slot) -> adapter.DeliveryRules:
+def delivery_rules(
+    settings: Settings,
+    service_date: date,
+    slot: Slot,
+    waves: Sequence[time] | None = None,
+) -> adapter.DeliveryRules:
+    """Every number the route plan depends on. ``waves`` are the kitchen's departure times
+    as the operator keeps them (``meals.sites.fleet.waves_for``); without them, the
+    settings' ``kitchen_*_departures``."""
     zone = settings.default_timezone
-    waves = (
-        settings.kitchen_lunch_departures
-        if slot is Slot.LUNCH
-        else settings.kitchen_dinner_departures
-    )
+    if waves is None:
+        waves = (
+            settings.kitchen_lunch_departures
+            if slot is Slot.LUNCH
+            else settings.kitchen_dinner_departures
+        )
     shift = settings.delivery_lunch_shift if slot is Slot.LUNCH else settings.delivery_dinner_shift
     return adapter.DeliveryRules(
-        departure_waves=tuple(_seconds_of(settings, service_date, w, zone) for w in waves),
+        departure_waves=tuple(
+            sorted({_seconds_of(settings, service_date, w, zone) for w in waves})
+        ),
         shift=(
             _seconds_of(settings, service_date, shift[0], zone),
             _seconds_of(settings, service_date, shift[1], zone),
@@ -193,7 +204,7 @@ async def load_inputs(
             cold_capacity_boxes=van.cold_capacity_boxes,
             driver_account_id=van.driver_account_id,
         )
-        for van in await session.scalars(select(Van).order_by(Van.code))
+        for van in await session.scalars(select(Van).where(Van.active).order_by(Van.code))
         if van.code not in excluded_vans
     ]
     depot = await session.scalar(

@@ -29,6 +29,7 @@ from meals.production import adapter
 from meals.production import service as production
 from meals.production.models import ProductionRun
 from meals.settings import Settings
+from meals.sites import fleet
 from meals.words import Slot
 
 MARGIN_SECONDS = 60
@@ -205,7 +206,10 @@ async def _plan_and_store(
         demand=_route_demand(demand, boxes),
         excluded_vans=excluded_vans,
     )
-    rules = _with_processing(deliveries.delivery_rules(settings, service_date, slot), kitchen)
+    waves = await fleet.waves_for(session, slot, settings)
+    rules = _with_processing(
+        deliveries.delivery_rules(settings, service_date, slot, waves), kitchen
+    )
     _refuse_without_van_time(rules)
     attempts = settings.plan_reroute_attempts
     first: tuple[ProductionPlan, int] | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -148,6 +148,9 @@ class FrozenDemand:
     home_bookings: list[tuple[int, int, int]]
     """(booking id, site id, senior id) of each home delivery."""
     boxes: dict[str, tuple[int, int]]
+    earliest_departure: dict[str, int] = field(default_factory=dict)
+    """Stop key -> seconds since the kitchen's midnight before which its food cannot leave
+    (cooked after the freeze, then its texture steps and packing)."""
 
 
 async def load_inputs(
@@ -175,6 +178,7 @@ async def load_inputs(
             portions=portions.get(site.id, 0),
             boxes=demand.boxes.get(adapter.site_key(site.id), (0, 0))[0],
             cold_boxes=demand.boxes.get(adapter.site_key(site.id), (0, 0))[1],
+            earliest_departure=demand.earliest_departure.get(adapter.site_key(site.id), 0),
             last_mile_radius_m=site.last_mile_radius_m
             if site.kind is SiteKind.MEAL_POINT
             else None,
@@ -226,6 +230,7 @@ async def load_inputs(
                 serve_start=sites[site_id].serve_start,
                 boxes=demand.boxes.get(adapter.home_key(senior_id), (0, 0))[0],
                 cold_boxes=demand.boxes.get(adapter.home_key(senior_id), (0, 0))[1],
+                earliest_departure=demand.earliest_departure.get(adapter.home_key(senior_id), 0),
             )
             for senior_id, (site_id, location) in homes.items()
             if site_id in sites

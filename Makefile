@@ -28,8 +28,9 @@ $(OSRM_DIR)/.installed: | $(BIN)/python
 # The worker (publishing menus ahead, standing orders, alerts, month close) runs beside the
 # server and stops with it.
 run: export WARMMEAL_DEMO = 1
-# The demo day (about 1,666 lunches) is routed whole in 20 s of search; 5 s leaves a few stops.
-run: export WARMMEAL_DELIVERY_SOLVER_SECONDS ?= 20
+# The demo day (about 1,666 lunches, 24 vans of 60 boxes) is routed whole in 5 s of search
+# (docs/routing-benchmark.md, "Demo district"); 6 s leaves room on a busy machine.
+run: export WARMMEAL_DELIVERY_SOLVER_SECONDS ?= 6
 run: $(VENV)/.installed
 	$(BIN)/warmmeal db upgrade
 	$(BIN)/warmmeal seed demo --if-empty --booking-days 3

@@ -26,7 +26,12 @@ from kitchen.model import (
     StopTiming,
     VariantChange,
 )
-from kitchen.plan import boxes_per_stop, plan_production, scale_ingredients
+from kitchen.plan import (
+    boxes_per_stop,
+    plan_production,
+    preparation_per_stop,
+    scale_ingredients,
+)
 from kitchen.recipes import ResolvedRecipe, resolve_recipe
 from kitchen.result import (
     Batch,
@@ -87,6 +92,7 @@ __all__ = [
     "VariantChange",
     "boxes_per_stop",
     "plan_production",
+    "preparation_per_stop",
     "resolve_recipe",
     "scale_ingredients",
     "sheet_csv",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -146,6 +146,29 @@ def boxes_per_stop(
     return count_boxes(
         contents, resolved, params.box_capacity_portions, params.cold_box_capacity_portions
     )
+
+
+def preparation_per_stop(
+    order_lines: Iterable[OrderLine], recipes: Mapping[str, Recipe]
+) -> dict[str, timedelta]:
+    """Per stop id, the longest cooking plus texture steps of anything it receives.
+
+    Cooking starts no earlier than the freeze, so a stop's boxes cannot leave before the
+    freeze plus this plus packing: the router puts food that takes long (a braise to be
+    puréed) on the first wave it can be ready for. Equipment shared between batches can
+    only make it later; the plan of the day checks that with the waves it schedules.
+    """
+    contents, _, _ = _aggregate(order_lines)
+    longest: dict[str, timedelta] = {}
+    resolved: dict[DishVariant, timedelta] = {}
+    for (_, stop_id, _), unit in contents.items():
+        for key in unit:
+            if key not in resolved:
+                recipe = resolve_recipe(recipes[key[0]], key[1])
+                resolved[key] = recipe.cook_time + recipe.extra_steps_duration
+            if resolved[key] > longest.get(stop_id, timedelta()):
+                longest[stop_id] = resolved[key]
+    return longest
 
 
 def scale_ingredients(

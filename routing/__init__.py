@@ -42,8 +42,9 @@ Model (``routing.model``, frozen dataclasses):
     -- a van leaves only at departure waves within its shift, may make several trips
     (reloading takes ``reload_duration``), and its fixed cost counts once;
     ``Stop(id, kind, demand: Load, window, service_duration=0,
-    max_time_since_departure=None, location=None)`` -- ``window`` bounds the start of
-    service, ``max_time_since_departure`` is the food-safety limit minus kitchen time;
+    max_time_since_departure=None, location=None, earliest_departure=0)`` -- ``window``
+    bounds the start of service, ``max_time_since_departure`` is the food-safety limit
+    minus kitchen time, ``earliest_departure`` the earliest its food can leave the kitchen;
     ``Load(boxes, cold_boxes)``; ``TimeWindow(start, end)``;
     ``TravelMatrix(durations, distances)`` with location 0 = kitchen, ``i`` = ``stops[i-1]``;
     ``Problem(depot, vehicles, stops, travel, objective=Objective.DISTANCE)``.

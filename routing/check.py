@@ -30,6 +30,9 @@ def plan_breaks_rules(problem: Problem, trips: Sequence[PlannedTrip]) -> str | N
             if visit.stop_index in seen:
                 return f"stop {problem.stops[visit.stop_index].id} is served twice"
             seen.add(visit.stop_index)
+            stop = problem.stops[visit.stop_index]
+            if visit.wave < stop.earliest_departure:
+                return f"stop {stop.id} leaves before its food is ready"
     if not trips:
         return None
     visits = [visit for trip in trips for visit in trip.visits]

@@ -133,7 +133,9 @@ class Stop:
     ``window`` bounds the start of service (for a site drop: the window before its
     serving time opens). ``max_time_since_departure`` is the food-safety limit
     minus kitchen-side time: service must start at most that many seconds after
-    the van left the kitchen; ``None`` means no limit.
+    the van left the kitchen; ``None`` means no limit. ``earliest_departure`` is the
+    earliest a trip carrying the stop's food may leave: the kitchen cooks only after the
+    bookings are frozen, so food that takes long to cook rides on a later wave.
     """
 
     id: str
@@ -143,6 +145,7 @@ class Stop:
     service_duration: int = 0
     max_time_since_departure: int | None = None
     location: Coordinates | None = None
+    earliest_departure: int = 0
 
     def __post_init__(self) -> None:
         if self.service_duration < 0:

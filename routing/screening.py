@@ -88,6 +88,7 @@ def _serves_alone(problem: Problem, stop_index: int, slot: TripSlot) -> bool:
     start = _service_start(problem, stop_index, slot.wave)
     return (
         stop.demand.fits_in(vehicle.capacity)
+        and slot.wave >= stop.earliest_departure
         and start <= stop.window.end
         and _within_food_limit(problem, stop, start, slot.wave)
         and _back_before_shift_end(problem, stop_index, start, vehicle)
@@ -113,6 +114,12 @@ def dropped_stop(problem: Problem, stop_index: int) -> UnservedStop:
         "one more van (or one more trip) would serve it",
         Remedy.ONE_MORE_VAN,
     )
+
+
+def _its_food_ready(stop: Stop) -> str:
+    if not stop.earliest_departure:
+        return ""
+    return f"its food is ready for (packed by {clock_time(stop.earliest_departure)}) "
 
 
 def _explain(problem: Problem, stop_index: int, slots: tuple[TripSlot, ...]) -> UnservedStop:
@@ -156,6 +163,19 @@ def _explain(problem: Problem, stop_index: int, slots: tuple[TripSlot, ...]) -> 
             f"the food-safety limit allows {_minutes(limit)}: {advice}",
             remedy,
         )
+    ready = [slot for slot in big_enough if slot.wave >= stop.earliest_departure]
+    if not ready:
+        return UnservedStop(
+            stop.id,
+            UnservedReason.WINDOW_UNREACHABLE,
+            f"its food is cooked after the bookings are frozen and packed at "
+            f"{clock_time(stop.earliest_departure)} at the earliest, after the last wave: "
+            f"a wave leaving at {clock_time(stop.earliest_departure)} or later, or an earlier "
+            "freeze, would serve it",
+            Remedy.LATER_WAVE,
+            stop.earliest_departure,
+        )
+    big_enough = ready
     starts = [(slot, _service_start(problem, stop_index, slot.wave)) for slot in big_enough]
     in_window = [(slot, start) for slot, start in starts if start <= stop.window.end]
     if not in_window:
@@ -163,8 +183,9 @@ def _explain(problem: Problem, stop_index: int, slots: tuple[TripSlot, ...]) -> 
         return UnservedStop(
             stop.id,
             UnservedReason.WINDOW_UNREACHABLE,
-            f"the earliest arrival after any wave is {clock_time(earliest)}, after its window "
-            f"closes at {clock_time(stop.window.end)}: a wave leaving by "
+            f"the earliest arrival after any wave {_its_food_ready(stop)}is "
+            f"{clock_time(earliest)}, after its window closes at "
+            f"{clock_time(stop.window.end)}: a wave leaving by "
             f"{clock_time(stop.window.end - drive)} or a window open until "
             f"{clock_time(earliest)} would serve it",
             Remedy.EARLIER_WAVE,

@@ -182,7 +182,10 @@ UYGHUR_KAZAKH_NAMES = [
 ]
 RELATIONS = ["儿子", "女儿", "儿媳", "女婿", "侄子", "邻居"]
 
-VANS = [(f"VAN-{n:02d}", 40, 10) for n in range(1, 25)]
+# Insulated vans of the Iveco Daily / JMC Transit class: 60 hot and 15 cold boxes of 12
+# portions. A canteen's drop with its meal point's walking list is 20-45 boxes, so a van
+# takes a canteen and its homes on one trip; with 40-box vans some drops fitted no van.
+VANS = [(f"VAN-{n:02d}", 60, 15) for n in range(1, 25)]
 
 DEMO_PASSWORDS = {
     "admin": "warmmeal-admin",

@@ -99,6 +99,8 @@ class SiteDemand:
     boxes: int = 0
     """Hot boxes of the site's own portions, as the kitchen packs them."""
     cold_boxes: int = 0
+    earliest_departure: int = 0
+    """Before this its food is not cooked and packed (the kitchen cooks after the freeze)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,6 +113,7 @@ class HomeDemand:
     boxes: int = 0
     """Hot boxes of this home's meals, as the kitchen packs them."""
     cold_boxes: int = 0
+    earliest_departure: int = 0
 
     @property
     def portions(self) -> int:
@@ -275,6 +278,9 @@ def build_problem(
                     ),
                 ),
                 location=site.location,
+                earliest_departure=max(
+                    [site.earliest_departure, *(h.earliest_departure for h in homes)]
+                ),
             )
         )
         for home in homes:
@@ -324,6 +330,7 @@ def build_problem(
                 service_duration=_seconds(rules.home_service),
                 max_time_since_departure=rules.in_van_limit,
                 location=home.location,
+                earliest_departure=home.earliest_departure,
             )
         )
     if not routed:

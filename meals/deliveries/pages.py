@@ -64,7 +64,7 @@ async def _dispatch_page(
     )
     view = await views.plan_view(db_session, plan, settings) if plan else None
     changes = await service.plan_diff(db_session, plan, settings) if plan else []
-    vans = list(await db_session.scalars(select(Van.code).order_by(Van.code)))
+    vans = list(await db_session.scalars(select(Van.code).where(Van.active).order_by(Van.code)))
     late = await overview.plan_warnings(db_session, settings, plan) if plan else None
     return render(
         request,

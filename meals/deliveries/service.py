@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -80,16 +80,27 @@ def _seconds_of(settings: Settings, service_date: date, moment: time, zone: str)
     return int((local - kitchen_midnight(settings, service_date)).total_seconds())
 
 
-def delivery_rules(settings: Settings, service_date: date, slot: Slot) -> adapter.DeliveryRules:
+def delivery_rules(
+    settings: Settings,
+    service_date: date,
+    slot: Slot,
+    waves: Sequence[time] | None = None,
+) -> adapter.DeliveryRules:
+    """Every number the route plan depends on. ``waves`` are the kitchen's departure times
+    as the operator keeps them (``meals.sites.fleet.waves_for``); without them, the
+    settings' ``kitchen_*_departures``."""
     zone = settings.default_timezone
-    waves = (
-        settings.kitchen_lunch_departures
-        if slot is Slot.LUNCH
-        else settings.kitchen_dinner_departures
-    )
+    if waves is None:
+        waves = (
+            settings.kitchen_lunch_departures
+            if slot is Slot.LUNCH
+            else settings.kitchen_dinner_departures
+        )
     shift = settings.delivery_lunch_shift if slot is Slot.LUNCH else settings.delivery_dinner_shift
     return adapter.DeliveryRules(
-        departure_waves=tuple(_seconds_of(settings, service_date, w, zone) for w in waves),
+        departure_waves=tuple(
+            sorted({_seconds_of(settings, service_date, w, zone) for w in waves})
+        ),
         shift=(
             _seconds_of(settings, service_date, shift[0], zone),
             _seconds_of(settings, service_date, shift[1], zone),
@@ -137,6 +148,9 @@ class FrozenDemand:
     home_bookings: list[tuple[int, int, int]]
     """(booking id, site id, senior id) of each home delivery."""
     boxes: dict[str, tuple[int, int]]
+    earliest_departure: dict[str, int] = field(default_factory=dict)
+    """Stop key -> seconds since the kitchen's midnight before which its food cannot leave
+    (cooked after the freeze, then its texture steps and packing)."""
 
 
 async def load_inputs(
@@ -164,6 +178,7 @@ async def load_inputs(
             portions=portions.get(site.id, 0),
             boxes=demand.boxes.get(adapter.site_key(site.id), (0, 0))[0],
             cold_boxes=demand.boxes.get(adapter.site_key(site.id), (0, 0))[1],
+            earliest_departure=demand.earliest_departure.get(adapter.site_key(site.id), 0),
             last_mile_radius_m=site.last_mile_radius_m
             if site.kind is SiteKind.MEAL_POINT
             else None,
@@ -193,7 +208,7 @@ async def load_inputs(
             cold_capacity_boxes=van.cold_capacity_boxes,
             driver_account_id=van.driver_account_id,
         )
-        for van in await session.scalars(select(Van).order_by(Van.code))
+        for van in await session.scalars(select(Van).where(Van.active).order_by(Van.code))
         if van.code not in excluded_vans
     ]
     depot = await session.scalar(
@@ -215,6 +230,7 @@ async def load_inputs(
                 serve_start=sites[site_id].serve_start,
                 boxes=demand.boxes.get(adapter.home_key(senior_id), (0, 0))[0],
                 cold_boxes=demand.boxes.get(adapter.home_key(senior_id), (0, 0))[1],
+                earliest_departure=demand.earliest_departure.get(adapter.home_key(senior_id), 0),
             )
             for senior_id, (site_id, location) in homes.items()
             if site_id in sites

@@ -29,6 +29,7 @@ from meals.production import adapter
 from meals.production import service as production
 from meals.production.models import ProductionRun
 from meals.settings import Settings
+from meals.sites import fleet
 from meals.words import Slot
 
 MARGIN_SECONDS = 60
@@ -44,7 +45,9 @@ class DayPlan:
 
 
 def _route_demand(
-    demand: production.Demand, boxes: dict[str, tuple[int, int]]
+    demand: production.Demand,
+    boxes: dict[str, tuple[int, int]],
+    earliest_departure: dict[str, int],
 ) -> deliveries.FrozenDemand:
     portions: dict[int, int] = {}
     for count in demand.site_counts:
@@ -53,7 +56,28 @@ def _route_demand(
         site_portions=portions,
         home_bookings=[(d.booking_id, d.site_id, d.senior_id) for d in demand.deliveries],
         boxes=boxes,
+        earliest_departure=earliest_departure,
     )
+
+
+def _earliest_departures(
+    demand: production.Demand,
+    kitchen: production.KitchenInputs,
+    settings: Settings,
+    service_date: date,
+    frozen_at: datetime,
+) -> dict[str, int]:
+    """Per stop, the earliest its boxes can leave: cooking starts at the freeze, then the
+    longest cooking and texture steps of its food, then packing. On a braising day the
+    stops with the braise ride the first wave it is ready for, so nothing is cooked before
+    the bookings are frozen (seconds since the kitchen's midnight)."""
+    midnight = deliveries.kitchen_midnight(settings, service_date)
+    freeze = (frozen_at - midnight).total_seconds()
+    lead = settings.kitchen_packing_lead.total_seconds()
+    return {
+        stop: max(0, int(freeze + span.total_seconds() + lead))
+        for stop, span in production.preparation_per_stop(demand, kitchen).items()
+    }
 
 
 def _with_processing(
@@ -87,6 +111,31 @@ def _refuse_without_van_time(rules: deliveries.adapter.DeliveryRules) -> None:
             "leaves"
         ],
         code="plan_infeasible",
+    )
+
+
+def _refuse_frozen_too_late(
+    earliest: dict[str, int],
+    rules: deliveries.adapter.DeliveryRules,
+    settings: Settings,
+    service_date: date,
+    frozen_at: datetime,
+) -> None:
+    """Frozen so late that no stop's food can be cooked for any wave: refused in one
+    sentence, not stored as a plan that serves nobody."""
+    if not earliest or min(earliest.values()) <= max(rules.departure_waves):
+        return
+    zone = settings.district_zone
+    last = deliveries.seconds_to_moment(settings, service_date, max(rules.departure_waves))
+    first = deliveries.seconds_to_moment(settings, service_date, min(earliest.values()))
+    raise production.PlanRefused(
+        "Cooking would start before the bookings were frozen: {problems}",
+        [
+            f"frozen at {frozen_at.astimezone(zone):%Y-%m-%d %H:%M}, the first food is "
+            f"cooked and packed at {first.astimezone(zone):%H:%M}, after the last departure "
+            f"wave ({last.astimezone(zone):%H:%M}); an earlier freeze would fix it"
+        ],
+        code="cooking_before_freeze",
     )
 
 
@@ -197,16 +246,21 @@ async def _plan_and_store(
     await deliveries.refuse_if_started(session, service_date, slot)
     kitchen = await production.kitchen_inputs(session, service_date, slot)
     boxes = production.boxes_per_stop(demand, kitchen, settings)
+    waves = await fleet.waves_for(session, slot, settings)
+    rules = _with_processing(
+        deliveries.delivery_rules(settings, service_date, slot, waves), kitchen
+    )
+    _refuse_without_van_time(rules)
+    earliest = _earliest_departures(demand, kitchen, settings, service_date, frozen_at)
+    _refuse_frozen_too_late(earliest, rules, settings, service_date, frozen_at)
     inputs = await deliveries.load_inputs(
         session,
         settings=settings,
         service_date=service_date,
         slot=slot,
-        demand=_route_demand(demand, boxes),
+        demand=_route_demand(demand, boxes, earliest),
         excluded_vans=excluded_vans,
     )
-    rules = _with_processing(deliveries.delivery_rules(settings, service_date, slot), kitchen)
-    _refuse_without_van_time(rules)
     attempts = settings.plan_reroute_attempts
     first: tuple[ProductionPlan, int] | None = None
     while True:

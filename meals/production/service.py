@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import msgspec
 from sqlalchemy import String, Text, cast, func, select, type_coerce
@@ -29,6 +29,7 @@ from kitchen import (
 )
 from kitchen import Recipe as KitchenRecipe
 from kitchen import boxes_per_stop as kitchen_boxes_per_stop
+from kitchen import preparation_per_stop as kitchen_preparation_per_stop
 from meals.accounts.service import Actor
 from meals.bookings.models import Booking
 from meals.errors import Conflict, NotFound
@@ -290,6 +291,20 @@ def boxes_per_stop(
         raise PlanRefused(
             "The plan cannot be made: {problems}", error.problems, code="plan_input"
         ) from error
+
+
+def preparation_per_stop(demand: Demand, inputs: KitchenInputs) -> dict[str, timedelta]:
+    """Per stop, the longest cooking and texture steps of its food (see
+    ``kitchen.preparation_per_stop``): with the freeze, when its boxes can leave at the
+    earliest."""
+    lines = adapter.order_lines(
+        demand.site_counts,
+        demand.deliveries,
+        inputs.menu_items,
+        adapter.unrouted_destinations(demand.site_counts, demand.deliveries),
+    )
+    with collector_paused():
+        return kitchen_preparation_per_stop(lines, inputs.recipes)
 
 
 def plan_for_routes(

@@ -1,5 +1,6 @@
 """Vans (hot and cold box capacity) and the kitchen's departure waves, as the operator keeps
-them. Each change is audited; planning reads vans as before."""
+them. Each change is audited; the plan of the day sends out only vans in service and leaves
+on these waves (``waves_for``)."""
 
 from __future__ import annotations
 

@@ -78,8 +78,8 @@ class Van(Base):
 
 class DepartureWave(Base):
     """A time the central kitchen sends vans out for a meal slot (a wave), as the operator set
-    it. Planning reads these once the delivery-day rework does; until then the settings'
-    `WARMMEAL_KITCHEN_*_DEPARTURES` are used (see `meals.sites.fleet.waves_for`)."""
+    it. The plan of the day leaves on these; until the operator sets any for a slot, on the
+    settings' `WARMMEAL_KITCHEN_*_DEPARTURES` (see `meals.sites.fleet.waves_for`)."""
 
     __tablename__ = "departure_waves"
     __table_args__ = (UniqueConstraint("slot", "departs_at"),)

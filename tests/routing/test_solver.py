@@ -7,6 +7,7 @@ Distances are metres on a plane driven at 1 m/s, so seconds equal metres.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -16,12 +17,15 @@ from routing import (
     Depot,
     Objective,
     Problem,
+    Remedy,
     SolveParams,
     TimeWindow,
     TravelMatrix,
     UnservedReason,
     solve,
 )
+from routing.check import plan_breaks_rules
+from routing.engine import PlannedTrip, PlannedVisit
 
 SECONDS = 1.0
 SQUARE = {"a": (0, 100), "b": (50, 100), "c": (100, 100), "d": (100, 0)}
@@ -318,3 +322,30 @@ def test_a_wave_whose_food_is_cooked_early_has_a_shorter_food_budget():
     assert [trip.departure for route in later.routes for trip in route.trips] == [100]
     with pytest.raises(ValueError, match="early_cooking"):
         Depot(departure_waves=(0, 1000), early_cooking=(300,))
+
+
+def test_food_cooked_after_the_freeze_rides_the_first_wave_it_is_ready_for():
+    """The braise for "slow" is packed at 500 (cooked after the freeze): it cannot leave on
+    the wave at 0 with "quick", so it goes on the wave at 600; with no wave after 500 it is
+    unserved, saying which departure would serve it, and the checker refuses a plan that
+    sends it early."""
+    sites = {"quick": (100, 0), "slow": (0, 100)}
+    slow = dataclasses.replace(stop("slow"), earliest_departure=500)
+    quick = stop("quick", window=TimeWindow(0, 300))
+    problem = plane_problem(sites, [quick, slow], [van(), van("van-2")], waves=(0, 600))
+
+    plan = solve(problem, time_limit=SECONDS)
+
+    leaves = {
+        visit.stop_id: trip.departure
+        for route in plan.routes
+        for trip in route.trips
+        for visit in trip.visits
+    }
+    assert leaves["quick"] == 0 and leaves["slow"] >= 600
+    too_late = solve(dataclasses.replace(problem, depot=Depot((0, 400))), time_limit=SECONDS)
+    assert [(u.stop_id, u.remedy, u.remedy_time) for u in too_late.unserved] == [
+        ("slow", Remedy.LATER_WAVE, 500)
+    ]
+    early = [PlannedTrip(0, (PlannedVisit(0, 0), PlannedVisit(1, 0)))]
+    assert "before its food is ready" in (plan_breaks_rules(problem, early) or "")

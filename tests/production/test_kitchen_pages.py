@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ from meals.production import margins, service
 from meals.production.models import ProductionRun, SampleRecord
 from meals.settings import Settings
 from meals.words import Role, Slot
-from tests.conftest import NOW, TODAY, settings_for
+from tests.conftest import NOW, SHANGHAI, TODAY, settings_for
 from tests.deliveries.conftest import quick
 from tests.meals.helpers import Sessions, login_as
 from tests.pages.helpers import csrf_token, visible_text
@@ -35,6 +35,7 @@ EN = Language("en")
 LUNCH = {"service_date": TODAY.isoformat(), "slot": "lunch"}
 KITCHEN_PAGE = f"/kitchen?service_date={TODAY.isoformat()}&slot=lunch"
 SAMPLES_PAGE = f"/kitchen/samples?service_date={TODAY.isoformat()}&slot=lunch"
+AFTER_LUNCH = NOW.replace(hour=14)
 
 
 @pytest.fixture
@@ -51,6 +52,10 @@ async def frozen(client: AsyncTestClient, db: Sessions) -> ProductionRun:
     assert response.status_code == 201, response.text
     async with db() as session:
         return await service.get_run(session, response.json()["id"])
+
+
+def _hm(moment: datetime) -> str:
+    return moment.astimezone(SHANGHAI).strftime("%H:%M")
 
 
 def _text(page: str) -> str:
@@ -209,10 +214,12 @@ async def _samples(db: Sessions) -> int:
 
 
 async def test_kitchen_staff_record_each_sample_and_see_what_is_missing(
-    client: AsyncTestClient, db: Sessions, settings: Settings, frozen: ProductionRun
+    client: AsyncTestClient, db: Sessions, settings: Settings, frozen: ProductionRun, clock: Clock
 ) -> None:
     batches = service.plan_of(frozen).samples
     first, second = batches[0], batches[1]
+    clock.set(AFTER_LUNCH)  # every batch cooked: samples are taken from the cooked food
+    cooked = _hm(first.sampled_at)
     page = _text((await client.get(SAMPLES_PAGE)).text)
     assert ZH.gettext("Still to sample: {count}", count=len(batches)) in page
 
@@ -235,15 +242,34 @@ async def test_kitchen_staff_record_each_sample_and_see_what_is_missing(
         client, {"batch_id": "Z99", "taken_at": "06:40", "grams": 130, "fridge_celsius": 4}
     )
     assert unknown.status_code == 404
+    cook_end = next(
+        b.cook_end for b in service.plan_of(frozen).batches if b.batch_id == first.batch_id
+    )
+    raw = await _record(
+        client,
+        {
+            "batch_id": first.batch_id,
+            "taken_at": _hm(cook_end - timedelta(minutes=1)),
+            "grams": 130,
+            "fridge_celsius": 4,
+        },
+    )
+    assert raw.status_code == 422
+    assert ZH.gettext(
+        "Batch {batch} finishes cooking at {time}: take its sample from the cooked food, "
+        "at {time} or later.",
+        batch=first.batch_id,
+        time=_hm(cook_end),
+    ) in _text(raw.text)
     assert await _samples(db) == 0
 
     kept = await _record(
         client,
-        {"batch_id": first.batch_id, "taken_at": "06:40", "grams": 130, "fridge_celsius": 3.5},
+        {"batch_id": first.batch_id, "taken_at": cooked, "grams": 130, "fridge_celsius": 3.5},
     )
     assert kept.status_code == 303, kept.text
     twice = await _record(
-        client, {"batch_id": first.batch_id, "taken_at": "06:45", "grams": 140, "fridge_celsius": 3}
+        client, {"batch_id": first.batch_id, "taken_at": cooked, "grams": 140, "fridge_celsius": 3}
     )
     assert twice.status_code == 409
     client.cookies["lang"] = "en"
@@ -263,7 +289,7 @@ async def test_kitchen_staff_record_each_sample_and_see_what_is_missing(
     assert record.staff_name and record.account_id is not None
     page = _text((await client.get(SAMPLES_PAGE)).text)
     assert ZH.gettext("Still to sample: {count}", count=len(batches) - 1) in page
-    assert f"{first.dish_name} · 批次 {first.batch_id} · 06:40 · 130 g · 3.5 °C" in page
+    assert f"{first.dish_name} · 批次 {first.batch_id} · {cooked} · 130 g · 3.5 °C" in page
 
     sheet = html.unescape((await client.get(f"/kitchen/runs/{frozen.id}/samples")).text)
     assert f"未留样 Missing: {len(batches) - 1}" in sheet

@@ -46,6 +46,7 @@ from kitchen.result import (
     SampleEntry,
     StopPacking,
     VanPacking,
+    stop_number,
 )
 
 __all__ = [
@@ -91,4 +92,5 @@ __all__ = [
     "scale_ingredients",
     "sheet_csv",
     "sheet_rows",
+    "stop_number",
 ]

@@ -131,8 +131,9 @@ async def routed_trips(
 ) -> list[adapter.RoutedTrip]:
     """The route plan's trips as the kitchen packs them: stops in order with their handover.
 
-    A home on a meal point's walking list rides in the drop: same trip and position, its own
-    handover time at the end of the walk.
+    A home on a meal point's walking list rides in the drop: same trip and position, its
+    place on the walk (numbered ``3·2`` on every sheet) and its own handover time at the end
+    of the walk.
     """
     zone = settings.district_zone
     runs = list(
@@ -154,10 +155,11 @@ async def routed_trips(
             if drop is None or drop.run_id is None or drop.sequence is None:
                 continue
             run_id, sequence, carried_by = drop.run_id, drop.sequence, drop.stop_key
+            walk: int | None = stop.sequence
         elif stop.run_id is None or stop.sequence is None:
             continue
         else:
-            run_id, sequence, carried_by = stop.run_id, stop.sequence, None
+            run_id, sequence, carried_by, walk = stop.run_id, stop.sequence, None, None
         by_run[run_id].append(
             adapter.RoutedStop(
                 stop_id=stop.stop_key,
@@ -168,6 +170,7 @@ async def routed_trips(
                 sequence=sequence,
                 eta=stop.eta.astimezone(zone),
                 carried_by=carried_by,
+                walk_sequence=walk,
             )
         )
     return [

@@ -15,6 +15,7 @@ from litestar.testing import AsyncTestClient
 from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
+from meals.accounts.models import Account
 from meals.app import create_app
 from meals.clock import Clock
 from meals.deliveries.models import RouteRun, RouteStop
@@ -24,9 +25,10 @@ from meals.production import margins, service
 from meals.production.models import ProductionRun, SampleRecord
 from meals.settings import Settings
 from meals.words import Role, Slot
+from seed.data import DEMO_PASSWORDS
 from tests.conftest import NOW, SHANGHAI, TODAY, settings_for
 from tests.deliveries.conftest import quick
-from tests.meals.helpers import Sessions, login_as
+from tests.meals.helpers import Sessions, login, login_as
 from tests.pages.helpers import csrf_token, visible_text
 from tests.production.conftest import book_lunches
 
@@ -350,3 +352,50 @@ async def test_only_kitchen_staff_and_operators_reach_the_samples(
     refused = await client.post("/kitchen/samples/1/dispose", data={})
     assert refused.status_code == 403
     assert await _samples(db) == 0
+
+
+async def test_a_stop_has_one_number_on_every_sheet_and_no_two_stops_share_it(
+    client: AsyncTestClient, db: Sessions, frozen: ProductionRun
+) -> None:
+    """A walking-list home rides to its meal point's stop 3 and is numbered 3·1, 3·2: the
+    packing list, the label, the driver's page and the route sheet say so alike."""
+    plan = service.plan_of(frozen)
+    for van in plan.packing:
+        numbers = [stop.stop_number for stop in van.stops]
+        assert len(numbers) == len(set(numbers)), van.departure_id
+    packed_at = {
+        box.box_number: stop.stop_number
+        for van in plan.packing
+        for stop in van.stops
+        for box in stop.boxes
+    }
+    for label in plan.labels:
+        assert {packed_at[n] for n in label.box_numbers} == {label.stop_number}
+    walked = [label for label in plan.labels if label.walk_sequence is not None]
+    assert walked, "the test day has walking lists"
+    home = walked[0]
+    assert home.stop_number == f"{home.stop_sequence}·{home.walk_sequence}"
+    boxes = ", ".join(str(n) for n in home.box_numbers)
+
+    packing = (await client.get(f"/kitchen/runs/{frozen.id}/packing?van={home.van_id}")).text
+    assert f'<span class="seq">{home.stop_number}</span>' in packing
+    labels = _text((await client.get(f"/kitchen/runs/{frozen.id}/labels?van={home.van_id}")).text)
+    assert ZH.gettext("stop {position}", position=home.stop_number) in labels
+
+    async with db() as session:
+        trip = await session.scalar(
+            select(RouteRun).where(
+                RouteRun.plan_id == frozen.route_plan_id,
+                RouteRun.van_code == home.van_id,
+                RouteRun.departs_at
+                == next(
+                    van.departs_at for van in plan.packing if van.departure_id == home.departure_id
+                ),
+            )
+        )
+        driver = await session.get(Account, trip.driver_account_id)
+    handed = f"{home.stop_number} {home.name} · {ZH.gettext('label no. {labels}', labels=boxes)}"
+    sheet = _text((await client.get(f"/dispatch/runs/{trip.id}/sheet")).text)
+    assert handed in sheet
+    await login(client, driver.login, DEMO_PASSWORDS["driver"])
+    assert handed in _text((await client.get("/driver")).text)

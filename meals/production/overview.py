@@ -39,8 +39,8 @@ class MovedLabel:
 
     booking_id: int
     name: str
-    before: str
-    after: str
+    before: one_plan.LabelPlace | None
+    after: one_plan.LabelPlace | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -56,6 +56,15 @@ async def frozen(client: AsyncTestClient, db: Sessions) -> ProductionRun:
         return await service.get_run(session, response.json()["id"])
 
 
+def _place(language: Language, place: one_plan.LabelPlace | None) -> str:
+    """A moved label's place as the kitchen page words it in ``language``."""
+    if place is None:
+        return language.gettext("no label (not delivered)")
+    boxes = language.gettext("box {boxes}", boxes=",".join(str(n) for n in place.boxes))
+    stop = language.gettext("stop {position}", position=place.stop)
+    return f"{boxes} · {place.van} {_hm(place.departs_at)} · {stop}"
+
+
 def _hm(moment: datetime) -> str:
     return moment.astimezone(SHANGHAI).strftime("%H:%M")
 
@@ -104,8 +113,15 @@ async def test_a_van_out_lists_the_moved_labels_on_the_kitchen_page(
     )
     for change in moved:
         assert f"#{change.booking_id}" in section
-        assert f"{change.before} {change.after}" in section
-        assert out not in change.after
+        assert f"{_place(ZH, change.before)} {_place(ZH, change.after)}" in section
+        assert change.after is None or change.after.van != out
+    assert "stop" not in section and "箱" in section and "第" in section
+
+    client.cookies["lang"] = "en"
+    english = _text((await client.get(KITCHEN_PAGE)).text)
+    change = moved[0]
+    assert f"{_place(EN, change.before)} {_place(EN, change.after)}" in english
+    assert "第" not in english.split(EN.gettext("Labels moved since the last print"))[1]
 
 
 async def test_every_sheet_shows_each_boxs_margin(

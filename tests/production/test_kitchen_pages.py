@@ -310,8 +310,9 @@ async def test_kitchen_staff_record_each_sample_and_see_what_is_missing(
     assert f"{first.dish_name} · 批次 {first.batch_id} · {cooked} · 130 g · 3.5 °C" in page
 
     sheet = html.unescape((await client.get(f"/kitchen/runs/{frozen.id}/samples")).text)
-    assert f"未留样 Missing: {len(batches) - 1}" in sheet
-    assert f"{second.batch_id} {second.dish_name}" in sheet.split("未留样 Missing")[1]
+    still = ZH.gettext("Still without a sample: {count}", count=len(batches) - 1)
+    assert still in sheet
+    assert f"{second.batch_id} {second.dish_name}" in sheet.split(still)[1]
     assert "130</td>" in sheet
 
 

@@ -113,14 +113,15 @@ async def test_a_van_out_lists_the_moved_labels_on_the_kitchen_page(
     )
     for change in moved:
         assert f"#{change.booking_id}" in section
-        assert f"{_place(ZH, change.before)} {_place(ZH, change.after)}" in section
+        printed, now = ZH.gettext("Printed:"), ZH.gettext("Now:")
+        assert f"{printed} {_place(ZH, change.before)} {now} {_place(ZH, change.after)}" in section
         assert change.after is None or change.after.van != out
     assert "stop" not in section and "箱" in section and "第" in section
 
     client.cookies["lang"] = "en"
     english = _text((await client.get(KITCHEN_PAGE)).text)
     change = moved[0]
-    assert f"{_place(EN, change.before)} {_place(EN, change.after)}" in english
+    assert f"Printed: {_place(EN, change.before)} Now: {_place(EN, change.after)}" in english
     assert "第" not in english.split(EN.gettext("Labels moved since the last print"))[1]
 
 

@@ -51,6 +51,7 @@ from kitchen.result import (
     SampleEntry,
     StopPacking,
     VanPacking,
+    stop_number,
 )
 
 __all__ = [
@@ -97,4 +98,5 @@ __all__ = [
     "scale_ingredients",
     "sheet_csv",
     "sheet_rows",
+    "stop_number",
 ]

@@ -165,7 +165,9 @@ class Destination(Struct, frozen=True, kw_only=True, gc=False):
     """Where portions go: a stop of one departure (van trip).
 
     For a site, ``stop_id`` is the site id; for a home delivery it is the home stop (an
-    address; two seniors living together share it).
+    address; two seniors living together share it). A home on a meal point's walking list
+    rides to the meal point: ``stop_sequence`` is the van's stop there and ``walk_sequence``
+    its place on the walk, so no two stops of a trip carry the same number.
     """
 
     kind: DestinationKind
@@ -173,6 +175,7 @@ class Destination(Struct, frozen=True, kw_only=True, gc=False):
     stop_id: str
     stop_name: str
     stop_sequence: int | None = None
+    walk_sequence: int | None = None
 
 
 class HomeRecipient(Struct, frozen=True, kw_only=True, gc=False):

@@ -113,6 +113,7 @@ def pack(
                     van_id=van_id,
                     stop_id=stop_id,
                     stop_sequence=stop_sequence,
+                    walk_sequence=destination.walk_sequence,
                     name=recipient.name,
                     address=recipient.address,
                     phone=recipient.phone,
@@ -133,6 +134,7 @@ def pack(
                     stop_name=destination.stop_name,
                     kind=destination.kind,
                     stop_sequence=stop_sequence,
+                    walk_sequence=destination.walk_sequence,
                     eating_at=eating_at[stop_key],
                     boxes=tuple(boxes),
                 )
@@ -271,9 +273,16 @@ class _Layouts:
 
 
 def _stop_order(destination: Destination) -> tuple:
-    """Delivery order; stops without a sequence go last, by name."""
+    """Delivery order; a meal point's walking list right after its drop, in walking order;
+    stops without a sequence go last, by name."""
     sequence = destination.stop_sequence
-    return (sequence is None, sequence or 0, destination.stop_name, destination.stop_id)
+    return (
+        sequence is None,
+        sequence or 0,
+        destination.walk_sequence or 0,
+        destination.stop_name,
+        destination.stop_id,
+    )
 
 
 def _unit_order(

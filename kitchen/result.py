@@ -163,8 +163,24 @@ class Box(Struct, frozen=True, kw_only=True, gc=False):
         return sum(item.portions for item in self.items)
 
 
+WALK_SEPARATOR = "·"
+
+
+def stop_number(stop_sequence: int | None, walk_sequence: int | None = None) -> str:
+    """A stop's number as every sheet prints it: ``3`` for the van's third stop, ``3·2`` for
+    the second home on the walking list of the meal point at stop 3 (its boxes ride there),
+    ``-`` for a stop on no route. One spelling, so a driver and a packer never see one
+    number on two stops."""
+    if stop_sequence is None:
+        return "-"
+    if walk_sequence is None:
+        return str(stop_sequence)
+    return f"{stop_sequence}{WALK_SEPARATOR}{walk_sequence}"
+
+
 class StopPacking(Struct, frozen=True, kw_only=True, gc=False):
-    """What to unload at one stop, special-diet boxes first."""
+    """What to unload at one stop, special-diet boxes first; a walking-list home's boxes
+    ride to its meal point's stop (``walk_sequence``: its place on the walk)."""
 
     stop_id: str
     stop_name: str
@@ -172,6 +188,11 @@ class StopPacking(Struct, frozen=True, kw_only=True, gc=False):
     stop_sequence: int | None
     eating_at: datetime
     boxes: tuple[Box, ...]
+    walk_sequence: int | None = None
+
+    @property
+    def stop_number(self) -> str:
+        return stop_number(self.stop_sequence, self.walk_sequence)
 
     @property
     def portions(self) -> int:
@@ -214,6 +235,11 @@ class HomeDeliveryLabel(Struct, frozen=True, kw_only=True, gc=False):
     items: tuple[LabelItem, ...]
     allergens: frozenset[str]
     box_numbers: tuple[int, ...]
+    walk_sequence: int | None = None
+
+    @property
+    def stop_number(self) -> str:
+        return stop_number(self.stop_sequence, self.walk_sequence)
 
     @property
     def is_special(self) -> bool:

@@ -189,8 +189,9 @@ class RoutedStop:
     """A stop of the route plan as the kitchen packs it.
 
     ``stop_id`` is ``site-<id>`` or ``home-<senior id>``; a home on a meal point's walking
-    list has its boxes on the drop: ``carried_by`` is the drop's stop id and ``sequence``
-    the drop's position. ``eta`` is the handover: the food-safety clock stops there.
+    list has its boxes on the drop: ``carried_by`` is the drop's stop id, ``sequence``
+    the drop's position and ``walk_sequence`` its place on the walk. ``eta`` is the
+    handover: the food-safety clock stops there.
     """
 
     stop_id: str
@@ -199,6 +200,7 @@ class RoutedStop:
     sequence: int
     eta: datetime
     carried_by: str | None = None
+    walk_sequence: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -246,6 +248,7 @@ def routed_destinations(trips: Iterable[RoutedTrip]) -> dict[str, Destination]:
             stop_id=stop.stop_id,
             stop_name=stop.name,
             stop_sequence=stop.sequence,
+            walk_sequence=stop.walk_sequence,
         )
         for trip in trips
         for stop in trip.stops

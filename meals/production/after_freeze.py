@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kitchen import Sheet
 from meals.bookings.models import Booking
 from meals.menus.models import Menu
+from meals.pages.i18n import Language
 from meals.pdf import is_cached, render_pdf
 from meals.production import overview, sheets
 from meals.production.models import ProductionRun
@@ -85,11 +86,18 @@ async def runs_to_print(
 
 
 async def print_contexts(
-    session: AsyncSession, run: ProductionRun, settings: Settings
+    session: AsyncSession,
+    run: ProductionRun,
+    settings: Settings,
+    language: Language = sheets.KITCHEN_LANGUAGE,
 ) -> list[dict[str, Any]]:
-    """Each sheet's template context as the kitchen prints it (margins, samples), so a sheet
-    readied here is the very PDF the kitchen's print button asks for."""
-    return [await overview.sheet_context(session, settings, run, [sheet]) for sheet in Sheet]
+    """Each sheet's template context as the kitchen prints it (margins, samples, in the
+    language of whoever froze it, else the kitchen's), so a sheet readied here is the very
+    PDF the kitchen's print button asks for."""
+    return [
+        await overview.sheet_context(session, settings, run, [sheet], language=language)
+        for sheet in Sheet
+    ]
 
 
 def render_sheets(engine: Environment, contexts: list[dict[str, Any]], settings: Settings) -> int:

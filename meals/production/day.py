@@ -180,8 +180,9 @@ async def routed_trips(
 ) -> list[adapter.RoutedTrip]:
     """The route plan's trips as the kitchen packs them: stops in order with their handover.
 
-    A home on a meal point's walking list rides in the drop: same trip and position, its own
-    handover time at the end of the walk.
+    A home on a meal point's walking list rides in the drop: same trip and position, its
+    place on the walk (numbered ``3·2`` on every sheet) and its own handover time at the end
+    of the walk.
     """
     zone = settings.district_zone
     runs = list(
@@ -203,10 +204,11 @@ async def routed_trips(
             if drop is None or drop.run_id is None or drop.sequence is None:
                 continue
             run_id, sequence, carried_by = drop.run_id, drop.sequence, drop.stop_key
+            walk: int | None = stop.sequence
         elif stop.run_id is None or stop.sequence is None:
             continue
         else:
-            run_id, sequence, carried_by = stop.run_id, stop.sequence, None
+            run_id, sequence, carried_by, walk = stop.run_id, stop.sequence, None, None
         by_run[run_id].append(
             adapter.RoutedStop(
                 stop_id=stop.stop_key,
@@ -217,6 +219,7 @@ async def routed_trips(
                 sequence=sequence,
                 eta=stop.eta.astimezone(zone),
                 carried_by=carried_by,
+                walk_sequence=walk,
             )
         )
     return [
@@ -414,30 +417,47 @@ async def plan_routes(session: AsyncSession, **kwargs: object) -> RoutePlanRecor
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LabelPlace:
+    """Where a home delivery's label puts its boxes: data, so each page words it in its
+    own language ("box 12 · VAN-01 10:15 · stop 3·1" / "箱 12 · VAN-01 10:15 · 第 3·1 站")."""
+
+    boxes: tuple[int, ...]
+    van: str
+    departs_at: datetime
+    stop: str
+    """The stop number as the sheets print it (``3``, or ``3·1`` on a walking list)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LabelChange:
-    """A home delivery's box whose van, departure or stop moved since the last print."""
+    """A home delivery's box whose number, van, departure or stop moved since the last
+    print; ``None`` on a side where the delivery had no label (not routed, or cancelled)."""
 
     booking_id: int
-    before: str
-    after: str
+    before: LabelPlace | None
+    after: LabelPlace | None
+
+
+def label_places(plan: ProductionPlan) -> dict[int, LabelPlace]:
+    """Each home delivery's label place in a plan, by booking id."""
+    departs = {van.departure_id: van.departs_at for van in plan.packing}
+    return {
+        int(label.delivery_id): LabelPlace(
+            boxes=label.box_numbers,
+            van=label.van_id,
+            departs_at=departs[label.departure_id],
+            stop=label.stop_number,
+        )
+        for label in plan.labels
+    }
 
 
 def label_changes(before: ProductionPlan, after: ProductionPlan) -> list[LabelChange]:
     """Home deliveries whose label number, van, departure or stop changed between two plans."""
-
-    def placed(plan: ProductionPlan) -> dict[str, str]:
-        return {
-            label.delivery_id: (
-                f"#{','.join(str(n) for n in label.box_numbers)} {label.departure_id} "
-                f"stop {label.stop_sequence}"
-            )
-            for label in plan.labels
-        }
-
-    old, new = placed(before), placed(after)
+    old, new = label_places(before), label_places(after)
     return [
-        LabelChange(booking_id=int(key), before=old.get(key, "—"), after=new.get(key, "—"))
-        for key in sorted(old.keys() | new.keys(), key=int)
+        LabelChange(booking_id=key, before=old.get(key), after=new.get(key))
+        for key in sorted(old.keys() | new.keys())
         if old.get(key) != new.get(key)
     ]
 
@@ -461,8 +481,10 @@ async def previous_run(session: AsyncSession, run: ProductionRun) -> ProductionR
 __all__ = [
     "DayPlan",
     "LabelChange",
+    "LabelPlace",
     "freeze_day",
     "label_changes",
+    "label_places",
     "previous_run",
     "replan_day",
     "routed_trips",

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from kitchen import BoxKind, DietVariant, ProductionPlan
+from kitchen import BoxKind, DietVariant, ProductionPlan, stop_number
 from meals.production.adapter import RoutedTrip
 from meals.settings import Settings
 
@@ -78,6 +78,12 @@ class BoxRow:
     cooked_at: datetime
     eta: datetime
     limit: timedelta
+    walk_position: int | None = None
+
+    @property
+    def stop_number(self) -> str:
+        """The stop as the packing list, labels, driver page and route sheet print it."""
+        return stop_number(self.stop_position, self.walk_position)
 
     @property
     def cook_to_eat_minutes(self) -> int:
@@ -128,6 +134,7 @@ def box_rows(plan: ProductionPlan, trips: Sequence[RoutedTrip], rule: SafetyRule
                         ),
                         eta=stop.eating_at,
                         limit=rule.limit_for(box.kind),
+                        walk_position=stop.walk_sequence,
                     )
                 )
     rows.sort(key=lambda row: row.label)

@@ -24,11 +24,23 @@ StopKey = tuple[str, datetime, int]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class WalkingHome:
+    """A home on the walking list of a meal point's drop, numbered as its label (``3·2``),
+    so the driver hands the meal-point staff the boxes the labels name."""
+
+    number: str
+    name: str
+    labels: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StopMargin:
-    """A stop's boxes: their label numbers and the tightest of their margins."""
+    """A stop's boxes: their label numbers, the tightest of their margins and, at a meal
+    point, the walking list's homes riding with them."""
 
     labels: tuple[int, ...]
     worst: labels.BoxRow
+    walking: tuple[WalkingHome, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,6 +49,8 @@ class RunBoxes:
 
     rows: tuple[labels.BoxRow, ...] = ()
     stop_names: dict[str, str] = field(default_factory=dict)
+    recipients: dict[int, str] = field(default_factory=dict)
+    """Home deliveries' names by booking id."""
 
     def by_label(self) -> dict[int, labels.BoxRow]:
         return {row.label: row for row in self.rows}
@@ -49,9 +63,26 @@ class RunBoxes:
             key: StopMargin(
                 labels=tuple(row.label for row in rows),
                 worst=min(rows, key=lambda row: row.margin_minutes),
+                walking=self._walking(rows),
             )
             for key, rows in grouped.items()
         }
+
+    def _walking(self, rows: Iterable[labels.BoxRow]) -> tuple[WalkingHome, ...]:
+        homes: dict[tuple[int, str], list[labels.BoxRow]] = {}
+        for row in rows:
+            if row.walk_position is not None:
+                homes.setdefault((row.walk_position, row.stop_number), []).append(row)
+        return tuple(
+            WalkingHome(
+                number=number,
+                name=self.recipients.get(boxes[0].booking_ids[0], "")
+                if boxes[0].booking_ids
+                else "",
+                labels=tuple(row.label for row in boxes),
+            )
+            for (_, number), boxes in sorted(homes.items())
+        )
 
     def tight(self, warning: timedelta) -> list[labels.BoxRow]:
         """Boxes past their limit or within ``warning`` of it, tightest first."""
@@ -72,8 +103,13 @@ async def run_boxes(session: AsyncSession, settings: Settings, run: ProductionRu
         record = await session.get(RoutePlanRecord, run.route_plan_id)
         if record is not None:
             trips = await one_plan.routed_trips(session, settings, record)
-    rows = labels.box_rows(service.plan_of(run), trips, labels.SafetyRule.of(settings))
-    return RunBoxes(rows=tuple(rows), stop_names=_names(trips))
+    plan = service.plan_of(run)
+    rows = labels.box_rows(plan, trips, labels.SafetyRule.of(settings))
+    return RunBoxes(
+        rows=tuple(rows),
+        stop_names=_names(trips),
+        recipients={int(label.delivery_id): label.name for label in plan.labels},
+    )
 
 
 async def plan_boxes(

@@ -21,6 +21,7 @@ from kitchen import Sheet
 from meals.db import begin_write
 from meals.deliveries import views
 from meals.deliveries.models import RoutePlanRecord, RouteStop
+from meals.pages.i18n import Language
 from meals.pdf import render_pdf
 from meals.production import day as one_plan
 from meals.production import margins, samples, service, sheets
@@ -39,8 +40,8 @@ class MovedLabel:
 
     booking_id: int
     name: str
-    before: str
-    after: str
+    before: one_plan.LabelPlace | None
+    after: one_plan.LabelPlace | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -207,8 +208,10 @@ async def sheet_download(
     van: str | None,
     nav: str,
     now: datetime,
+    language: Language = sheets.KITCHEN_LANGUAGE,
 ) -> Download:
-    """A sheet of a run as HTML, PDF or CSV; a PDF or CSV marks the run printed."""
+    """A sheet of a run as HTML, PDF or CSV in the reader's language; a PDF or CSV marks the
+    run printed."""
     run = await service.get_run(session, run_id)
     header = sheets.header_of(run, settings)
     filename = sheets.download_name(header, sheet, sheet_format)
@@ -218,7 +221,7 @@ async def sheet_download(
         return Download(
             content=content, media_type="text/csv; charset=utf-8", filename=filename, inline=False
         )
-    context = await sheet_context(session, settings, run, [sheet], van=van)
+    context = await sheet_context(session, settings, run, [sheet], van=van, language=language)
     if sheet_format is sheets.SheetFormat.HTML:
         html = sheets.render_html(engine, {**context, "nav": nav})
         return Download(
@@ -244,8 +247,10 @@ async def sheet_context(
     chosen: list[Sheet],
     *,
     van: str | None = None,
+    language: Language = sheets.KITCHEN_LANGUAGE,
 ) -> dict[str, Any]:
-    """Template context of a run's sheets with each box's margin and the recorded samples."""
+    """Template context of a run's sheets with each box's margin and the recorded samples,
+    worded in ``language``."""
     return sheets.sheet_context(
         service.plan_of(run),
         sheets.header_of(run, settings),
@@ -254,6 +259,7 @@ async def sheet_context(
         recorded=await samples.recorded(session, run.service_date, run.slot),
         van=van,
         warning=settings.kitchen_margin_warning,
+        language=language,
     )
 
 

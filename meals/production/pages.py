@@ -142,7 +142,9 @@ class KitchenPages(Controller):
                 run=latest,
                 refused=refused,
             )
-        contexts = await after_freeze.print_contexts(db_session, run, settings)
+        contexts = await after_freeze.print_contexts(
+            db_session, run, settings, language_of(request)
+        )
         return Redirect(
             f"/kitchen/runs/{run.id}",
             status_code=HTTP_303_SEE_OTHER,
@@ -186,6 +188,7 @@ class KitchenPages(Controller):
             van=van,
             nav=nav,
             now=now,
+            language=language,
         )
         disposition = "inline" if download.inline else "attachment"
         return Response(

@@ -125,6 +125,25 @@ def _check(entry: SampleInput, settings: Settings, taken_at: datetime, now: date
         )
 
 
+def _check_cooked(
+    plan: ProductionPlan, batch_id: str, taken_at: datetime, settings: Settings
+) -> None:
+    """A sample is the food as served: one taken before its batch finished cooking is not
+    what the seniors ate, and would hide what an inspector needs to test."""
+    cook_end = next((b.cook_end for b in plan.batches if b.batch_id == batch_id), None)
+    if cook_end is None:
+        return
+    # The form gives minutes: a sample taken in the minute cooking ended is in time.
+    if taken_at < cook_end.replace(second=0, microsecond=0):
+        raise Invalid(
+            "Batch {batch} finishes cooking at {time}: take its sample from the cooked food, "
+            "at {time} or later.",
+            code="sample_before_cooked",
+            batch=batch_id,
+            time=cook_end.astimezone(settings.district_zone).strftime("%H:%M"),
+        )
+
+
 async def record_sample(
     session: AsyncSession,
     settings: Settings,
@@ -134,7 +153,8 @@ async def record_sample(
     now: datetime,
 ) -> SampleRecord:
     """Record one batch's sample, taken by the logged-in account; refused (nothing saved)
-    when the batch is not cooked for the day, is already sampled, or a value is out of range."""
+    when the batch is not cooked for the day, not finished cooking at the time given, is
+    already sampled, or a value is out of range."""
     taken_at = datetime.combine(entry.service_date, entry.taken_at, settings.district_zone)
     _check(entry, settings, taken_at, now)
     await begin_write(session)
@@ -147,6 +167,7 @@ async def record_sample(
         raise NotFound(
             "Batch {batch} is not cooked for this meal.", code="no_such_batch", batch=entry.batch_id
         )
+    _check_cooked(service.plan_of(run), entry.batch_id, taken_at, settings)
     if entry.batch_id in await recorded(session, entry.service_date, entry.slot):
         raise Conflict(
             "The sample of batch {batch} is already recorded.",

@@ -28,17 +28,21 @@ from kitchen import (
     sheet_csv,
 )
 from meals.pages import jinja
+from meals.pages.i18n import DEFAULT_LOCALE, N_, Language
+from meals.pages.labels import SLOT as SLOT_LABELS
+from meals.pages.labels import VARIANT as VARIANT_LABELS
 from meals.pdf import render_pdf
-from meals.production.adapter import ALLERGEN_NAMES_ZH
 from meals.production.labels import BoxRow
 from meals.production.margins import RunBoxes
 from meals.production.models import ProductionRun, SampleRecord
 from meals.settings import Settings
-from meals.words import VARIANT_LABELS_ZH, Slot, Variant
+from meals.words import Slot, Variant
 
 GRAMS_PER_KILOGRAM = 1000
 DEFAULT_MARGIN_WARNING = timedelta(minutes=15)
 SHEET_TEMPLATE = "kitchen/sheets.html"
+KITCHEN_LANGUAGE = Language(DEFAULT_LOCALE)
+"""What the sheets speak when no reader chose: the CLI, the sheets readied after a freeze."""
 
 
 class SheetFormat(StrEnum):
@@ -49,30 +53,28 @@ class SheetFormat(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SheetInfo:
-    title_zh: str
-    title_en: str
+    """A sheet's title (a catalogue message, worded in the reader's language) and template."""
+
+    title: str
     template: str
 
 
 SHEETS: dict[Sheet, SheetInfo] = {
-    Sheet.PRODUCTION: SheetInfo("生产单", "Production sheet", "kitchen/_production.html"),
-    Sheet.DESTINATIONS: SheetInfo(
-        "分点份数", "Portions per destination", "kitchen/_destinations.html"
-    ),
-    Sheet.INGREDIENTS: SheetInfo("领料单", "Ingredients to draw", "kitchen/_ingredients.html"),
-    Sheet.WAVES: SheetInfo("烹饪批次时间表", "Cooking waves", "kitchen/_waves.html"),
-    Sheet.PACKING: SheetInfo("装车单", "Packing lists", "kitchen/_packing.html"),
-    Sheet.LABELS: SheetInfo("送餐标签", "Home-delivery labels", "kitchen/_labels.html"),
-    Sheet.SAMPLES: SheetInfo("留样记录", "Sample retention log", "kitchen/_samples.html"),
+    Sheet.PRODUCTION: SheetInfo(N_("Production sheet"), "kitchen/_production.html"),
+    Sheet.DESTINATIONS: SheetInfo(N_("Portions per destination"), "kitchen/_destinations.html"),
+    Sheet.INGREDIENTS: SheetInfo(N_("Ingredients to draw"), "kitchen/_ingredients.html"),
+    Sheet.WAVES: SheetInfo(N_("Cooking waves"), "kitchen/_waves.html"),
+    Sheet.PACKING: SheetInfo(N_("Packing lists"), "kitchen/_packing.html"),
+    Sheet.LABELS: SheetInfo(N_("Home-delivery labels"), "kitchen/_labels.html"),
+    Sheet.SAMPLES: SheetInfo(N_("Sample retention log"), "kitchen/_samples.html"),
 }
-SLOT_NAMES_ZH = {Slot.LUNCH: "午餐", Slot.DINNER: "晚餐"}
-EQUIPMENT_NAMES_ZH = {
-    "wok": "炒锅",
-    "braising_pan": "炖锅",
-    "steamer": "蒸柜",
-    "soup_kettle": "汤桶",
-    "cold_prep": "凉菜间",
-    "small_pot": "小锅",
+EQUIPMENT_NAMES = {
+    "wok": N_("Wok"),
+    "braising_pan": N_("Braising pan"),
+    "steamer": N_("Steamer"),
+    "soup_kettle": N_("Soup kettle"),
+    "cold_prep": N_("Cold prep room"),
+    "small_pot": N_("Small pot"),
 }
 
 
@@ -97,17 +99,19 @@ class SheetHeader:
     frozen_at: datetime | None
     timezone: str
 
-    @property
-    def slot_zh(self) -> str:
-        return SLOT_NAMES_ZH[self.slot]
-
 
 class Helpers:
-    """Formatting used by the templates: local times, variant and allergen names, grams."""
+    """Formatting used by the templates in the reader's language: local times, slot,
+    variant, allergen and equipment names, grams."""
 
     def __init__(
-        self, timezone: str, plan: ProductionPlan, warning: timedelta = DEFAULT_MARGIN_WARNING
+        self,
+        timezone: str,
+        plan: ProductionPlan,
+        warning: timedelta = DEFAULT_MARGIN_WARNING,
+        language: Language = KITCHEN_LANGUAGE,
     ) -> None:
+        self._language = language
         self._zone = ZoneInfo(timezone)
         self._dish_names = {line.dish_id: line.dish_name for line in plan.dishes}
         self._warning_minutes = int(warning.total_seconds() // 60)
@@ -140,21 +144,22 @@ class Helpers:
     def hours(self, duration: timedelta) -> str:
         return f"{duration / timedelta(hours=1):g}"
 
-    @staticmethod
-    def variant_zh(variant: DietVariant | str) -> str:
-        return VARIANT_LABELS_ZH[Variant(str(variant))]
+    def slot(self, slot: Slot | str) -> str:
+        return self._language.gettext(SLOT_LABELS[Slot(str(slot))])
+
+    def variant(self, variant: DietVariant | str) -> str:
+        return self._language.gettext(VARIANT_LABELS[Variant(str(variant))])
 
     @staticmethod
     def is_special(variant: DietVariant | str) -> bool:
         return DietVariant(str(variant)).is_special
 
-    @staticmethod
-    def allergens_zh(allergens: Sequence[str] | frozenset[str]) -> str:
-        return "、".join(ALLERGEN_NAMES_ZH.get(code, code) for code in sorted(allergens))
+    def allergens(self, allergens: Sequence[str] | frozenset[str]) -> str:
+        return self._language.words(sorted(allergens))
 
-    @staticmethod
-    def equipment_zh(kind: str) -> str:
-        return EQUIPMENT_NAMES_ZH.get(kind, kind)
+    def equipment(self, kind: str) -> str:
+        name = EQUIPMENT_NAMES.get(kind)
+        return self._language.gettext(name) if name else kind
 
     @staticmethod
     def shares(batch: Batch) -> list[VariantShare]:
@@ -178,14 +183,13 @@ class Helpers:
     def dish_name(self, dish_id: str) -> str:
         return self._dish_names.get(dish_id, dish_id)
 
-    @staticmethod
-    def quantity(quantity: Decimal, unit: str) -> str:
+    def quantity(self, quantity: Decimal, unit: str) -> str:
         """Grams to the gram, with kilograms beside them for anything drawn by the kilo."""
         whole = quantity.quantize(Decimal(1))
         text = f"{whole:,} {unit}"
         if unit == "g" and quantity >= GRAMS_PER_KILOGRAM:
             kilograms = (quantity / GRAMS_PER_KILOGRAM).quantize(Decimal("0.01"))
-            text += f"（{kilograms} kg）"
+            text += f" ({kilograms} kg)"
         return text
 
 
@@ -210,13 +214,15 @@ def sheet_context(
     recorded: Mapping[str, SampleRecord] | None = None,
     van: str | None = None,
     warning: timedelta = DEFAULT_MARGIN_WARNING,
+    language: Language = KITCHEN_LANGUAGE,
 ) -> dict[str, Any]:
     """Template context for ``sheets`` of ``plan`` (one sheet, or all of them for printing).
 
     ``boxes`` give each box's cook-to-eat minutes and margin (packing list and labels);
     ``recorded`` the 留样 samples taken, so the samples sheet shows what is missing; ``van``
     keeps the packing list and labels of one van (as its driver carries them); a box
-    within ``warning`` of its limit is printed inverted.
+    within ``warning`` of its limit is printed inverted. The sheets speak ``language``, as
+    the pages do (Chinese unless the reader chose English).
     """
     packing = [v for v in plan.packing if van is None or v.van_id == van]
     home_labels = [label for label in plan.labels if van is None or label.van_id == van]
@@ -231,7 +237,9 @@ def sheet_context(
         "recipients": {label.delivery_id: label for label in plan.labels},
         "header": header,
         "sections": [(sheet.value, SHEETS[sheet]) for sheet in sheets],
-        "h": Helpers(header.timezone, plan, warning),
+        "h": Helpers(header.timezone, plan, warning, language),
+        "_": language.gettext,
+        "lang": language,
         "special_count": sum(line.portions for line in plan.dishes if line.variant.is_special),
     }
 

@@ -38,6 +38,7 @@ PHONE_VIEW = {"width": 390, "height": 1200}
 SHOWN_HEIGHT = 2600
 """Each page is shot whole, then cut to this height: the van's first stops on all three."""
 SMALL_PHONE = {"width": 360, "height": 740}
+AFTER_COOKING = NOW.replace(hour=13)
 GAP = 16
 
 
@@ -156,7 +157,16 @@ def test_packing_list_labels_and_driver_page_of_one_van_side_by_side(
     combined.save(SCREENSHOTS / "one-van-side-by-side.png", optimize=True)
 
 
-def test_the_samples_page_fits_a_small_phone(browser, server: str, kitchen_day) -> None:
+def test_the_samples_page_fits_a_small_phone(browser, kitchen_day) -> None:
+    path = kitchen_day[0]
+    # After lunch is cooked: a sample is taken from the cooked food, never before.
+    with running_server(
+        f"sqlite+aiosqlite:///{path}", path.parent, now=AFTER_COOKING, secret=TEST_SECRET
+    ) as url:
+        _record_a_sample(browser, url)
+
+
+def _record_a_sample(browser, server: str) -> None:
     context = browser.new_context(viewport=SMALL_PHONE, base_url=server, locale="zh-CN")
     tab = context.new_page()
     tab.set_default_timeout(15_000)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from litestar.testing import AsyncTestClient
 from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
+from meals.accounts.models import Account
 from meals.app import create_app
 from meals.clock import Clock
 from meals.deliveries.models import RouteRun, RouteStop
@@ -24,9 +25,10 @@ from meals.production import margins, service
 from meals.production.models import ProductionRun, SampleRecord
 from meals.settings import Settings
 from meals.words import Role, Slot
-from tests.conftest import NOW, TODAY, settings_for
+from seed.data import DEMO_PASSWORDS
+from tests.conftest import NOW, SHANGHAI, TODAY, settings_for
 from tests.deliveries.conftest import quick
-from tests.meals.helpers import Sessions, login_as
+from tests.meals.helpers import Sessions, login, login_as
 from tests.pages.helpers import csrf_token, visible_text
 from tests.production.conftest import book_lunches
 
@@ -35,6 +37,7 @@ EN = Language("en")
 LUNCH = {"service_date": TODAY.isoformat(), "slot": "lunch"}
 KITCHEN_PAGE = f"/kitchen?service_date={TODAY.isoformat()}&slot=lunch"
 SAMPLES_PAGE = f"/kitchen/samples?service_date={TODAY.isoformat()}&slot=lunch"
+AFTER_LUNCH = NOW.replace(hour=14)
 
 
 @pytest.fixture
@@ -51,6 +54,19 @@ async def frozen(client: AsyncTestClient, db: Sessions) -> ProductionRun:
     assert response.status_code == 201, response.text
     async with db() as session:
         return await service.get_run(session, response.json()["id"])
+
+
+def _place(language: Language, place: one_plan.LabelPlace | None) -> str:
+    """A moved label's place as the kitchen page words it in ``language``."""
+    if place is None:
+        return language.gettext("no label (not delivered)")
+    boxes = language.gettext("box {boxes}", boxes=",".join(str(n) for n in place.boxes))
+    stop = language.gettext("stop {position}", position=place.stop)
+    return f"{boxes} · {place.van} {_hm(place.departs_at)} · {stop}"
+
+
+def _hm(moment: datetime) -> str:
+    return moment.astimezone(SHANGHAI).strftime("%H:%M")
 
 
 def _text(page: str) -> str:
@@ -97,8 +113,16 @@ async def test_a_van_out_lists_the_moved_labels_on_the_kitchen_page(
     )
     for change in moved:
         assert f"#{change.booking_id}" in section
-        assert f"{change.before} {change.after}" in section
-        assert out not in change.after
+        printed, now = ZH.gettext("Printed:"), ZH.gettext("Now:")
+        assert f"{printed} {_place(ZH, change.before)} {now} {_place(ZH, change.after)}" in section
+        assert change.after is None or change.after.van != out
+    assert "stop" not in section and "箱" in section and "第" in section
+
+    client.cookies["lang"] = "en"
+    english = _text((await client.get(KITCHEN_PAGE)).text)
+    change = moved[0]
+    assert f"Printed: {_place(EN, change.before)} Now: {_place(EN, change.after)}" in english
+    assert "第" not in english.split(EN.gettext("Labels moved since the last print"))[1]
 
 
 async def test_every_sheet_shows_each_boxs_margin(
@@ -209,10 +233,12 @@ async def _samples(db: Sessions) -> int:
 
 
 async def test_kitchen_staff_record_each_sample_and_see_what_is_missing(
-    client: AsyncTestClient, db: Sessions, settings: Settings, frozen: ProductionRun
+    client: AsyncTestClient, db: Sessions, settings: Settings, frozen: ProductionRun, clock: Clock
 ) -> None:
     batches = service.plan_of(frozen).samples
     first, second = batches[0], batches[1]
+    clock.set(AFTER_LUNCH)  # every batch cooked: samples are taken from the cooked food
+    cooked = _hm(first.sampled_at)
     page = _text((await client.get(SAMPLES_PAGE)).text)
     assert ZH.gettext("Still to sample: {count}", count=len(batches)) in page
 
@@ -235,15 +261,34 @@ async def test_kitchen_staff_record_each_sample_and_see_what_is_missing(
         client, {"batch_id": "Z99", "taken_at": "06:40", "grams": 130, "fridge_celsius": 4}
     )
     assert unknown.status_code == 404
+    cook_end = next(
+        b.cook_end for b in service.plan_of(frozen).batches if b.batch_id == first.batch_id
+    )
+    raw = await _record(
+        client,
+        {
+            "batch_id": first.batch_id,
+            "taken_at": _hm(cook_end - timedelta(minutes=1)),
+            "grams": 130,
+            "fridge_celsius": 4,
+        },
+    )
+    assert raw.status_code == 422
+    assert ZH.gettext(
+        "Batch {batch} finishes cooking at {time}: take its sample from the cooked food, "
+        "at {time} or later.",
+        batch=first.batch_id,
+        time=_hm(cook_end),
+    ) in _text(raw.text)
     assert await _samples(db) == 0
 
     kept = await _record(
         client,
-        {"batch_id": first.batch_id, "taken_at": "06:40", "grams": 130, "fridge_celsius": 3.5},
+        {"batch_id": first.batch_id, "taken_at": cooked, "grams": 130, "fridge_celsius": 3.5},
     )
     assert kept.status_code == 303, kept.text
     twice = await _record(
-        client, {"batch_id": first.batch_id, "taken_at": "06:45", "grams": 140, "fridge_celsius": 3}
+        client, {"batch_id": first.batch_id, "taken_at": cooked, "grams": 140, "fridge_celsius": 3}
     )
     assert twice.status_code == 409
     client.cookies["lang"] = "en"
@@ -263,11 +308,12 @@ async def test_kitchen_staff_record_each_sample_and_see_what_is_missing(
     assert record.staff_name and record.account_id is not None
     page = _text((await client.get(SAMPLES_PAGE)).text)
     assert ZH.gettext("Still to sample: {count}", count=len(batches) - 1) in page
-    assert f"{first.dish_name} · 批次 {first.batch_id} · 06:40 · 130 g · 3.5 °C" in page
+    assert f"{first.dish_name} · 批次 {first.batch_id} · {cooked} · 130 g · 3.5 °C" in page
 
     sheet = html.unescape((await client.get(f"/kitchen/runs/{frozen.id}/samples")).text)
-    assert f"未留样 Missing: {len(batches) - 1}" in sheet
-    assert f"{second.batch_id} {second.dish_name}" in sheet.split("未留样 Missing")[1]
+    still = ZH.gettext("Still without a sample: {count}", count=len(batches) - 1)
+    assert still in sheet
+    assert f"{second.batch_id} {second.dish_name}" in sheet.split(still)[1]
     assert "130</td>" in sheet
 
 
@@ -324,3 +370,50 @@ async def test_only_kitchen_staff_and_operators_reach_the_samples(
     refused = await client.post("/kitchen/samples/1/dispose", data={})
     assert refused.status_code == 403
     assert await _samples(db) == 0
+
+
+async def test_a_stop_has_one_number_on_every_sheet_and_no_two_stops_share_it(
+    client: AsyncTestClient, db: Sessions, frozen: ProductionRun
+) -> None:
+    """A walking-list home rides to its meal point's stop 3 and is numbered 3·1, 3·2: the
+    packing list, the label, the driver's page and the route sheet say so alike."""
+    plan = service.plan_of(frozen)
+    for van in plan.packing:
+        numbers = [stop.stop_number for stop in van.stops]
+        assert len(numbers) == len(set(numbers)), van.departure_id
+    packed_at = {
+        box.box_number: stop.stop_number
+        for van in plan.packing
+        for stop in van.stops
+        for box in stop.boxes
+    }
+    for label in plan.labels:
+        assert {packed_at[n] for n in label.box_numbers} == {label.stop_number}
+    walked = [label for label in plan.labels if label.walk_sequence is not None]
+    assert walked, "the test day has walking lists"
+    home = walked[0]
+    assert home.stop_number == f"{home.stop_sequence}·{home.walk_sequence}"
+    boxes = ", ".join(str(n) for n in home.box_numbers)
+
+    packing = (await client.get(f"/kitchen/runs/{frozen.id}/packing?van={home.van_id}")).text
+    assert f'<span class="seq">{home.stop_number}</span>' in packing
+    labels = _text((await client.get(f"/kitchen/runs/{frozen.id}/labels?van={home.van_id}")).text)
+    assert ZH.gettext("stop {position}", position=home.stop_number) in labels
+
+    async with db() as session:
+        trip = await session.scalar(
+            select(RouteRun).where(
+                RouteRun.plan_id == frozen.route_plan_id,
+                RouteRun.van_code == home.van_id,
+                RouteRun.departs_at
+                == next(
+                    van.departs_at for van in plan.packing if van.departure_id == home.departure_id
+                ),
+            )
+        )
+        driver = await session.get(Account, trip.driver_account_id)
+    handed = f"{home.stop_number} {home.name} · {ZH.gettext('label no. {labels}', labels=boxes)}"
+    sheet = _text((await client.get(f"/dispatch/runs/{trip.id}/sheet")).text)
+    assert handed in sheet
+    await login(client, driver.login, DEMO_PASSWORDS["driver"])
+    assert handed in _text((await client.get("/driver")).text)

@@ -133,7 +133,7 @@ async def test_cli_plans_in_every_format(
         await run("json")
     html = (await run("html", freeze=True)).decode()
     assert all(title in html for title in ("生产单", "领料单", "装车单", "送餐标签", "留样记录"))
-    assert "Run #" in html
+    assert "生产批次" in html and "<h1>Production sheet" not in html
     as_json = json.loads(await run("json"))
     assert as_json["total_portions"] > 0
     assert sum(line["portions"] for line in as_json["dishes"]) == as_json["total_portions"]
@@ -179,3 +179,25 @@ async def test_freezing_on_the_kitchen_page_readies_every_sheet_to_print(
         assert printed.status_code == 200
         assert printed.content in ready, sheet
     assert len(list(settings.pdf_cache_dir.glob("*.pdf"))) == len(Sheet)
+
+
+@SQLITE_ONLY
+async def test_the_sheets_speak_the_readers_language(
+    client: AsyncTestClient, db: Sessions, frozen_run: int
+) -> None:
+    """Chinese by default, English when the reader chose it: titles, headings and words."""
+    chinese = pdf_text((await client.get(f"/kitchen/runs/{frozen_run}/packing?format=pdf")).content)
+    assert "装车单" in chinese and "Packing lists" not in chinese and "departs" not in chinese
+    client.cookies["lang"] = "en"
+    for sheet, title in (
+        (Sheet.PRODUCTION, "Production sheet"),
+        (Sheet.PACKING, "Packing lists"),
+        (Sheet.LABELS, "Home-delivery labels"),
+        (Sheet.SAMPLES, "Sample retention log"),
+    ):
+        page = (await client.get(f"/kitchen/runs/{frozen_run}/{sheet.value}")).text
+        assert title in page and 'lang="en"' in page, sheet
+        for chinese_word in ("装车单", "份数", "出锅", "送餐上门", "未留样", "合计", "第 "):
+            assert chinese_word not in page, (sheet, chinese_word)
+    english = pdf_text((await client.get(f"/kitchen/runs/{frozen_run}/labels?format=pdf")).content)
+    assert "Home-delivery labels" in english and "stop" in english

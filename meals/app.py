@@ -42,9 +42,9 @@ from meals.clock import Clock
 from meals.db import create_engine, create_sessionmaker
 from meals.deliveries.api import DeliveryApi
 from meals.deliveries.pages import DeliveryPages
-from meals.deliveries.planning import BackgroundPlanner
 from meals.edge import EdgeMiddleware, header_hook
 from meals.errors import DomainError
+from meals.jobs.queue import WebQueue
 from meals.menus.api import MenuController
 from meals.menus.cycles_api import MenuCycleController, MenuEditController
 from meals.menus.dish_api import DishApi
@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.remembering_seniors = asyncio.create_task(_remember_seniors(engine))
 
     sessionmaker = create_sessionmaker(engine)
-    planner = BackgroundPlanner(sessionmaker, settings)
+    planner = WebQueue(settings, sessionmaker, clock)
     # Sends are retried in real time, even with the service's clock pinned for a demo.
     notifier = Notifier(sessionmaker, settings, Clock().now)
 

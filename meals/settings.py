@@ -189,6 +189,9 @@ class Settings:
     # times, walking lists, storing): the dispatch page's progress counts on it.
     planning_overhead: timedelta = timedelta(seconds=4)
     planning_refresh_seconds: int = 2
+    # A planning job's worker writes a heartbeat every third of this; a job running whose
+    # heartbeat is older (its worker died) is failed so the dispatcher can plan again.
+    planning_lease: timedelta = timedelta(seconds=30)
     delivery_solver_seed: int = 0
     delivery_osrm_url: str | None = None
     delivery_van_fixed_cost: int = 1_000_000
@@ -401,6 +404,10 @@ class Settings:
         if env.get(f"{ENV_PREFIX}KITCHEN_SAMPLE_RETENTION_HOURS"):
             values["kitchen_sample_retention"] = timedelta(
                 hours=float(env[f"{ENV_PREFIX}KITCHEN_SAMPLE_RETENTION_HOURS"])
+            )
+        if env.get(f"{ENV_PREFIX}PLANNING_LEASE_SECONDS"):
+            values["planning_lease"] = timedelta(
+                seconds=float(env[f"{ENV_PREFIX}PLANNING_LEASE_SECONDS"])
             )
         if env.get(f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"):
             values["delivery_solver_seconds"] = float(env[f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"])

@@ -33,6 +33,7 @@ from meals import migrate
 from meals.app import create_app
 from meals.clock import Clock
 from meals.db import create_engine, create_sessionmaker, session_scope
+from meals.jobs.queue import ensure_schema
 from meals.settings import Settings
 from seed import demo
 
@@ -103,6 +104,7 @@ def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
     settings = settings_for(url, tmp_path_factory.mktemp("pg-template"))
     migrate.upgrade(settings)
+    asyncio.run(ensure_schema(settings))  # the job queue's tables: pages defer to it
     asyncio.run(_seed(settings))
     yield base, name
     asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

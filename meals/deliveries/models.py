@@ -171,9 +171,9 @@ class PlanningStatus(StrEnum):
 class PlanningJob(Base):
     """A request to plan (or re-plan) a date and slot, solved in the background.
 
-    The dispatch page shows its progress while it runs; the plan it makes is stored as
-    usual and the job points at it. A job left running by a stopped server is reported
-    as interrupted once its time is well past (see ``planning.job_view``).
+    The page queues it on the job queue and shows its progress while a worker solves it; the
+    plan it makes is stored as usual and the job points at it. A job whose worker stopped
+    (its heartbeat older than the lease) is failed with a sentence (``planning.stale_reason``).
     """
 
     __tablename__ = "planning_jobs"
@@ -188,6 +188,9 @@ class PlanningJob(Base):
     requested_at: Mapped[datetime] = mapped_column(DateTimeUTC)
     started_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+    """Real time of the last sign of life: queued, claimed, then every third of the lease
+    while the worker solves (see ``planning.stale_reason``)."""
     time_limit_s: Mapped[float]
     status: Mapped[PlanningStatus] = mapped_column(
         enum_column(PlanningStatus), default=PlanningStatus.QUEUED

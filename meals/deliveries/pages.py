@@ -60,7 +60,9 @@ async def _dispatch_page(
 ) -> Template:
     plan = await service.latest_plan(db_session, service_date, slot)
     job = planning.job_view(
-        await planning.latest_job(db_session, service_date, slot), request.app.state.clock.now()
+        await planning.latest_job(db_session, service_date, slot),
+        request.app.state.clock.now(),
+        settings,
     )
     view = await views.plan_view(db_session, plan, settings) if plan else None
     changes = await service.plan_diff(db_session, plan, settings) if plan else []
@@ -127,7 +129,7 @@ class DeliveryPages(Controller):
                 now=now,
                 excluded_vans=excluded,
             )
-            request.app.state.planner.start(job.id, request.app.state.clock, actor)
+            await request.app.state.planner.defer_plan(job.id)
         except DomainError as refusal:
             flash(request, language_of(request).error(refusal), "warn")
         return Redirect(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from meals.accounts.service import Actor
 from meals.clock import Clock
 from meals.db import begin_write
-from meals.deliveries import alerts
+from meals.deliveries import alerts, planning
 from meals.deliveries.models import AlertStatus, WebhookAttempt, WelfareAlert
 from meals.errors import DomainError
 from meals.jobs.models import JobRun
@@ -41,11 +42,13 @@ SUMMARY_MAX = 300
 
 @dataclass(frozen=True)
 class JobContext:
-    """What every job needs: settings, a session factory and the service's clock."""
+    """What every job needs: settings, a session factory and the service's clock (and, for
+    solving routes, the solver process to run in; without one, a thread)."""
 
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
+    executor: Executor | None = None
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -175,6 +178,17 @@ async def _freeze(ctx: JobContext, due: after_freeze.DueSlot) -> str:
             await session.rollback()
             return f"refused: {refusal.text}"[:SUMMARY_MAX]
         return f"run {plan.run.id}, route plan {plan.route_plan.id}"
+
+
+async def solve_plan(ctx: JobContext, planning_job_id: int) -> str:
+    """The dispatcher's re-plan, queued by the dispatch page: solve its planning job."""
+    return await planning.solve_job(
+        ctx.sessions,
+        ctx.settings,
+        job_id=planning_job_id,
+        clock=ctx.clock,
+        executor=ctx.executor,
+    )
 
 
 PERIODIC: dict[str, Callable[[JobContext], Awaitable[str]]] = {

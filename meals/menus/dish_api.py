@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Any
 
 import msgspec
 from advanced_alchemy.service import OffsetPagination
@@ -12,11 +14,12 @@ from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from meals.errors import Invalid
+from meals.errors import DomainError, Invalid
 from meals.menus import dishes
 from meals.menus.models import Dish
 from meals.pages.i18n import N_
 from meals.pages.web import flash, language_of, read_form, render, see_other
+from meals.settings import Settings
 from meals.web import (
     AppSettings,
     CurrentActor,
@@ -327,6 +330,50 @@ async def _lines(request: Request) -> tuple[dishes.Line, ...]:
     return tuple(lines)
 
 
+DISH_LISTS = ("diet_tags", "allergens", "variants", "ingredient", "grams")
+KeptVariants = Callable[[tuple[Variant, ...]], Awaitable[tuple[dishes.VariantSpec, ...]]]
+
+
+async def _dish_spec(request: Request, variants: KeptVariants | None = None) -> dishes.DishSpec:
+    """The dish form as a spec; `variants` turns the ticked diet variants into theirs."""
+    form = await read_form(request, DishForm, lists=DISH_LISTS)
+    ticked = tuple(dict.fromkeys(form.variants))
+    recipe = dishes.RecipeSpec(
+        cook_minutes=form.cook_minutes,
+        equipment_kind=form.equipment_kind,
+        lines=await _lines(request),
+        yield_portions=form.yield_portions,
+        served_hot=form.served_hot,
+        variants=await variants(ticked) if variants else tuple(map(dishes.VariantSpec, ticked)),
+    )
+    return dishes.DishSpec(
+        name=form.name,
+        name_en=form.name_en,
+        kind=form.kind,
+        energy_kcal=form.energy_kcal,
+        protein_g=form.protein_g,
+        fat_g=form.fat_g,
+        carbohydrate_g=form.carbohydrate_g,
+        sodium_mg=form.sodium_mg,
+        diet_tags=tuple(form.diet_tags),
+        allergens=tuple(form.allergens),
+        recipe=recipe,
+    )
+
+
+async def _typed(request: Request) -> dict[str, Any]:
+    """What was typed into the dish form, to show it again beside a refusal."""
+    form = await request.form()
+    values: dict[str, Any] = {k: form.get(k) for k in form if k not in DISH_LISTS}
+    for name in ("diet_tags", "allergens", "variants"):
+        values[name] = form.getall(name, [])
+    values["served_hot"] = form.get("served_hot") == "true"
+    values["lines"] = list(
+        zip(form.getall("ingredient", []), form.getall("grams", []), strict=False)
+    )
+    return values
+
+
 class IngredientForm(msgspec.Struct):
     code: Annotated[str, msgspec.Meta(min_length=2, max_length=40, pattern=r"^[a-z0-9_]+$")]
     name: Name
@@ -375,30 +422,7 @@ class DishPages(Controller):
         settings: AppSettings,
         now: Now,
     ) -> Redirect:
-        form = await read_form(
-            request, DishForm, lists=("diet_tags", "allergens", "variants", "ingredient", "grams")
-        )
-        recipe = dishes.RecipeSpec(
-            cook_minutes=form.cook_minutes,
-            equipment_kind=form.equipment_kind,
-            lines=await _lines(request),
-            yield_portions=form.yield_portions,
-            served_hot=form.served_hot,
-            variants=tuple(dishes.VariantSpec(v) for v in dict.fromkeys(form.variants)),
-        )
-        spec = dishes.DishSpec(
-            name=form.name,
-            name_en=form.name_en,
-            kind=form.kind,
-            energy_kcal=form.energy_kcal,
-            protein_g=form.protein_g,
-            fat_g=form.fat_g,
-            carbohydrate_g=form.carbohydrate_g,
-            sodium_mg=form.sodium_mg,
-            diet_tags=tuple(form.diet_tags),
-            allergens=tuple(form.allergens),
-            recipe=recipe,
-        )
+        spec = await _dish_spec(request)
         dish = await dishes.create_dish(
             db_session, actor=actor, spec=spec, settings=settings, now=now
         )
@@ -428,6 +452,43 @@ class DishPages(Controller):
         )
         return see_other("/console/dishes#new")
 
+    @get("/{dish_id:int}", summary="A dish's form: name, kind, nutrition, allergens, recipe")
+    async def show(
+        self, request: Request, db_session: DbSession, settings: AppSettings, dish_id: PathId
+    ) -> Template:
+        dish = await dishes.get_dish(db_session, dish_id)
+        values = await dishes.dish_form(db_session, dish)
+        return await _dish_page(request, db_session, settings, dish, values, error=None)
+
+    @post("/{dish_id:int}", summary="Save a dish and its recipe", status_code=HTTP_200_OK)
+    async def save(
+        self,
+        request: Request,
+        db_session: DbSession,
+        actor: CurrentActor,
+        settings: AppSettings,
+        now: Now,
+        dish_id: PathId,
+    ) -> Redirect | Template:
+        try:
+            spec = await _dish_spec(request, partial(dishes.kept_variants, db_session, dish_id))
+            await dishes.update_dish(
+                db_session, actor=actor, dish_id=dish_id, spec=spec, settings=settings, now=now
+            )
+        except DomainError as refusal:  # shown in the form, with what was typed kept
+            await db_session.rollback()
+            return await _dish_page(
+                request,
+                db_session,
+                settings,
+                await dishes.get_dish(db_session, dish_id),
+                await _typed(request),
+                error=language_of(request).error(refusal),
+                status_code=refusal.status_code,
+            )
+        flash(request, language_of(request).gettext(N_("The dish is saved.")))
+        return see_other("/console/dishes")
+
     @post("/{dish_id:int}/deactivate", summary="Stop offering a dish")
     async def deactivate(
         self,
@@ -443,3 +504,31 @@ class DishPages(Controller):
             language_of(request).gettext(N_("The dish is no longer offered for new menus.")),
         )
         return see_other("/console/dishes")
+
+
+async def _dish_page(
+    request: Request,
+    db_session: DbSession,
+    settings: Settings,
+    dish: Dish,
+    values: dict[str, Any],
+    *,
+    error: str | None,
+    status_code: int = HTTP_200_OK,
+) -> Template:
+    rows = list(values.get("lines", []))
+    return render(
+        request,
+        "console/dish.html",
+        status_code=status_code,
+        dish=dish,
+        values=values,
+        lines=rows + [("", "")] * max(2, 6 - len(rows)),
+        kinds=dishes.DISH_KINDS,
+        diet_tags=dishes.DIET_TAGS,
+        allergens=ALLERGENS,
+        variants=list(Variant),
+        equipment=[e.kind for e in settings.kitchen_equipment],
+        ingredients=await dishes.ingredients(db_session),
+        error=error,
+    )

@@ -359,3 +359,88 @@ async def create_ingredient(
     )
     await session.commit()
     return ingredient
+
+
+async def get_dish(session: AsyncSession, dish_id: int) -> Dish:
+    dish = await session.get(Dish, dish_id)
+    if dish is None:
+        raise NotFound("There is no dish {dish_id}.", dish_id=dish_id)
+    return dish
+
+
+async def dish_form(session: AsyncSession, dish: Dish) -> dict[str, Any]:
+    """The edit page's fields as they are stored: scalars as text, ticked lists, recipe rows."""
+    recipe = (await recipes_of(session, [dish.id])).get(dish.id)
+    codes = {i.id: i.code for i in await ingredients(session)}
+    values: dict[str, Any] = {
+        "name": dish.name,
+        "name_en": dish.name_en,
+        "kind": dish.kind,
+        **{f: "" if getattr(dish, f) is None else str(getattr(dish, f)) for f in NUTRITION},
+        "diet_tags": list(dish.diet_tags),
+        "allergens": list(dish.allergens),
+        "variants": [],
+        "lines": [],
+    }
+    if recipe is not None:
+        values |= {
+            "yield_portions": str(recipe.yield_portions),
+            "cook_minutes": str(recipe.cook_minutes),
+            "equipment_kind": recipe.equipment_kind,
+            "served_hot": recipe.served_hot,
+            "variants": [v.variant.value for v in recipe.variants],
+            "lines": [
+                (codes[line.ingredient_id], str(Decimal(line.quantity_milli) / MILLI))
+                for line in recipe.lines
+            ],
+        }
+    return values
+
+
+NUTRITION = ("energy_kcal", "protein_g", "fat_g", "carbohydrate_g", "sodium_mg")
+
+
+async def kept_variants(
+    session: AsyncSession, dish_id: int, ticked: tuple[Variant, ...]
+) -> tuple[VariantSpec, ...]:
+    """The ticked diet variants, each keeping what was set for it before (ingredients left out
+    or added, extra steps), so saving the page's simpler form loses none of it."""
+    recipe = (await recipes_of(session, [dish_id])).get(dish_id)
+    before = {v.variant: v for v in recipe.variants} if recipe is not None else {}
+    if not before:
+        return tuple(VariantSpec(v) for v in ticked)
+    ids = [i for v in before.values() for i in v.removed_ingredient_ids]
+    variant_ids = [v.id for v in before.values()]
+    lines = await session.scalars(
+        select(RecipeVariantLine).where(RecipeVariantLine.recipe_variant_id.in_(variant_ids))
+    )
+    steps = await session.scalars(
+        select(RecipeVariantStep)
+        .where(RecipeVariantStep.recipe_variant_id.in_(variant_ids))
+        .order_by(RecipeVariantStep.position)
+    )
+    lines, steps = list(lines), list(steps)
+    ids += [line.ingredient_id for line in lines]
+    found = await session.execute(
+        select(Ingredient.id, Ingredient.code).where(Ingredient.id.in_(ids))
+    )
+    codes = {ingredient_id: code for ingredient_id, code in found}
+    kept = []
+    for variant in ticked:
+        old = before.get(variant)
+        if old is None:
+            kept.append(VariantSpec(variant))
+            continue
+        kept.append(
+            VariantSpec(
+                variant,
+                removed=tuple(codes[i] for i in old.removed_ingredient_ids),
+                lines=tuple(
+                    Line(codes[x.ingredient_id], Decimal(x.quantity_milli) / MILLI)
+                    for x in lines
+                    if x.recipe_variant_id == old.id
+                ),
+                steps=tuple((s.name, s.minutes) for s in steps if s.recipe_variant_id == old.id),
+            )
+        )
+    return tuple(kept)

@@ -7,22 +7,27 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from litestar import Controller, Request, get, post
+import msgspec
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, PathParameter
 from litestar.response import Redirect, Template
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from meals.errors import Invalid
+from meals.errors import DomainError, Invalid
 from meals.menus import cycles
+from meals.menus import service as menu_service
+from meals.menus.cycles_api import CodePath
 from meals.menus.models import Dish
 from meals.pages.i18n import N_
-from meals.pages.web import flash, language_of, render, see_other
+from meals.pages.web import flash, language_of, read_form, render, see_other
 from meals.sites.models import Site
 from meals.web import (
     AppSettings,
     CurrentActor,
     DbSession,
     Now,
+    OptionalQueryId,
     PageOffset,
     PathId,
     allow,
@@ -265,3 +270,163 @@ class MenuCyclePages(Controller):
             language_of(request).gettext("{count} menus published.", count=created),
         )
         return see_other(f"/menus/cycles/{cycle_id}")
+
+
+class MoveForm(msgspec.Struct):
+    to_code: Annotated[str, msgspec.Meta(min_length=1, max_length=8)]
+    reason: Annotated[str, msgspec.Meta(max_length=300)] = ""
+
+
+class TakeOffForm(msgspec.Struct):
+    reason: Annotated[str, msgspec.Meta(max_length=300)] = ""
+    cancel_bookings: bool = False
+
+
+PUBLISHED_PAGE = 28
+
+
+class PublishedMenuPages(Controller):
+    """A site's published menus and one menu's set meals with their bookings, where the
+    operator moves a set meal's bookings to another or takes it off (bookings named first).
+    A refusal is shown at the set meal with what was typed kept."""
+
+    path = "/menus/published"
+    include_in_schema = False
+    guards = [allow(Role.ADMIN)]  # noqa: RUF012
+
+    @get("/", summary="A site's published menus by date")
+    async def index(
+        self,
+        request: Request,
+        db_session: DbSession,
+        settings: AppSettings,
+        now: Now,
+        site: OptionalQueryId = None,
+        offset: PageOffset = 0,
+    ) -> Template:
+        sites = list(
+            await db_session.scalars(
+                select(Site).where(Site.kind != SiteKind.KITCHEN).order_by(Site.code)
+            )
+        )
+        chosen = next((s for s in sites if s.id == site), sites[0] if sites else None)
+        page = None
+        if chosen is not None:
+            page = await menu_service.page_published(
+                db_session,
+                site_id=chosen.id,
+                date_from=settings.district_today(now),
+                limit=PUBLISHED_PAGE,
+                offset=offset,
+            )
+        return render(
+            request,
+            "menus/published.html",
+            sites=sites,
+            site=chosen,
+            page=page,
+            kept=f"site={chosen.id}" if chosen else "",
+            newest_first=False,
+        )
+
+    @get("/{menu_id:int}", summary="One published menu: set meals and their bookings")
+    async def show(self, request: Request, db_session: DbSession, menu_id: PathId) -> Template:
+        return await _menu_page(request, db_session, menu_id)
+
+    @post("/{menu_id:int}/items/{code:str}/move", summary="Move a set meal's bookings")
+    async def move(
+        self,
+        request: Request,
+        db_session: DbSession,
+        actor: CurrentActor,
+        now: Now,
+        menu_id: PathId,
+        code: CodePath,
+    ) -> Response:
+        form = await read_form(request, MoveForm)
+        try:
+            moved = await cycles.move_bookings(
+                db_session,
+                actor=actor,
+                menu_id=menu_id,
+                code=code,
+                to_code=form.to_code,
+                reason=form.reason,
+                now=now,
+            )
+        except DomainError as refusal:
+            await db_session.rollback()
+            return await _menu_page(
+                request, db_session, menu_id, refusal=(code, "move", refusal), typed=form
+            )
+        flash(
+            request,
+            language_of(request).gettext(
+                "{count} bookings moved to set meal {meal}; their families are told.",
+                count=len(moved),
+                meal=form.to_code,
+            ),
+        )
+        return see_other(f"/menus/published/{menu_id}")
+
+    @post("/{menu_id:int}/items/{code:str}/remove", summary="Take a set meal off the menu")
+    async def remove(
+        self,
+        request: Request,
+        db_session: DbSession,
+        actor: CurrentActor,
+        now: Now,
+        menu_id: PathId,
+        code: CodePath,
+    ) -> Response:
+        form = await read_form(request, TakeOffForm)
+        try:
+            cancelled = await cycles.remove_menu_item(
+                db_session,
+                actor=actor,
+                menu_id=menu_id,
+                code=code,
+                now=now,
+                cancel_bookings=form.cancel_bookings,
+                reason=form.reason,
+            )
+        except DomainError as refusal:
+            await db_session.rollback()
+            return await _menu_page(
+                request, db_session, menu_id, refusal=(code, "remove", refusal), typed=form
+            )
+        flash(
+            request,
+            language_of(request).gettext(
+                "Set meal {meal} is taken off; {count} bookings cancelled.",
+                meal=code,
+                count=len(cancelled),
+            ),
+        )
+        return see_other(f"/menus/published/{menu_id}")
+
+
+async def _menu_page(
+    request: Request,
+    session: AsyncSession,
+    menu_id: int,
+    *,
+    refusal: tuple[str, str, DomainError] | None = None,
+    typed: MoveForm | TakeOffForm | None = None,
+) -> Template:
+    menu, meals = await menu_service.menu_with_bookings(session, menu_id=menu_id)
+    site = await session.get(Site, menu.site_id)
+    error = None
+    if refusal is not None:
+        code, action, exc = refusal
+        error = {"code": code, "action": action, "text": language_of(request).error(exc)}
+    return render(
+        request,
+        "menus/published_menu.html",
+        status_code=refusal[2].status_code if refusal else 200,
+        menu=menu,
+        site=site,
+        meals=meals,
+        error=error,
+        typed=typed,
+    )

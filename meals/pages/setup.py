@@ -22,7 +22,7 @@ from meals.bookings.senior_pages import SeniorPages
 from meals.callbacks.api import CallbackPages
 from meals.errors import DomainError
 from meals.menus.dish_api import DishPages
-from meals.menus.pages import MenuCyclePages
+from meals.menus.pages import MenuCyclePages, PublishedMenuPages
 from meals.notifications.pages import FamilyPages
 from meals.pages.jinja import template_config
 from meals.pages.web import (
@@ -59,6 +59,7 @@ def pages_router() -> Router:
             BoardPages,
             CallbackPages,
             MenuCyclePages,
+            PublishedMenuPages,
             AuditPages,
             AccountConsolePages,
             SeniorConsolePages,

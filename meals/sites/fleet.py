@@ -251,6 +251,54 @@ async def remove_wave(
     return wave
 
 
+async def get_wave(session: AsyncSession, wave_id: int) -> DepartureWave:
+    wave = await session.get(DepartureWave, wave_id)
+    if wave is None or not wave.active:
+        raise NotFound("There is no departure wave {wave_id}.", wave_id=wave_id)
+    return wave
+
+
+async def update_wave(
+    session: AsyncSession, *, actor: Actor, wave_id: int, departs_at: time, now: datetime
+) -> DepartureWave:
+    """A wave moved to another time (the operator's correction, not a new trip)."""
+    ensure_role(actor, Role.ADMIN)
+    await begin_write(session)
+    wave = await get_wave(session, wave_id)
+    taken = await session.scalar(
+        select(DepartureWave).where(
+            DepartureWave.slot == wave.slot,
+            DepartureWave.departs_at == departs_at,
+            DepartureWave.id != wave.id,
+        )
+    )
+    if taken is not None and taken.active:
+        raise Conflict(
+            "There is already a {slot} wave at {time}.",
+            code="wave_taken",
+            slot=wave.slot.value,
+            time=departs_at.strftime("%H:%M"),
+        )
+    if taken is not None:  # an old removed wave holds the time: the unique pair frees it
+        await session.delete(taken)
+        await session.flush()
+    before = wave.departs_at
+    wave.departs_at = departs_at
+    record_change(
+        session,
+        actor,
+        action="update",
+        entity="wave",
+        entity_id=wave.id,
+        at=now,
+        before={"departs_at": before},
+        after={"departs_at": departs_at},
+        summary=f"{wave.slot.value} {departs_at:%H:%M}",
+    )
+    await session.commit()
+    return wave
+
+
 async def waves_for(session: AsyncSession, slot: Slot, settings: Settings) -> tuple[time, ...]:
     """The kitchen's departure times for `slot`: the operator's waves, or the settings' until
     the operator has set any."""

@@ -195,6 +195,10 @@ class WaveForm(msgspec.Struct):
     departs_at: Annotated[time, msgspec.Meta(tz=False)]
 
 
+class WaveTimeForm(msgspec.Struct):
+    departs_at: Annotated[time, msgspec.Meta(tz=False)]
+
+
 class FleetPages(Controller):
     path = "/console/vans"
     include_in_schema = False
@@ -301,6 +305,39 @@ class FleetPages(Controller):
             db_session, actor=actor, slot=form.slot, departs_at=form.departs_at, now=now
         )
         flash(request, language_of(request).gettext(N_("The departure wave is added.")))
+        return see_other("/console/vans#waves")
+
+    @get("/waves/{wave_id:int}", summary="A departure wave's form: its time")
+    async def show_wave(self, request: Request, db_session: DbSession, wave_id: PathId) -> Template:
+        wave = await fleet.get_wave(db_session, wave_id)
+        values = {"departs_at": wave.departs_at.strftime("%H:%M")}
+        return render(request, "console/wave.html", wave=wave, values=values, error=None)
+
+    @post("/waves/{wave_id:int}", summary="Save a departure wave", status_code=HTTP_200_OK)
+    async def save_wave(
+        self,
+        request: Request,
+        db_session: DbSession,
+        actor: CurrentActor,
+        now: Now,
+        wave_id: PathId,
+    ) -> Redirect | Template:
+        try:
+            form = await read_form(request, WaveTimeForm, times=("departs_at",))
+            await fleet.update_wave(
+                db_session, actor=actor, wave_id=wave_id, departs_at=form.departs_at, now=now
+            )
+        except DomainError as refusal:  # shown in the form, with what was typed kept
+            await db_session.rollback()
+            return render(
+                request,
+                "console/wave.html",
+                status_code=refusal.status_code,
+                wave=await fleet.get_wave(db_session, wave_id),
+                values=dict((await request.form()).items()),
+                error=language_of(request).error(refusal),
+            )
+        flash(request, language_of(request).gettext(N_("The departure wave is saved.")))
         return see_other("/console/vans#waves")
 
     @post("/waves/{wave_id:int}/deactivate", summary="Remove a departure wave")

@@ -9,12 +9,14 @@ from typing import Annotated
 
 import msgspec
 from advanced_alchemy.service import OffsetPagination
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from meals.errors import Invalid
+from meals.accounts.service import Actor
+from meals.errors import DomainError, Invalid
 from meals.pages.i18n import FEN_PER_YUAN, N_
 from meals.pages.web import flash, language_of, read_form, render, see_other
 from meals.subsidies import policy
@@ -236,7 +238,7 @@ def _age(text: str) -> int | None:
 async def tier_rows(request: Request) -> list[policy.Tier]:
     """The tier table of the form: one row per index, blank rows skipped."""
     form = await request.form()
-    columns = [form.getall(name) for name in ("source", "min_age", "max_age", "category", "amount")]
+    columns = [form.getall(name, []) for name in TIER_FIELDS]
     tiers = []
     for source, low, high, category, amount in zip(*columns, strict=False):
         if not str(amount).strip():
@@ -254,6 +256,57 @@ async def tier_rows(request: Request) -> list[policy.Tier]:
     return tiers
 
 
+TIER_FIELDS = ("source", "min_age", "max_age", "category", "amount")
+
+
+def _row_text(tier: policy.Tier) -> dict[str, str]:
+    """A tier as the form's text fields (the form shows typed text, kept after a refusal)."""
+    return {
+        "source": tier.source_code,
+        "min_age": str(tier.min_age),
+        "max_age": "" if tier.max_age is None else str(tier.max_age),
+        "category": tier.category or "",
+        "amount": f"{tier.amount_fen / FEN_PER_YUAN:.2f}",
+    }
+
+
+async def _typed(request: Request) -> dict[str, object]:
+    """What the operator typed into the new-version form, to show it again."""
+    form = await request.form()
+    columns = [[str(v)[:40] for v in form.getall(name, [])] for name in TIER_FIELDS]
+    rows = [dict(zip(TIER_FIELDS, row, strict=False)) for row in zip(*columns, strict=False)]
+    fields = {name: str(form.get(name) or "")[:300] for name in ("name", "effective_from", "note")}
+    return {**fields, "rows": rows[:100]}
+
+
+async def _policy_page(
+    request: Request,
+    session: AsyncSession,
+    actor: Actor,
+    today: date,
+    *,
+    refusal: DomainError | None = None,
+    typed: dict[str, object] | None = None,
+) -> Template:
+    page = await policy.list_versions(session, actor=actor, limit=100)
+    if typed is None:
+        rows = [_row_text(t) for t in await policy.tiers_in_force(session, today)]
+        typed = {"rows": rows + [None] * TIER_ROWS_EXTRA}
+    return render(
+        request,
+        "console/subsidies.html",
+        status_code=refusal.status_code if refusal else 200,
+        versions=page.items,
+        in_force=await policy_in_force(session, today),
+        today=today,
+        sources=await policy.list_sources(session),
+        typed=typed,
+        rows=typed["rows"],
+        error=language_of(request).error(refusal) if refusal else None,
+        categories=[c.value for c in Category],
+    )
+
+
 class SubsidyPages(Controller):
     path = "/console/subsidies"
     include_in_schema = False
@@ -267,20 +320,7 @@ class SubsidyPages(Controller):
         settings: AppSettings,
         now: Now,
     ) -> Template:
-        today = settings.district_today(now)
-        page = await policy.list_versions(db_session, actor=actor, limit=100)
-        in_force = await policy_in_force(db_session, today)
-        draft = await policy.tiers_in_force(db_session, today)
-        return render(
-            request,
-            "console/subsidies.html",
-            versions=page.items,
-            in_force=in_force,
-            today=today,
-            sources=await policy.list_sources(db_session),
-            rows=draft + [None] * TIER_ROWS_EXTRA,
-            categories=[c.value for c in Category],
-        )
+        return await _policy_page(request, db_session, actor, settings.district_today(now))
 
     @post("/", guards=[allow(Role.ADMIN)], summary="Add a policy version")
     async def add(
@@ -290,20 +330,25 @@ class SubsidyPages(Controller):
         actor: CurrentActor,
         settings: AppSettings,
         now: Now,
-    ) -> Redirect:
-        form = await read_form(
-            request, VersionForm, lists=("source", "min_age", "max_age", "category", "amount")
-        )
-        await policy.create_version(
-            db_session,
-            actor=actor,
-            name=form.name,
-            effective_from=form.effective_from,
-            tiers=await tier_rows(request),
-            note=form.note,
-            today=settings.district_today(now),
-            now=now,
-        )
+    ) -> Response:
+        today = settings.district_today(now)
+        try:
+            form = await read_form(request, VersionForm, lists=TIER_FIELDS)
+            await policy.create_version(
+                db_session,
+                actor=actor,
+                name=form.name,
+                effective_from=form.effective_from,
+                tiers=await tier_rows(request),
+                note=form.note,
+                today=today,
+                now=now,
+            )
+        except DomainError as refusal:  # shown in the form, with what was typed kept
+            await db_session.rollback()
+            return await _policy_page(
+                request, db_session, actor, today, refusal=refusal, typed=await _typed(request)
+            )
         flash(
             request,
             language_of(request).gettext(

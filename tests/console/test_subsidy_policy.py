@@ -136,3 +136,39 @@ async def test_the_policy_page_copies_the_version_in_force_into_the_next(client,
         ).first()
     assert await count(db, SubsidyTier, SubsidyTier.policy_id == newest) == 1
     assert "2027年政策" in visible_text((await client.get("/console/subsidies")).text)
+
+
+@pytest.mark.parametrize(
+    ("change", "sentence"),
+    [
+        ({"amount": ["4.555", ""]}, "4.555"),
+        ({"min_age": ["sixty", "0"]}, "sixty"),
+        ({"effective_from": str(TODAY)}, None),  # starts tomorrow at the earliest
+        ({"name": "x" * 200}, None),
+    ],
+)
+async def test_a_refused_new_version_is_shown_in_the_form_with_what_was_typed(
+    client, db, change, sentence
+):
+    await login_as(client, db, Role.ADMIN)
+    fields = {
+        "name": "2027年政策",
+        "effective_from": str(TODAY + timedelta(days=40)),
+        "note": "区里新标准",
+        "source": ["civil_affairs", "operator"],
+        "min_age": ["65", "0"],
+        "max_age": ["79", ""],
+        "category": ["lives_alone", ""],
+        "amount": ["4.50", ""],
+        **change,
+    }
+    before = await count(db, SubsidyPolicy)
+    refused = await post_form(client, "/console/subsidies", "/console/subsidies", fields)
+    assert 400 <= refused.status_code < 500
+    html = refused.text
+    assert 'id="version-error"' in html  # in the form, not the general error page
+    assert sentence is None or sentence in visible_text(html.split('id="version-error"')[1])
+    kept = fields["amount"][0], fields["min_age"][0], fields["max_age"][0], fields["note"]
+    assert all(f'value="{value}"' in html for value in kept)
+    assert '<option value="lives_alone" selected>' in html
+    assert await count(db, SubsidyPolicy) == before

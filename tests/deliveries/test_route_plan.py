@@ -15,7 +15,8 @@ from sqlalchemy import select
 from kitchen import BoxKind
 from meals.bookings.models import Booking
 from meals.cli import main
-from meals.deliveries import adapter, service
+from meals.clock import Clock
+from meals.deliveries import adapter, planning, service
 from meals.deliveries.models import (
     PlanningJob,
     PlanningStatus,
@@ -25,6 +26,7 @@ from meals.deliveries.models import (
     RouteStop,
     StopKind,
 )
+from meals.jobs.queue import run_planning_jobs
 from meals.production import day as one_plan
 from meals.production import service as production
 from meals.settings import Settings
@@ -292,8 +294,13 @@ def _plan_solves() -> float:
     return REGISTRY.get_sample_value("warmmeal_plan_solve_seconds_count", {"slot": "lunch"}) or 0
 
 
-async def _planned_in_the_background(db: Sessions, timeout_s: float = 120.0) -> PlanningJob:
-    """Wait, as the dispatcher's page does, until the last planning job has finished."""
+async def _planned_in_the_background(
+    db: Sessions, settings: Settings, timeout_s: float = 120.0
+) -> PlanningJob:
+    """Wait, as the dispatcher's page does, until the last planning job has finished: on
+    SQLite the web process's own queue solves it; on PostgreSQL a worker run here does."""
+    if not settings.is_sqlite:
+        await run_planning_jobs(settings, db, Clock(NOW))
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
         async with db() as session:
@@ -305,19 +312,19 @@ async def _planned_in_the_background(db: Sessions, timeout_s: float = 120.0) -> 
 
 
 async def test_the_dispatcher_plans_and_replans_from_the_page_without_a_broken_van(
-    client: AsyncTestClient, db: Sessions, lunches: int
+    client: AsyncTestClient, db: Sessions, settings: Settings, lunches: int
 ) -> None:
     await login_as(client, db, Role.KITCHEN)
     page = f"/dispatch?service_date={TODAY.isoformat()}&slot=lunch"
     form = {"service_date": TODAY.isoformat(), "slot": "lunch"}
 
     planned = await submit(client, page, "/dispatch/plans", form)
-    await _planned_in_the_background(db)
+    await _planned_in_the_background(db, settings)
     async with db() as session:
         first = await session.scalar(select(RoutePlanRecord).order_by(RoutePlanRecord.id.desc()))
     broken = (await _runs(db, first.id))[0].van_code
     replanned = await submit(client, page, "/dispatch/plans", {**form, "exclude": broken})
-    await _planned_in_the_background(db)
+    await _planned_in_the_background(db, settings)
 
     assert planned.status_code == replanned.status_code == 303
     assert replanned.headers["location"] == page
@@ -333,7 +340,7 @@ REROUTES = Settings.plan_reroute_attempts
 
 
 async def test_a_replan_runs_in_the_background_with_progress_on_the_page(
-    client: AsyncTestClient, db: Sessions, lunches: int
+    client: AsyncTestClient, db: Sessions, settings: Settings, lunches: int
 ) -> None:
     """The page answers at once while the plan is made, shows progress and refreshes itself,
     refuses a second request meanwhile, then shows the new plan."""
@@ -355,7 +362,7 @@ async def test_a_replan_runs_in_the_background_with_progress_on_the_page(
     refused = await client.get(page)
     assert "这一餐的路线正在规划中，请等它完成。" in refused.text
 
-    await _planned_in_the_background(db)
+    await _planned_in_the_background(db, settings)
     done = await client.get(page)
     assert "正在规划路线" not in done.text and 'http-equiv="refresh"' not in done.text
     async with db() as session:
@@ -364,6 +371,50 @@ async def test_a_replan_runs_in_the_background_with_progress_on_the_page(
     assert f"计划 {plans[0].id}" in done.text
     # /metrics counts each solve's time (a wave cooked early is routed again)
     assert solves_before + 1 <= _plan_solves() <= solves_before + 1 + REROUTES
+
+
+async def test_a_job_whose_planner_stopped_is_failed_with_a_sentence_and_planned_again(
+    client: AsyncTestClient, db: Sessions, settings: Settings
+) -> None:
+    """A web process or worker that died mid-solve leaves its job running with an old
+    heartbeat: the page says so at once, the next request fails it and queues a new one, and
+    the queue's task leaves the failed one alone if it is ever taken up."""
+    old_beat = planning.real_now() - settings.planning_lease - timedelta(seconds=1)
+    async with db() as session:
+        stuck = PlanningJob(
+            service_date=TODAY,
+            slot=Slot.LUNCH,
+            excluded_vans=[],
+            requested_at=NOW,
+            started_at=NOW,
+            heartbeat_at=old_beat,
+            time_limit_s=planning.expected_seconds(settings),
+            status=PlanningStatus.RUNNING,
+        )
+        session.add(stuck)
+        await session.commit()
+    await login_as(client, db, Role.KITCHEN)
+
+    shown = await client.get(f"/dispatch?service_date={TODAY.isoformat()}&slot=lunch")
+    assert "规划程序停止了，请再按一次重新规划。" in shown.text
+    assert 'http-equiv="refresh"' not in shown.text
+    async with db() as session:
+        fresh = await planning.request_plan(
+            session,
+            settings=settings,
+            service_date=TODAY,
+            slot=Slot.LUNCH,
+            actor=None,
+            now=NOW,
+            excluded_vans=[],
+        )
+    skipped = await planning.solve_job(db, settings, job_id=stuck.id, clock=Clock(NOW))
+
+    async with db() as session:
+        failed = await session.get(PlanningJob, stuck.id)
+        queued = await session.get(PlanningJob, fresh.id)
+    assert (failed.status, failed.error) == (PlanningStatus.FAILED, planning.STOPPED)
+    assert queued.status is PlanningStatus.QUEUED and "skipped" in skipped
 
 
 async def test_frozen_production_run_is_the_source_when_there_is_one(

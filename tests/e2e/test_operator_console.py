@@ -1,12 +1,20 @@
 """The operator console in Chromium at desktop size (1280×800), from an empty database with one
-operator account: the operator adds sites, an ingredient and a dish with its recipe, a funding
-source and a subsidy policy version, a van, a staff account and a senior; the staff member
-registers a second senior and binds a family member with the senior present; the audit log
-lists every step. Each main console page is screenshot and checked with axe-core."""
+operator account: the operator adds sites, an ingredient and a dish with its recipe, a menu
+cycle, a funding source and a subsidy policy version, a van, a staff account and a senior; the
+staff member registers a second senior and binds a family member with the senior present; a real
+`warmmeal worker` publishes the coming weeks' menus while the server runs (no restart, no
+"publish now"), and the operator sees them on the published-menus page; the next day, once the
+policy is in force, the senior logs in and books at the price it gives; the audit log lists every
+step. Each main console page is screenshot and checked with axe-core."""
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -26,10 +34,15 @@ DESKTOP = {"width": 1280, "height": 800}
 BLOCKING_IMPACTS = {"serious", "critical"}
 OPERATOR = ("operator", "console-operator-1")
 STAFF = ("staff-mp1", "counter-pass-1")
+SENIOR = ("13900000001", "246810")
+PHONE = {"width": 390, "height": 844}
+PUBLISH_WITHIN_SECONDS = 60
+CYCLE = "友谊路一周菜单"
 
 
 @pytest.fixture(scope="module")
-def empty_url(browser, tmp_path_factory) -> Iterator[str]:
+def empty_db(browser, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """An empty, migrated SQLite database with one operator account, and its folder."""
     folder = tmp_path_factory.mktemp("console-db")
     path = folder / "warmmeal.sqlite3"
     url = f"sqlite+aiosqlite:///{path}"
@@ -42,8 +55,39 @@ def empty_url(browser, tmp_path_factory) -> Iterator[str]:
             " security_stamp) VALUES (?, ?, 'admin', ?, 1, 'zh_CN', 0)",
             (OPERATOR[0], "运营主管", hash_password(OPERATOR[1])),
         )
-    with running_server(url, folder, now=NOW, secret=TEST_SECRET) as base:
-        yield base
+    yield url, folder
+
+
+def _worker_publishes(url: str, folder: Path, path: Path) -> None:
+    """Run a real `warmmeal worker` beside the running server until it has published menus."""
+    env = {
+        **os.environ,
+        "WARMMEAL_DATABASE_URL": url,
+        "WARMMEAL_VAR_DIR": str(folder),
+        "WARMMEAL_SECRET_KEY": TEST_SECRET,
+        "WARMMEAL_FROZEN_NOW": NOW.isoformat(),
+        "WARMMEAL_JOB_POLL_SECONDS": "0.5",
+    }
+    with (folder / "worker.log").open("w") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "meals.cli", "worker"], env=env, stdout=log, stderr=log
+        )
+        try:
+            deadline = time.monotonic() + PUBLISH_WITHIN_SECONDS
+            while True:
+                with sqlite3.connect(path) as connection:
+                    done = connection.execute(
+                        "SELECT count(*) FROM job_runs WHERE task = 'publish_menus'"
+                        " AND finished_at IS NOT NULL"
+                    ).fetchone()[0]
+                if done:
+                    return
+                assert worker.poll() is None, (folder / "worker.log").read_text()
+                assert time.monotonic() < deadline, (folder / "worker.log").read_text()[-3000:]
+                time.sleep(0.5)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=15)
 
 
 def _log_in(page, login: str, password: str) -> None:
@@ -89,8 +133,21 @@ def _site(page, code: str, name: str, kind: str, lunch: bool) -> None:
     _saved(page)
 
 
-def test_operator_sets_up_the_district_and_staff_register_and_bind(browser, empty_url, artifacts):
-    context = browser.new_context(viewport=DESKTOP, base_url=empty_url, locale="zh-CN")
+def test_operator_sets_up_the_district_and_a_senior_books_at_the_policys_price(
+    browser, empty_db, artifacts
+):
+    url, folder = empty_db
+    with running_server(url, folder, now=NOW, secret=TEST_SECRET) as base:
+        _set_up_the_district(browser, base, url, folder, artifacts)
+    # The policy comes into force tomorrow (a booking is priced on the day it is made): the
+    # senior books the next morning.
+    with running_server(url, folder, now=NOW + timedelta(days=1), secret=TEST_SECRET) as base:
+        _senior_books(browser, base, folder, artifacts)
+        _audit_lists_every_step(browser, base, artifacts)
+
+
+def _set_up_the_district(browser, base: str, url: str, folder: Path, artifacts: Path) -> None:
+    context = browser.new_context(viewport=DESKTOP, base_url=base, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(15_000)
     _log_in(page, *OPERATOR)
@@ -128,6 +185,21 @@ def test_operator_sets_up_the_district_and_staff_register_and_bind(browser, empt
     assert "清蒸鲈鱼" in page.locator("table.figures").first.inner_text()
     check(page, artifacts, "console-dishes-zh")
 
+    page.goto("/menus/cycles")
+    page.get_by_label("名称").fill(CYCLE)
+    page.get_by_label("周数").fill("1")
+    page.get_by_label("第一天（星期一）").fill(str(TODAY))
+    page.get_by_label("友谊路助餐点").check()
+    page.get_by_role("button", name="建立菜单周期").click()
+    page.wait_for_load_state()
+    page.get_by_role("link", name="编辑第 1 周第 3 天 午餐").click()  # Wednesdays
+    page.get_by_label("名称 1", exact=True).fill("A套餐：清蒸鲈鱼")
+    page.get_by_label("价格（元） 1", exact=True).fill("12.50")
+    page.get_by_label("荤菜 1", exact=True).select_option(label="清蒸鲈鱼")
+    page.get_by_role("button", name="保存这一天").click()
+    page.wait_for_load_state()
+    assert "A套餐：清蒸鲈鱼" in page.locator("table").inner_text()
+
     page.goto("/console/subsidies")
     page.fill("#s-code", "civil_affairs")
     page.fill("#s-name", "区民政局助餐补贴")
@@ -159,7 +231,7 @@ def test_operator_sets_up_the_district_and_staff_register_and_bind(browser, empt
     _saved(page)
     check(page, artifacts, "console-account-zh")
 
-    _register(page, "赵桂兰", "13900000001")
+    _register(page, "赵桂兰", SENIOR[0], pin=SENIOR[1])
     check(page, artifacts, "console-senior-zh")
     _log_out(page)
 
@@ -175,6 +247,52 @@ def test_operator_sets_up_the_district_and_staff_register_and_bind(browser, empt
     assert "钱丽" in page.locator("#family ~ .scroll-x table").first.inner_text()
     _log_out(page)
 
+    # Nothing is published yet; the worker publishes while the server runs on.
+    _log_in(page, *OPERATOR)
+    page.goto("/menus/published")
+    assert "从今天起该站点还没有发布菜单" in page.locator("main").inner_text()
+    _worker_publishes(url, folder, Path(url.removeprefix("sqlite+aiosqlite:///")))
+    page.reload()
+    listed = page.locator("table.figures").inner_text()
+    wednesdays = [TODAY + timedelta(days=2 + 7 * week) for week in range(3)]
+    for day in wednesdays:
+        assert f"{day.month}月{day.day}日" in listed, listed
+    check(page, artifacts, "console-published-menus-zh")
+    page.get_by_role("link", name=f"{wednesdays[0].month}月{wednesdays[0].day}日").click()
+    assert "A套餐：清蒸鲈鱼" in page.locator("main").inner_text()
+    check(page, artifacts, "console-published-menu-zh")
+    context.close()
+
+
+def _senior_books(browser, base: str, folder: Path, artifacts: Path) -> None:
+    """The senior books Wednesday's lunch on Tuesday: 12.50 less the policy's 5.00."""
+    context = browser.new_context(viewport=PHONE, base_url=base, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    log_in(page, *SENIOR)
+    page.wait_for_url("**/menu")
+    page.screenshot(path=artifacts / "console-senior-menu-390.png", full_page=True)
+    page.goto(f"/menu?day={TODAY + timedelta(days=2)}")  # Wednesday, the cycle's one day
+    offer = page.locator("section.meal", has=page.get_by_role("heading", name="午餐")).locator(
+        ".card"
+    )
+    assert offer.locator("h4 .pay").inner_text().strip().endswith("¥7.50")
+    offer.get_by_role("button", name=re.compile("预订")).click()
+    page.wait_for_url("**/bookings")
+    assert "您需付 ¥7.50" in page.get_by_role("status").first.inner_text()
+    page.screenshot(path=artifacts / "console-senior-booked-390.png", full_page=True)
+    with sqlite3.connect(folder / "warmmeal.sqlite3") as connection:
+        prices = connection.execute(
+            "SELECT list_price_fen, subsidy_fen, price_fen FROM bookings"
+        ).fetchall()
+    assert prices == [(1250, 500, 750)]
+    context.close()
+
+
+def _audit_lists_every_step(browser, base: str, artifacts: Path) -> None:
+    context = browser.new_context(viewport=DESKTOP, base_url=base, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
     _log_in(page, *OPERATOR)
     page.goto("/audit")
     log = page.locator("table.figures").inner_text()
@@ -183,6 +301,7 @@ def test_operator_sets_up_the_district_and_staff_register_and_bind(browser, empt
         "友谊路助餐点",
         "鲈鱼",
         "清蒸鲈鱼",
+        CYCLE,
         "2026年助餐补贴",
         "VAN-01",
         "王小芳",
@@ -199,8 +318,10 @@ def test_operator_sets_up_the_district_and_staff_register_and_bind(browser, empt
     context.close()
 
 
-def _register(page, name: str, phone: str) -> None:
+def _register(page, name: str, phone: str, pin: str | None = None) -> None:
     page.goto("/console/seniors/new")
+    if pin:
+        page.fill("#pin", pin)
     page.fill("#name", name)
     page.fill("#birth_date", "1941-05-06")
     page.fill("#phone", phone)

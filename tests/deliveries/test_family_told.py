@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
@@ -60,8 +61,9 @@ async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
 
 
 async def _until(check, what: str) -> None:
+    """Wait for `check()` (a plain or async callable) to hold: the notifier works after commit."""
     deadline = time.monotonic() + WAIT_SECONDS
-    while not check():
+    while not (await check() if inspect.iscoroutinefunction(check) else check()):
         assert time.monotonic() < deadline, f"waited {WAIT_SECONDS} s for {what}"
         await asyncio.sleep(0.05)
 
@@ -118,9 +120,14 @@ async def test_failed_delivery_tells_the_family_on_page_push_and_webhook(
 
     await _until(lambda: len(family_hook.events("family_notice")) >= 2, "the webhook")
     assert family_hook.answered[0] == 503, "the first webhook try failed and was retried"
-    async with db() as session:
-        sends = list(await session.scalars(select(NoticeSend)))
-    assert sends and all(s.sent_at is not None for s in sends)
+
+    async def every_send_recorded() -> bool:
+        # The receiver answers before the notifier stores the send: wait for the row too.
+        async with db() as session:
+            sends = list(await session.scalars(select(NoticeSend)))
+        return bool(sends) and all(send.sent_at is not None for send in sends)
+
+    await _until(every_send_recorded, "every send recorded as sent")
 
     await page_login(client, "family", DEMO_PASSWORDS["family"])
     page = visible_text((await client.get("/family")).text)

@@ -375,9 +375,9 @@ async def _publish_cycle(
     # Plain values: a rollback (another worker published the same menu) expires ORM rows.
     slots = (
         await session.execute(
-            select(SiteSlot.site_id, SiteSlot.slot, SiteSlot.capacity).where(
-                SiteSlot.site_id.in_(site_ids)
-            )
+            select(SiteSlot.site_id, SiteSlot.slot, SiteSlot.capacity)
+            .where(SiteSlot.site_id.in_(site_ids))
+            .order_by(SiteSlot.site_id, SiteSlot.slot)  # every worker inserts in one order
         )
     ).all()
     dish_ids = {d for *_, dishes in items for d in dishes}
@@ -398,6 +398,7 @@ async def _publish_cycle(
     )
     created = 0
     day = first
+    await begin_write(session)
     while day <= last:
         index = (day - starts_on).days % (weeks * 7)
         for site_id, slot, seats in slots:
@@ -405,46 +406,61 @@ async def _publish_cycle(
             todays = [i for i in items if i[0] == index and i[1] is slot]
             if key in existing or not todays:
                 continue
-            await begin_write(session)
-            menu = Menu(
-                site_id=site_id,
-                service_date=day,
-                slot=slot,
-                published_at=now,
-                seat_capacity=seats,
-                seats_booked=0,
-            )
-            session.add(menu)
             try:
-                await session.flush()
+                async with session.begin_nested():
+                    await _add_menu(session, key, seats, todays, dishes, now, variants)
             except IntegrityError:
-                await session.rollback()  # published by another worker at the same moment
-                continue
-            for _i, _s, code, name, name_en, price, portions, item_dishes in todays:
-                chosen = [dishes[d] for d in item_dishes if d in dishes]
-                tags = sorted(set.intersection(*(set(d[1]) for d in chosen))) if chosen else []
-                item = MenuItem(
-                    menu_id=menu.id,
-                    code=code,
-                    name=name,
-                    name_en=name_en,
-                    list_price_fen=price,
-                    capacity=portions if portions is not None else seats,
-                    booked_count=0,
-                    diet_tags=tags,
-                    variants=list(variants),
-                    allergens=sorted({a for d in chosen for a in d[2]}),
-                )
-                session.add(item)
-                await session.flush()
-                session.add_all(
-                    MenuItemDish(menu_item_id=item.id, dish_id=d[0], position=pos)
-                    for pos, d in enumerate(chosen)
-                )
-            await session.commit()
+                continue  # published by another worker at the same moment: theirs stands
             created += 1
         day += timedelta(days=1)
+    # One transaction for the cycle (a savepoint per menu): a commit per menu made publishing
+    # a district's weeks ahead take seconds per site on a busy PostgreSQL.
+    await session.commit()
     return created
+
+
+async def _add_menu(
+    session: AsyncSession,
+    key: tuple[int, date, Slot],
+    seats: int,
+    todays: Sequence[tuple],
+    dishes: dict[int, tuple],
+    now: datetime,
+    variants: Sequence[str],
+) -> None:
+    site_id, day, slot = key
+    menu = Menu(
+        site_id=site_id,
+        service_date=day,
+        slot=slot,
+        published_at=now,
+        seat_capacity=seats,
+        seats_booked=0,
+    )
+    session.add(menu)
+    await session.flush()
+    for _i, _s, code, name, name_en, price, portions, item_dishes in todays:
+        chosen = [dishes[d] for d in item_dishes if d in dishes]
+        tags = sorted(set.intersection(*(set(d[1]) for d in chosen))) if chosen else []
+        item = MenuItem(
+            menu_id=menu.id,
+            code=code,
+            name=name,
+            name_en=name_en,
+            list_price_fen=price,
+            capacity=portions if portions is not None else seats,
+            booked_count=0,
+            diet_tags=tags,
+            variants=list(variants),
+            allergens=sorted({a for d in chosen for a in d[2]}),
+        )
+        session.add(item)
+        await session.flush()
+        session.add_all(
+            MenuItemDish(menu_item_id=item.id, dish_id=d[0], position=pos)
+            for pos, d in enumerate(chosen)
+        )
+    await session.flush()
 
 
 async def publish_now(

@@ -1,13 +1,14 @@
 """A van out of service moves its own stops and few others: the re-plan keeps each other van's
-runs on it (``routing.keep_vehicles``), so drivers keep their run and the kitchen reprints only
-the labels that really moved.
+runs on it (``routing.keep_vehicles``), so drivers keep their run and labels keep their van,
+departure and stop.
 
 Measured on this test's day (seeded test district, 500 search steps, SQLite): without keeping,
 the re-plan put all 21 van stops not on VAN-01 on another van and ``label_changes()`` named
 16 of 16 home labels, each on another van; with it, 21 of 21 stay and only VAN-01's 6 labels
-go to another van (a spare, the same run). ``label_changes()`` still names 14 of 16: the box
-numbers run over the whole plan in departure and van order, so VAN-01's boxes leaving the
-front renumber every box after them (see docs/routing-benchmark.md, "A van out")."""
+go to another van (a spare, the same run). ``label_changes()`` still names 14 of 16 (the demo
+day: 320 of 329): box numbers run over the whole plan in departure and van order, so VAN-01's
+boxes leaving the front renumber every box after them (docs/routing-benchmark.md, "A van
+out")."""
 
 from __future__ import annotations
 

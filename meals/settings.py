@@ -185,6 +185,9 @@ class Settings:
     kitchen_site_drop_lead: timedelta = timedelta(minutes=20)
     kitchen_home_delivery_lead: timedelta = timedelta(minutes=45)
     delivery_solver_seconds: float = 5.0
+    # At most this many search steps per route plan (None: the time limit alone): the same
+    # plan on any machine, as tests and benchmarks need.
+    delivery_solver_steps: int | None = None
     # What a background plan takes beyond the router's limit (worker start, travel
     # times, walking lists, storing): the dispatch page's progress counts on it.
     planning_overhead: timedelta = timedelta(seconds=4)
@@ -411,6 +414,8 @@ class Settings:
             )
         if env.get(f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"):
             values["delivery_solver_seconds"] = float(env[f"{ENV_PREFIX}DELIVERY_SOLVER_SECONDS"])
+        if env.get(f"{ENV_PREFIX}DELIVERY_SOLVER_STEPS"):
+            values["delivery_solver_steps"] = int(env[f"{ENV_PREFIX}DELIVERY_SOLVER_STEPS"])
         for name in (
             "db_pool_size",
             "db_max_overflow",

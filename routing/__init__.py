@@ -68,6 +68,10 @@ Plan (``routing.plan``): ``RoutePlan(routes, unserved, cost)`` with ``vehicles_u
 ``Visit(stop_id, arrival, service_start, departure, time_since_departure, load_before,
 distance_from_previous)``.
 
+Re-plans (``routing.keep``): ``keep_vehicles(problem, plan, previous) -> RoutePlan`` renames
+routes among interchangeable vans (same capacity, shift and costs) so that as many stops as
+possible stay on the van ``previous`` (stop id -> van id) gave them; nothing else changes.
+
 Travel times (``routing.travel``): ``TravelTimeProvider`` protocol with
 ``matrix(points) -> TravelMatrix``; ``StraightLineProvider(StraightLineParams(
 detour_factor, speed_metres_per_second))`` and ``OsrmProvider(OsrmParams(base_url, ...))``
@@ -78,6 +82,7 @@ Benchmarks: ``routing.solomon`` (reader, DIMACS convention) and the
 ``warmmeal-route solve-solomon`` command; see ``docs/routing-benchmark.md``.
 """
 
+from routing.keep import keep_vehicles
 from routing.model import (
     Coordinates,
     Depot,
@@ -143,6 +148,7 @@ __all__ = [
     "Vehicle",
     "VehicleRoute",
     "Visit",
+    "keep_vehicles",
     "solve",
     "travel_matrix",
 ]

@@ -16,8 +16,9 @@ from collections.abc import Sequence
 
 from ortools.constraint_solver import pywrapcp
 
-from routing.engine import PlannedTrip, latest_start
+from routing.engine import PlannedTrip, PlannedVisit, latest_start
 from routing.model import Problem
+from routing.plan import RoutePlan
 
 DEPOT_NODE = 0
 
@@ -95,3 +96,19 @@ def plan_breaks_rules(problem: Problem, trips: Sequence[PlannedTrip]) -> str | N
     if routing.ReadAssignmentFromRoutes(routes, True) is None:
         return "OR-Tools refuses the plan: a capacity, window, food-safety or shift rule breaks"
     return None
+
+
+def route_plan_breaks_rules(problem: Problem, plan: RoutePlan) -> str | None:
+    """:func:`plan_breaks_rules` on a finished plan (each visit with the wave of its food),
+    so a plan changed after the search, e.g. its vans renamed, is checked the same way."""
+    vehicles = {vehicle.id: number for number, vehicle in enumerate(problem.vehicles)}
+    stops = {stop.id: number for number, stop in enumerate(problem.stops)}
+    trips = [
+        PlannedTrip(
+            vehicles[route.vehicle_id],
+            tuple(PlannedVisit(stops[visit.stop_id], visit.food_wave) for visit in trip.visits),
+        )
+        for route in plan.routes
+        for trip in route.trips
+    ]
+    return plan_breaks_rules(problem, trips)

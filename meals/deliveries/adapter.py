@@ -26,6 +26,7 @@ from routing import (
     TimeWindow,
     TravelTimeProvider,
     Vehicle,
+    keep_vehicles,
     solve,
     travel_matrix,
 )
@@ -68,6 +69,8 @@ class DeliveryRules:
     last_mile_solver_seconds: float
     solver_seed: int
     last_mile_walk_share: float
+    solver_steps: int | None = None
+    """At most this many search steps for the van runs (``None``: the time limit alone)."""
     early_cooking: tuple[int, ...] = ()
     """Per departure wave (or empty): seconds earlier than its packing lead the kitchen must
     finish that wave's cooking (shared equipment); that wave's food budget is that much
@@ -520,8 +523,15 @@ def solve_deliveries(
     vans: Sequence[VanInfo],
     rules: DeliveryRules,
     provider: TravelTimeProvider | None = None,
+    previous_vans: Mapping[str, str] | None = None,
 ) -> DeliveryPlan:
-    """The whole delivery day for one slot: van runs, then each meal point's walking list."""
+    """The whole delivery day for one slot: van runs, then each meal point's walking list.
+
+    ``previous_vans`` (stop key -> van code of the plan being replaced) keeps each van's work
+    on it where the new runs allow: the search numbers its runs by the vans it is given, so
+    without it one van out moves nearly every run, label and driver to the next van code.
+    Walking lists follow their drop and are numbered by the meal point, not by van.
+    """
     van_homes, walked = split_last_mile(homes, sites, rules.last_mile_enabled)
     drives = travel_matrix(
         kitchen, [sites[site_id].location for site_id in walked], provider
@@ -540,7 +550,9 @@ def solve_deliveries(
                 stop.unserved_reason = "fleet_too_small"
                 stop.unserved_detail = "no van is available"
     else:
-        plan = solve(problem, time_limit=rules.solver_seconds, seed=rules.solver_seed)
+        steps = SolveParams(solution_limit=rules.solver_steps) if rules.solver_steps else None
+        plan = solve(problem, time_limit=rules.solver_seconds, seed=rules.solver_seed, params=steps)
+        plan = keep_vehicles(problem, plan, previous_vans or {})
         result = apply_route_plan(plan, stops)
     by_key = {s.stop_key: s for s in result.stops}
     for site_id, site_homes in walked.items():

@@ -55,6 +55,9 @@ class DeliveryInputs:
     sites: dict[int, adapter.SiteDemand]
     homes: list[adapter.HomeDemand]
     vans: list[adapter.VanInfo]
+    previous_vans: dict[str, str] = field(default_factory=dict)
+    """Stop key -> van code in the plan being replaced (none for a first plan): a re-plan
+    keeps each van's work on it where it can (``routing.keep_vehicles``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,6 +128,7 @@ def delivery_rules(
         last_mile_solver_seconds=settings.last_mile_solver_seconds,
         last_mile_walk_share=settings.last_mile_walk_share,
         solver_seed=settings.delivery_solver_seed,
+        solver_steps=settings.delivery_solver_steps,
     )
 
 
@@ -216,6 +220,7 @@ async def load_inputs(
     )
     if depot is None:
         raise Conflict("There is no central kitchen to plan routes from.", code="no_kitchen")
+    latest = await latest_plan(session, service_date, slot)
     return DeliveryInputs(
         source=PlanSource.PRODUCTION_RUN,
         production_run_id=None,
@@ -236,6 +241,21 @@ async def load_inputs(
             if site_id in sites
         ],
         vans=vans,
+        previous_vans=await previous_vans(session, latest) if latest else {},
+    )
+
+
+async def previous_vans(session: AsyncSession, plan: RoutePlanRecord) -> dict[str, str]:
+    """Stop key -> van code of every stop a van carries in ``plan`` (walked homes ride in
+    their drop and are not listed)."""
+    return dict(
+        (
+            await session.execute(
+                select(RouteStop.stop_key, RouteRun.van_code)
+                .join(RouteRun, RouteRun.id == RouteStop.run_id)
+                .where(RouteStop.plan_id == plan.id)
+            )
+        ).all()
     )
 
 
@@ -250,11 +270,23 @@ def _solve(inputs: DeliveryInputs, rules: adapter.DeliveryRules, settings: Setti
     provider, name = _provider(settings)
     try:
         plan = adapter.solve_deliveries(
-            inputs.kitchen, inputs.sites, inputs.homes, inputs.vans, rules, provider
+            inputs.kitchen,
+            inputs.sites,
+            inputs.homes,
+            inputs.vans,
+            rules,
+            provider,
+            previous_vans=inputs.previous_vans,
         )
     except OsrmError:
         plan = adapter.solve_deliveries(
-            inputs.kitchen, inputs.sites, inputs.homes, inputs.vans, rules, None
+            inputs.kitchen,
+            inputs.sites,
+            inputs.homes,
+            inputs.vans,
+            rules,
+            None,
+            previous_vans=inputs.previous_vans,
         )
         name = STRAIGHT_LINE
     return plan, name

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kitchen import stop_number
 from meals.deliveries import service
 from meals.deliveries.models import RoutePlanRecord, RouteRun, RouteStop, StopKind
 from meals.deliveries.sheet import MapPoint, RouteMap, route_map
@@ -50,6 +51,9 @@ class StopView:
     unserved_remedy_at: str
     """The time the remedy names, as the kitchen's clock reads it ("" when none)."""
     booking_ids: tuple[int, ...]
+    number: str = ""
+    """The stop's number as every sheet prints it: ``3`` on a van, ``3·2`` for the second
+    home on the walking list of the meal point at stop 3 (``kitchen.stop_number``)."""
 
     @property
     def navigation_url(self) -> str:
@@ -108,6 +112,7 @@ async def stop_views(
         else {}
     )
     lead = settings.kitchen_packing_lead.total_seconds()
+    drops = await _drop_sequences(session, stops)
     views = []
     for stop in stops:
         senior = seniors.get(stop.senior_id or 0)
@@ -142,9 +147,35 @@ async def stop_views(
                 if stop.unserved_remedy_at is not None
                 else "",
                 booking_ids=tuple(stop.booking_ids),
+                number=stop_number(
+                    drops.get((stop.plan_id, stop.carried_by_site_id)), stop.sequence
+                )
+                if stop.kind is StopKind.LAST_MILE_HOME
+                else stop_number(stop.sequence),
             )
         )
     return views
+
+
+async def _drop_sequences(
+    session: AsyncSession, stops: Sequence[RouteStop]
+) -> dict[tuple[int, int | None], int | None]:
+    """(plan id, meal point id) -> its drop's place on its van run, for the walked homes in
+    ``stops``: their number starts with it, as on the packing list and labels."""
+    walked = {(s.plan_id, s.carried_by_site_id) for s in stops if s.kind is StopKind.LAST_MILE_HOME}
+    if not walked:
+        return {}
+    rows = await session.execute(
+        select(RouteStop.plan_id, RouteStop.site_id, RouteStop.sequence, RouteStop.run_id).where(
+            RouteStop.plan_id.in_({plan for plan, _ in walked}),
+            RouteStop.kind == StopKind.SITE_DROP,
+        )
+    )
+    return {
+        (plan, site): sequence if run is not None else None
+        for plan, site, sequence, run in rows
+        if (plan, site) in walked
+    }
 
 
 def run_view(run: RouteRun, stops: Sequence[StopView], settings: Settings) -> RunView:

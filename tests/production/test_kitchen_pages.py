@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import io
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -415,5 +416,19 @@ async def test_a_stop_has_one_number_on_every_sheet_and_no_two_stops_share_it(
     handed = f"{home.stop_number} {home.name} · {ZH.gettext('label no. {labels}', labels=boxes)}"
     sheet = _text((await client.get(f"/dispatch/runs/{trip.id}/sheet")).text)
     assert handed in sheet
+
+    # the dispatcher's walking lists and the meal point's /walking page number it alike
+    async with db() as session:
+        point = await session.scalar(
+            select(RouteStop.carried_by_site_id).where(
+                RouteStop.plan_id == frozen.route_plan_id, RouteStop.stop_key == home.stop_id
+            )
+        )
+    dispatch = _text((await client.get(f"/dispatch?service_date={TODAY}&slot=lunch")).text)
+    assert re.search(rf"{re.escape(home.stop_number)} \d\d:\d\d · {re.escape(home.name)}", dispatch)
+    await login_as(client, db, Role.ADMIN)
+    walking = (await client.get(f"/walking?site_id={point}")).text
+    assert f'<span class="seq">{home.stop_number}</span> {html.escape(home.name)}' in walking
+    assert '<span class="seq">1</span>' not in walking.split('id="walk-lunch"')[1]
     await login(client, driver.login, DEMO_PASSWORDS["driver"])
     assert handed in _text((await client.get("/driver")).text)

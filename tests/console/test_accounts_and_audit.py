@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
-
 from meals.accounts.models import Account
 from meals.words import Role
 from tests.console.helpers import audit_entries, count, post_form
@@ -39,39 +37,53 @@ async def test_operator_creates_staff_who_logs_in_at_once_scoped_to_their_site(c
     assert "password" not in entry.after and "password_hash" not in entry.after
 
 
-@pytest.mark.parametrize(
-    ("body", "code"),
-    [
-        ({**NEW_STAFF, "site_ids": []}, "no_site"),
-        ({**NEW_STAFF, "site_ids": [99999]}, "no_site"),
-        ({**NEW_STAFF, "login": "admin", "site_ids": [1]}, "login_taken"),
-        ({**NEW_STAFF, "role": "senior", "site_ids": [1]}, "bad_role"),
-        ({**NEW_STAFF, "password": "short", "site_ids": [1]}, None),
-        ({**NEW_STAFF, "login": "has space", "site_ids": [1]}, None),
-    ],
-)
-async def test_bad_account_is_refused_with_a_sentence_and_nothing_saved(client, db, body, code):
+BAD_ACCOUNTS = [  # (body, code)
+    ({**NEW_STAFF, "site_ids": []}, "no_site"),
+    ({**NEW_STAFF, "site_ids": [99999]}, "no_site"),
+    ({**NEW_STAFF, "login": "admin", "site_ids": [1]}, "login_taken"),
+    ({**NEW_STAFF, "role": "senior", "site_ids": [1]}, "bad_role"),
+    ({**NEW_STAFF, "password": "short", "site_ids": [1]}, None),
+    ({**NEW_STAFF, "login": "has space", "site_ids": [1]}, None),
+]
+
+
+async def test_bad_account_is_refused_with_a_sentence_and_nothing_saved(client, db):
+    """Every bad account on one app and database, nothing saved checked after each (so none
+    can change what the next one sees); every failing case is named."""
     await login_as(client, db, Role.ADMIN)
     before = await count(db, Account)
+    failures = []
+    for body, code in BAD_ACCOUNTS:
+        response = await client.post("/api/v1/accounts", json=body)
+        case = f"{body!r}"
+        if not 400 <= response.status_code < 500:
+            failures.append(f"{case}: {response.status_code} {response.text[:300]}")
+        elif not response.json().get("detail"):
+            failures.append(f"{case}: no detail: {response.text[:300]}")
+        elif code and response.json().get("code") != code:
+            failures.append(f"{case}: code {response.json().get('code')!r}, not {code!r}")
+        if (after := await count(db, Account)) != before:
+            failures.append(f"{case}: {after - before} accounts saved")
+        if entries := await audit_entries(db):
+            failures.append(f"{case}: audited {[e.action for e in entries]}")
+    assert not failures, "\n".join(failures)
 
-    response = await client.post("/api/v1/accounts", json=body)
 
-    assert 400 <= response.status_code < 500
-    assert response.json()["detail"]
-    if code:
-        assert response.json()["code"] == code
-    assert await count(db, Account) == before
-    assert await audit_entries(db) == []
-
-
-@pytest.mark.parametrize("role", [r for r in Role if r is not Role.ADMIN])
-async def test_only_the_operator_manages_accounts(client, db, role):
-    await login_as(client, db, role)
+async def test_only_the_operator_manages_accounts(client, db):
+    """Each role in turn logs in on one app and database (cookies cleared first, as a fresh
+    client); every failing role is named."""
     before = await count(db, Account)
-    made = await client.post("/api/v1/accounts", json={**NEW_STAFF, "site_ids": [1]})
-    listed = await client.get("/api/v1/accounts")
-    assert made.status_code == listed.status_code == 403
-    assert await count(db, Account) == before
+    failures = []
+    for role in [r for r in Role if r is not Role.ADMIN]:
+        client.cookies.clear()
+        await login_as(client, db, role)
+        made = await client.post("/api/v1/accounts", json={**NEW_STAFF, "site_ids": [1]})
+        listed = await client.get("/api/v1/accounts")
+        if not made.status_code == listed.status_code == 403:
+            failures.append(f"{role}: made {made.status_code}, listed {listed.status_code}")
+        if (after := await count(db, Account)) != before:
+            failures.append(f"{role}: {after - before} accounts saved")
+    assert not failures, "\n".join(failures)
 
 
 async def test_account_pages_create_change_and_deactivate_with_each_step_audited(client, db):
@@ -135,8 +147,14 @@ async def test_audit_log_filters_pages_and_exports_for_operator_and_civil_affair
     assert exported.headers["content-type"].startswith("text/csv")
 
 
-@pytest.mark.parametrize("role", [Role.SENIOR, Role.FAMILY, Role.SITE_STAFF, Role.DRIVER])
-async def test_audit_log_is_closed_to_everyone_else(client, db, role):
-    await login_as(client, db, role)
-    assert (await client.get("/api/v1/audit")).status_code == 403
-    assert (await client.get("/audit/export.csv")).status_code == 403
+async def test_audit_log_is_closed_to_everyone_else(client, db):
+    """Each role in turn logs in on one app and database (cookies cleared first, as a fresh
+    client); every failing role is named."""
+    failures = []
+    for role in [Role.SENIOR, Role.FAMILY, Role.SITE_STAFF, Role.DRIVER]:
+        client.cookies.clear()
+        await login_as(client, db, role)
+        for path in ["/api/v1/audit", "/audit/export.csv"]:
+            if (status := (await client.get(path)).status_code) != 403:
+                failures.append(f"{role} {path}: {status}, not 403")
+    assert not failures, "\n".join(failures)

@@ -3,8 +3,6 @@ senior present, ended by either side; the family's reach changes at once."""
 
 from __future__ import annotations
 
-import pytest
-
 from meals.accounts.models import Account, FamilyBinding, FamilyBindingRequest
 from meals.accounts.service import hash_password
 from meals.words import Role
@@ -112,14 +110,23 @@ async def test_staff_bind_at_the_counter_only_with_the_senior_present_and_at_the
     assert len(kept) == 1 and kept[0].consent_by == "staff"
 
 
-@pytest.mark.parametrize("role", [Role.KITCHEN, Role.DRIVER, Role.VIEWER, Role.FAMILY, Role.SENIOR])
-async def test_only_staff_and_operator_bind_at_the_counter(client, db, role):
-    await login_as(client, db, role)
-    response = await client.post(
-        "/api/v1/bindings",
-        json={"senior_id": 1, "relation": "子", "family_login": "x1234", "senior_present": True},
-    )
-    assert response.status_code == 403
+async def test_only_staff_and_operator_bind_at_the_counter(client, db):
+    """Each role in turn logs in on one app and database (cookies cleared first, as a fresh
+    client); nothing bound after any; every failing role is named."""
+    body = {"senior_id": 1, "relation": "子", "family_login": "x1234", "senior_present": True}
+    before = await count(db, FamilyBinding)
+    failures = []
+    for role in [Role.KITCHEN, Role.DRIVER, Role.VIEWER, Role.FAMILY, Role.SENIOR]:
+        client.cookies.clear()
+        await login_as(client, db, role)
+        response = await client.post("/api/v1/bindings", json=body)
+        if response.status_code != 403:
+            failures.append(f"{role}: {response.status_code}, not 403: {response.text[:300]}")
+        if (after := await count(db, FamilyBinding)) != before:
+            failures.append(f"{role}: {after - before} bindings saved")
+        if await count(db, Account, Account.login == "x1234") != 0:
+            failures.append(f"{role}: the family account was saved")
+    assert not failures, "\n".join(failures)
 
 
 async def test_the_senior_confirms_on_the_phone_page(client, db):

@@ -3,8 +3,6 @@ record, meal card, PIN and deactivation, each step in the audit log."""
 
 from __future__ import annotations
 
-import pytest
-
 from meals.accounts.models import Account
 from meals.seniors.models import Senior
 from meals.words import Role
@@ -75,41 +73,59 @@ async def test_staff_cannot_register_or_change_seniors_of_another_site(client, d
     assert await audit_entries(db) == []
 
 
-@pytest.mark.parametrize(
-    ("changes", "code"),
-    [
-        ({"birth_date": "2090-01-01"}, "bad_birth_date"),
-        ({"categories": ["royalty"]}, "bad_category"),
-        ({"allergens": ["kryptonite"]}, "bad_allergen"),
-        ({"latitude": None}, "bad_location"),
-        ({"latitude": None, "longitude": None}, "delivery_no_location"),
-        ({"home_site_id": 99999}, "bad_site"),
-        ({"phone": "admin1"}, None),
-        ({"iddsi_level": 9}, None),
-        ({"name": ""}, None),
-        ({"pin": "12"}, None),
-    ],
-)
-async def test_bad_senior_records_are_refused_and_nothing_saved(client, db, changes, code):
+BAD_SENIOR_RECORDS = [  # (changes, code)
+    ({"birth_date": "2090-01-01"}, "bad_birth_date"),
+    ({"categories": ["royalty"]}, "bad_category"),
+    ({"allergens": ["kryptonite"]}, "bad_allergen"),
+    ({"latitude": None}, "bad_location"),
+    ({"latitude": None, "longitude": None}, "delivery_no_location"),
+    ({"home_site_id": 99999}, "bad_site"),
+    ({"phone": "admin1"}, None),
+    ({"iddsi_level": 9}, None),
+    ({"name": ""}, None),
+    ({"pin": "12"}, None),
+]
+
+
+async def test_bad_senior_records_are_refused_and_nothing_saved(client, db):
+    """Every bad record on one app and database, nothing saved checked after each (so none
+    can change what the next one sees); every failing case is named."""
     site = await canteen(db)
     await login_as(client, db, Role.ADMIN)
     before = await count(db, Senior)
+    failures = []
+    for changes, code in BAD_SENIOR_RECORDS:
+        response = await client.post("/api/v1/seniors", json=a_new_senior(site.id, **changes))
+        case = f"{changes!r}"
+        if not 400 <= response.status_code < 500:
+            failures.append(f"{case}: {response.status_code} {response.text[:300]}")
+        else:
+            body = response.json()
+            if not body.get("detail"):
+                failures.append(f"{case}: no detail: {body!r}")
+            if code and body.get("code") != code:
+                failures.append(f"{case}: code {body.get('code')!r}, not {code!r}")
+        if (after := await count(db, Senior)) != before:
+            failures.append(f"{case}: {after - before} seniors saved")
+        if await count(db, Account, Account.login == "13912345678") != 0:
+            failures.append(f"{case}: the senior's account was saved")
+    assert not failures, "\n".join(failures)
 
-    response = await client.post("/api/v1/seniors", json=a_new_senior(site.id, **changes))
 
-    assert 400 <= response.status_code < 500, response.text
-    assert response.json()["detail"]
-    if code:
-        assert response.json()["code"] == code
-    assert await count(db, Senior) == before
-    assert await count(db, Account, Account.login == "13912345678") == 0
-
-
-@pytest.mark.parametrize("role", [Role.SENIOR, Role.FAMILY, Role.KITCHEN, Role.DRIVER, Role.VIEWER])
-async def test_other_roles_cannot_register_seniors(client, db, role):
-    await login_as(client, db, role)
-    response = await client.post("/api/v1/seniors", json=a_new_senior(1))
-    assert response.status_code == 403
+async def test_other_roles_cannot_register_seniors(client, db):
+    """Each role in turn logs in on one app and database (cookies cleared first, as a fresh
+    client); every failing role is named."""
+    before = await count(db, Senior)
+    failures = []
+    for role in [Role.SENIOR, Role.FAMILY, Role.KITCHEN, Role.DRIVER, Role.VIEWER]:
+        client.cookies.clear()
+        await login_as(client, db, role)
+        response = await client.post("/api/v1/seniors", json=a_new_senior(1))
+        if response.status_code != 403:
+            failures.append(f"{role}: {response.status_code}, not 403: {response.text[:300]}")
+        if (after := await count(db, Senior)) != before:
+            failures.append(f"{role}: {after - before} seniors saved")
+    assert not failures, "\n".join(failures)
 
 
 async def test_operator_edits_reissues_card_resets_pin_and_deactivates(client, db):

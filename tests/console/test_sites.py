@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from meals.sites.models import Site, SiteSlot
 from meals.words import Role
 from tests.console.helpers import audit_entries, count, post_form
@@ -67,35 +65,60 @@ async def test_operator_adds_changes_and_closes_a_site(client, db):
     assert entries[1].before["slots"]["lunch"]["capacity"] == 80
 
 
-@pytest.mark.parametrize(
-    ("changes", "code"),
-    [
-        ({"timezone": "Mars/Olympus"}, "bad_timezone"),
-        ({"slots": [{**LUNCH, "serve_end": "10:00:00"}]}, "bad_window"),
-        ({"slots": [{**LUNCH, "cutoff_time": "12:00:00"}]}, "bad_cutoff"),
-        ({"slots": [LUNCH, LUNCH]}, "bad_slot"),
-        ({"slots": []}, "no_slots"),
-        ({"code": "KL-C"}, "code_taken"),
-        ({"latitude": 123}, None),
-        ({"slots": [{**LUNCH, "capacity": -1}]}, None),
-        ({"kind": "castle"}, None),
-    ],
-)
-async def test_bad_sites_are_refused_and_nothing_saved(client, db, changes, code):
+BAD_SITES = [  # (changes, code)
+    ({"timezone": "Mars/Olympus"}, "bad_timezone"),
+    ({"slots": [{**LUNCH, "serve_end": "10:00:00"}]}, "bad_window"),
+    ({"slots": [{**LUNCH, "cutoff_time": "12:00:00"}]}, "bad_cutoff"),
+    ({"slots": [LUNCH, LUNCH]}, "bad_slot"),
+    ({"slots": []}, "no_slots"),
+    ({"code": "KL-C"}, "code_taken"),
+    ({"latitude": 123}, None),
+    ({"slots": [{**LUNCH, "capacity": -1}]}, None),
+    ({"kind": "castle"}, None),
+]
+
+
+async def site_rows(db) -> tuple[int, int]:
+    return await count(db, Site), await count(db, SiteSlot)
+
+
+async def test_bad_sites_are_refused_and_nothing_saved(client, db):
+    """Every bad site on one app and database, nothing saved checked after each (so none can
+    change what the next one sees); every failing case is named."""
     await login_as(client, db, Role.ADMIN)
-    sites, slots = await count(db, Site), await count(db, SiteSlot)
-    response = await client.post("/api/v1/sites", json={**NEW_SITE, **changes})
-    assert 400 <= response.status_code < 500 and response.json()["detail"], response.text
-    if code:
-        assert response.json()["code"] == code
-    assert (await count(db, Site), await count(db, SiteSlot)) == (sites, slots)
+    before = await site_rows(db)
+    failures = []
+    for changes, code in BAD_SITES:
+        response = await client.post("/api/v1/sites", json={**NEW_SITE, **changes})
+        case = f"{changes!r}"
+        if not (400 <= response.status_code < 500 and response.json().get("detail")):
+            failures.append(f"{case}: {response.status_code} {response.text[:300]}")
+        elif code and response.json().get("code") != code:
+            failures.append(f"{case}: code {response.json().get('code')!r}, not {code!r}")
+        if (after := await site_rows(db)) != before:
+            failures.append(f"{case}: (sites, slots) {before} became {after}")
+    assert not failures, "\n".join(failures)
 
 
-@pytest.mark.parametrize("role", [Role.SITE_STAFF, Role.KITCHEN, Role.VIEWER, Role.SENIOR])
-async def test_only_the_operator_changes_sites(client, db, role):
-    await login_as(client, db, role)
-    assert (await client.post("/api/v1/sites", json=NEW_SITE)).status_code == 403
-    assert (await client.post("/api/v1/sites/1/deactivate")).status_code == 403
+async def test_only_the_operator_changes_sites(client, db):
+    """Each role in turn logs in on one app and database (cookies cleared first, as a fresh
+    client); every failing role is named."""
+    before = await site_rows(db)
+    failures = []
+    for role in [Role.SITE_STAFF, Role.KITCHEN, Role.VIEWER, Role.SENIOR]:
+        client.cookies.clear()
+        await login_as(client, db, role)
+        made = await client.post("/api/v1/sites", json=NEW_SITE)
+        closed = await client.post("/api/v1/sites/1/deactivate")
+        if made.status_code != 403:
+            failures.append(f"{role} adds a site: {made.status_code}, not 403")
+        if closed.status_code != 403:
+            failures.append(f"{role} closes site 1: {closed.status_code}, not 403")
+        async with db() as s:
+            still_open = (await s.get(Site, 1)).active
+        if (after := await site_rows(db)) != before or not still_open:
+            failures.append(f"{role}: (sites, slots) {before} became {after}, open {still_open}")
+    assert not failures, "\n".join(failures)
 
 
 async def test_site_pages_add_a_site_with_lunch(client, db):

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from meals.subsidies.models import SubsidyPolicy, SubsidyTier
 from meals.words import Role
 from tests.conftest import TODAY
@@ -54,32 +52,38 @@ async def test_a_booking_keeps_the_price_of_the_version_in_force_when_it_was_mad
     assert [e.action for e in await audit_entries(db, "subsidy_policy")] == ["create"]
 
 
-@pytest.mark.parametrize(
-    ("body", "code"),
-    [
-        ({"effective_from": str(TODAY), "tiers": [FLAT]}, "starts_too_early"),
-        ({"effective_from": str(TOMORROW), "tiers": [{**FLAT, "source": "nobody"}]}, "bad_source"),
-        (
-            {"effective_from": str(TOMORROW), "tiers": [{**FLAT, "min_age": 80, "max_age": 70}]},
-            "bad_age_band",
-        ),
-        (
-            {"effective_from": str(TOMORROW), "tiers": [{**FLAT, "category": "royalty"}]},
-            "bad_category",
-        ),
-        ({"effective_from": str(TOMORROW), "tiers": []}, None),
-        ({"effective_from": str(TOMORROW), "tiers": [{**FLAT, "amount_fen": -5}]}, None),
-    ],
-)
-async def test_bad_versions_are_refused_and_nothing_saved(client, db, body, code):
+BAD_VERSIONS = [  # (body, code)
+    ({"effective_from": str(TODAY), "tiers": [FLAT]}, "starts_too_early"),
+    ({"effective_from": str(TOMORROW), "tiers": [{**FLAT, "source": "nobody"}]}, "bad_source"),
+    (
+        {"effective_from": str(TOMORROW), "tiers": [{**FLAT, "min_age": 80, "max_age": 70}]},
+        "bad_age_band",
+    ),
+    (
+        {"effective_from": str(TOMORROW), "tiers": [{**FLAT, "category": "royalty"}]},
+        "bad_category",
+    ),
+    ({"effective_from": str(TOMORROW), "tiers": []}, None),
+    ({"effective_from": str(TOMORROW), "tiers": [{**FLAT, "amount_fen": -5}]}, None),
+]
+
+
+async def test_bad_versions_are_refused_and_nothing_saved(client, db):
+    """Every bad version on one app and database, nothing saved checked after each (so none
+    can change what the next one sees); every failing case is named."""
     await login_as(client, db, Role.ADMIN)
     before = await count(db, SubsidyTier)
-    response = await client.post("/api/v1/subsidies/policies", json={"name": "x", **body})
-    assert 400 <= response.status_code < 500 and response.json()["detail"]
-    if code:
-        assert response.json()["code"] == code
-    assert await count(db, SubsidyTier) == before
-    assert await count(db, SubsidyPolicy) == 1
+    failures = []
+    for body, code in BAD_VERSIONS:
+        response = await client.post("/api/v1/subsidies/policies", json={"name": "x", **body})
+        case = f"{body!r}"
+        if not (400 <= response.status_code < 500 and response.json().get("detail")):
+            failures.append(f"{case}: {response.status_code} {response.text[:300]}")
+        elif code and response.json().get("code") != code:
+            failures.append(f"{case}: code {response.json().get('code')!r}, not {code!r}")
+        if await count(db, SubsidyTier) != before or await count(db, SubsidyPolicy) != 1:
+            failures.append(f"{case}: a version or its tiers were saved")
+    assert not failures, "\n".join(failures)
 
 
 async def test_a_version_in_force_cannot_be_withdrawn_a_future_one_can(client, db):
@@ -100,15 +104,22 @@ async def test_a_version_in_force_cannot_be_withdrawn_a_future_one_can(client, d
     assert await count(db, SubsidyPolicy) == 1
 
 
-@pytest.mark.parametrize("role", [Role.SITE_STAFF, Role.SENIOR, Role.KITCHEN, Role.VIEWER])
-async def test_only_the_operator_changes_the_policy(client, db, role):
-    await login_as(client, db, role)
-    response = await client.post(
-        "/api/v1/subsidies/policies",
-        json={"name": "x", "effective_from": str(TOMORROW), "tiers": [FLAT]},
-    )
-    assert response.status_code == 403
-    assert await count(db, SubsidyPolicy) == 1
+async def test_only_the_operator_changes_the_policy(client, db):
+    """Each role in turn logs in on one app and database (cookies cleared first, as a fresh
+    client); every failing role is named."""
+    failures = []
+    for role in [Role.SITE_STAFF, Role.SENIOR, Role.KITCHEN, Role.VIEWER]:
+        client.cookies.clear()
+        await login_as(client, db, role)
+        response = await client.post(
+            "/api/v1/subsidies/policies",
+            json={"name": "x", "effective_from": str(TOMORROW), "tiers": [FLAT]},
+        )
+        if response.status_code != 403:
+            failures.append(f"{role}: {response.status_code}, not 403: {response.text[:300]}")
+        if (versions := await count(db, SubsidyPolicy)) != 1:
+            failures.append(f"{role}: {versions} versions, not 1")
+    assert not failures, "\n".join(failures)
 
 
 async def test_the_policy_page_copies_the_version_in_force_into_the_next(client, db):

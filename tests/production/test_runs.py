@@ -104,19 +104,38 @@ async def test_kitchen_and_admin_may_freeze_and_read(
     assert sheet.status_code == 200
 
 
-@pytest.mark.parametrize("role", [Role.SENIOR, Role.FAMILY, Role.SITE_STAFF, Role.DRIVER])
-async def test_other_roles_are_refused(client: AsyncTestClient, db: Sessions, role: Role) -> None:
-    if role is Role.SENIOR:
-        async with db() as session:
-            senior_id = await session.scalar(
-                select(Account.senior_id).where(Account.role == Role.SENIOR).limit(1)
+async def count_runs(db: Sessions) -> int:
+    async with db() as session:
+        return await session.scalar(select(func.count()).select_from(ProductionRun)) or 0
+
+
+async def test_other_roles_are_refused(client: AsyncTestClient, db: Sessions) -> None:
+    """Each role in turn logs in on one app and database (cookies cleared first, as a fresh
+    client) and is refused everything; no run is saved; every failing role is named."""
+    async with db() as session:
+        senior_id = await session.scalar(
+            select(Account.senior_id).where(Account.role == Role.SENIOR).limit(1)
+        )
+    failures = []
+    for role in [Role.SENIOR, Role.FAMILY, Role.SITE_STAFF, Role.DRIVER]:
+        client.cookies.clear()
+        if role is Role.SENIOR:
+            await login_as(client, db, role, senior_id=senior_id)
+        else:
+            await login_as(client, db, role)
+        for method, path in [
+            ("post", "/api/v1/kitchen/runs"),
+            ("get", "/kitchen"),
+            ("get", "/kitchen/runs/1/production"),
+        ]:
+            response = await client.request(
+                method, path, json=FREEZE_LUNCH if method == "post" else None
             )
-        await login_as(client, db, role, senior_id=senior_id)
-    else:
-        await login_as(client, db, role)
-    assert (await client.post("/api/v1/kitchen/runs", json=FREEZE_LUNCH)).status_code == 403
-    assert (await client.get("/kitchen")).status_code == 403
-    assert (await client.get("/kitchen/runs/1/production")).status_code == 403
+            if response.status_code != 403:
+                failures.append(f"{role} {method} {path}: {response.status_code}, not 403")
+        if (runs := await count_runs(db)) != 0:
+            failures.append(f"{role}: {runs} production runs saved")
+    assert not failures, "\n".join(failures)
 
 
 async def test_anonymous_must_log_in(client: AsyncTestClient) -> None:
@@ -125,33 +144,39 @@ async def test_anonymous_must_log_in(client: AsyncTestClient) -> None:
     assert (await client.post("/api/v1/kitchen/runs", json=FREEZE_LUNCH)).status_code == 401
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "body"),
-    [
-        ("get", "/kitchen?service_date=2026-13-45", None),
-        ("get", "/kitchen?service_date=tomorrow", None),
-        ("get", "/kitchen?slot=brunch", None),
-        ("get", "/kitchen/runs/999999", None),
-        ("get", "/kitchen/runs/999999/production", None),
-        ("get", "/kitchen/runs/0/production", None),
-        ("get", "/kitchen/runs/1/menu", None),
-        ("get", "/kitchen/runs/1/production?format=docx", None),
-        ("get", "/api/v1/kitchen/runs/999999/diff", None),
-        ("post", "/api/v1/kitchen/runs", {"service_date": "2026-02-30", "slot": "lunch"}),
-        ("post", "/api/v1/kitchen/runs", {"service_date": "2026-11-23", "slot": "brunch"}),
-        ("post", "/api/v1/kitchen/runs", {"slot": "lunch"}),
-        ("post", "/api/v1/kitchen/runs", {"service_date": "2026-11-23", "extra": 1}),
-    ],
-)
-async def test_bad_input_is_4xx_never_500(
-    client: AsyncTestClient, db: Sessions, method: str, path: str, body: dict | None
-) -> None:
+BAD_INPUT = [  # (method, path, body)
+    ("get", "/kitchen?service_date=2026-13-45", None),
+    ("get", "/kitchen?service_date=tomorrow", None),
+    ("get", "/kitchen?slot=brunch", None),
+    ("get", "/kitchen/runs/999999", None),
+    ("get", "/kitchen/runs/999999/production", None),
+    ("get", "/kitchen/runs/0/production", None),
+    ("get", "/kitchen/runs/1/menu", None),
+    ("get", "/kitchen/runs/1/production?format=docx", None),
+    ("get", "/api/v1/kitchen/runs/999999/diff", None),
+    ("post", "/api/v1/kitchen/runs", {"service_date": "2026-02-30", "slot": "lunch"}),
+    ("post", "/api/v1/kitchen/runs", {"service_date": "2026-11-23", "slot": "brunch"}),
+    ("post", "/api/v1/kitchen/runs", {"slot": "lunch"}),
+    ("post", "/api/v1/kitchen/runs", {"service_date": "2026-11-23", "extra": 1}),
+]
+
+
+async def test_bad_input_is_4xx_never_500(client: AsyncTestClient, db: Sessions) -> None:
+    """Every bad request on one app and database: each a 4xx, no run saved after any (so
+    none can change what the next one sees); every failing case is named."""
     await login_as(client, db, Role.KITCHEN)
-    if method == "post":
-        response = await client.post(path, json=body)
-    else:
-        response = await client.get(path)
-    assert 400 <= response.status_code < 500, (path, response.status_code, response.text)
+    failures = []
+    for method, path, body in BAD_INPUT:
+        if method == "post":
+            response = await client.post(path, json=body)
+        else:
+            response = await client.get(path)
+        case = f"{method} {path} {body!r}"
+        if not 400 <= response.status_code < 500:
+            failures.append(f"{case}: {response.status_code} {response.text[:300]}")
+        if (runs := await count_runs(db)) != 0:
+            failures.append(f"{case}: {runs} production runs saved")
+    assert not failures, "\n".join(failures)
 
 
 async def test_a_date_without_bookings_freezes_an_empty_plan(

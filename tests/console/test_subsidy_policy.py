@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from meals.subsidies.models import SubsidyPolicy, SubsidyTier
 from meals.words import Role
 from tests.conftest import TODAY

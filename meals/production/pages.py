@@ -226,14 +226,7 @@ class KitchenPages(Controller):
             record = await samples.record_sample(
                 db_session,
                 settings,
-                entry=samples.SampleInput(
-                    service_date=data.service_date,
-                    slot=data.slot,
-                    batch_id=data.batch_id,
-                    taken_at=data.taken_at,
-                    grams=data.grams,
-                    fridge_celsius=data.fridge_celsius,
-                ),
+                entry=samples.SampleInput(**msgspec.structs.asdict(data)),
                 actor=actor,
                 now=now,
             )

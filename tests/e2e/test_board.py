@@ -20,6 +20,7 @@ from seed.data import DEMO_PASSWORDS
 from seed.demo import booking_rows, write_bookings
 from seed.history import _senior_rows
 from tests.conftest import NOW, SHANGHAI, TEST_SECRET, TODAY, settings_for
+from tests.e2e.navigation import follow
 from tests.server import running_server
 
 pytestmark = pytest.mark.browser
@@ -71,7 +72,7 @@ def _log_in(page, base: str, login: str, password: str) -> None:
     page.goto(f"{base}/login?by=name")
     page.get_by_label(re.compile("^账号$")).fill(login)
     page.get_by_label(re.compile("^密码$")).fill(password)
-    page.get_by_role("button", name=re.compile("^登录$")).click()
+    follow(page.get_by_role("button", name=re.compile("^登录$")))
 
 
 def _a_dine_in_booking(db_path: Path) -> tuple[int, str, str]:
@@ -90,7 +91,7 @@ def _check_in(browser, base: str, site_id: int, site_code: str, card: str) -> No
     _log_in(counter, base, f"staff-{site_code}", DEMO_PASSWORDS["staff"])
     counter.goto(f"{base}/staff/checkin?site={site_id}")
     counter.get_by_label("助餐卡号，或扫描助餐卡").fill(card)
-    counter.get_by_role("button", name="核销", exact=True).click()
+    follow(counter.get_by_role("button", name="核销", exact=True))
     assert "核销成功" in counter.get_by_role("status").first.inner_text()
     counter_context.close()
 

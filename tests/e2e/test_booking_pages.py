@@ -18,6 +18,7 @@ import pytest
 
 from seed.data import DEMO_PASSWORDS
 from tests.conftest import SHANGHAI, TEST_SECRET, TODAY
+from tests.e2e.navigation import follow
 from tests.server import running_server
 
 pytestmark = pytest.mark.browser
@@ -146,7 +147,7 @@ def log_in(page, login: str, password: str) -> None:
         page.goto("/login?by=name")
         page.get_by_label(re.compile("^(账号|Login)$")).fill(login)
         page.get_by_label(re.compile("^(密码|Password)$")).fill(password)
-    page.get_by_role("button", name=re.compile("^(登录|Log in)$")).click()
+    follow(page.get_by_role("button", name=re.compile("^(登录|Log in)$")))
 
 
 def _lunch_section(page, day: date):
@@ -170,7 +171,7 @@ def test_senior_logs_in_books_sees_price_after_subsidy_and_cancels(
     check_page(page, artifacts, "menu-zh")
 
     tomorrow = TODAY + timedelta(days=1)
-    page.get_by_role("navigation", name="日期").get_by_role("link", name=re.compile("周二")).click()
+    follow(page.get_by_role("navigation", name="日期").get_by_role("link", name=re.compile("周二")))
     lunch = page.locator("section.meal", has=page.get_by_role("heading", name="午餐"))
     offer = lunch.locator(".card").first
     pay = re.search(r"¥[\d.]+", offer.locator("h4 .pay").inner_text())[0]
@@ -184,8 +185,8 @@ def test_senior_logs_in_books_sees_price_after_subsidy_and_cancels(
     check_page(page, artifacts, "bookings-zh")
     assert _bookings(server_db, senior.senior_id) == {tomorrow: "booked"}
 
-    page.get_by_role("link", name="取消这顿饭").click()
-    page.get_by_role("button", name="确定取消").click()
+    follow(page.get_by_role("link", name="取消这顿饭"))
+    follow(page.get_by_role("button", name="确定取消"))
     page.wait_for_url("**/bookings")
     assert "已取消" in page.get_by_role("status").first.inner_text()
     assert "还没有订餐。" in page.locator("main").inner_text()
@@ -196,7 +197,7 @@ def test_family_member_switches_to_english_and_books_for_a_bound_senior(
     page, cast, server_db, artifacts
 ):
     page.goto("/login")
-    page.get_by_role("link", name="English").click()
+    follow(page.get_by_role("link", name="English"))
     assert page.locator("html").get_attribute("lang") == "en"
     check_page(page, artifacts, "login-en")
     log_in(page, "family", DEMO_PASSWORDS["family"])
@@ -231,46 +232,46 @@ def test_staff_book_on_behalf_and_check_in_twice_second_refused_then_senior_rate
     senior = cast.seniors[1]
     log_in(page, f"staff-{cast.site_code}", DEMO_PASSWORDS["staff"])
     page.wait_for_url("**/staff")
-    page.get_by_role("link", name="代老人订餐").click()
+    follow(page.get_by_role("link", name="代老人订餐"))
     page.get_by_label("姓名、电话或助餐卡号").fill(senior.card_number)
-    page.get_by_role("button", name="查找").click()
-    page.get_by_role("link", name=re.compile(senior.name)).click()
+    follow(page.get_by_role("button", name="查找"))
+    follow(page.get_by_role("link", name=re.compile(senior.name)))
     today_lunch = page.locator("h3", has_text="午餐").first
     assert f"{TODAY.month}月{TODAY.day}日" in today_lunch.inner_text()
-    page.locator(".card").first.get_by_role("button", name=re.compile("预订")).click()
+    follow(page.locator(".card").first.get_by_role("button", name=re.compile("预订")))
     assert f"已为{senior.name}预订" in page.get_by_role("status").first.inner_text()
     check_page(page, artifacts, "staff-book-zh")
 
     page.goto(f"{lunch_url}/staff")
-    page.get_by_role("link", name="核销").click()
+    follow(page.get_by_role("link", name="核销"))
     check_page(page, artifacts, "staff-checkin-zh")
     page.get_by_label("助餐卡号，或扫描助餐卡").fill(senior.card_number)
-    page.get_by_role("button", name="核销", exact=True).click()
+    follow(page.get_by_role("button", name="核销", exact=True))
     assert f"{senior.name}核销成功" in page.get_by_role("status").first.inner_text()
     check_page(page, artifacts, "staff-checkin-served-zh")
 
     page.get_by_label("助餐卡号，或扫描助餐卡").fill(senior.card_number)
-    page.get_by_role("button", name="核销", exact=True).click()
+    follow(page.get_by_role("button", name="核销", exact=True))
     refusal = page.get_by_role("alert").inner_text()
     assert f"{senior.name}已在 11:45 核销过，这次扫码不重复计数。" in refusal
     check_page(page, artifacts, "staff-checkin-again-zh")
     assert _bookings(server_db, senior.senior_id) == {TODAY: "served"}
 
-    page.get_by_role("link", name="今天").click()
+    follow(page.get_by_role("link", name="今天"))
     assert "已就餐 1 份" in page.locator("main").inner_text()
     check_page(page, artifacts, "staff-today-zh")
-    page.get_by_role("link", name="助餐卡").click()
+    follow(page.get_by_role("link", name="助餐卡"))
     assert page.locator(".meal-card svg").count() >= 3
     check_page(page, artifacts, "staff-cards-zh")
 
-    page.get_by_role("button", name="退出登录").click()
+    follow(page.get_by_role("button", name="退出登录"))
     log_in(page, senior.login, DEMO_PASSWORDS["senior_pin"])
     page.goto("/bookings")
-    page.get_by_role("link", name="评价这顿饭").click()
+    follow(page.get_by_role("link", name="评价这顿饭"))
     page.locator("label[for=stars-5]").click()
     page.get_by_label("想对厨房说的话（可不填）").fill("很好吃")
     check_page(page, artifacts, "rate-zh")
-    page.get_by_role("button", name="提交评价").click()
+    follow(page.get_by_role("button", name="提交评价"))
     assert "您打了 5 颗星" in page.locator("main").inner_text()
     assert _query(server_db, "SELECT stars, comment FROM meal_ratings") == [(5, "很好吃")]
 
@@ -288,7 +289,7 @@ def test_standing_order_with_a_pause_creates_exactly_the_right_bookings(
     lunch.get_by_label("开始日期").fill(wednesday.isoformat())
     lunch.get_by_label("结束日期（不填表示另行通知）").fill(wednesday.isoformat())
     check_page(page, artifacts, "standing-zh")
-    lunch.get_by_role("button", name="保存").click()
+    follow(lunch.get_by_role("button", name="保存"))
 
     assert "新订 4 顿" in page.get_by_role("status").first.inner_text()
     expected = {TODAY + timedelta(days=n): "booked" for n in (0, 1, 3, 4)}

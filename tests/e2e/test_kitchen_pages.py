@@ -26,6 +26,7 @@ from meals.words import Slot
 from seed.data import DEMO_PASSWORDS
 from tests.conftest import NOW, TEST_SECRET, TODAY
 from tests.deliveries.conftest import quick
+from tests.e2e.navigation import follow
 from tests.e2e.test_booking_pages import log_in
 from tests.production.conftest import book_lunches
 from tests.server import running_server
@@ -176,8 +177,7 @@ def _record_a_sample(browser, server: str) -> None:
     first = tab.locator("form.sample-card").first
     first.get_by_label("重量（克）").fill("130")
     first.get_by_label("冷藏温度 °C").fill("4")
-    first.get_by_role("button", name="登记留样").click()
-    tab.wait_for_load_state()
+    follow(first.get_by_role("button", name="登记留样"))
     assert "留样已登记" in tab.inner_text("body")
     tab.screenshot(path=SCREENSHOTS / "kitchen-samples-360x740.png")
     context.close()

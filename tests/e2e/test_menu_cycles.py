@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from seed.data import DEMO_PASSWORDS
+from tests.e2e.navigation import follow
 from tests.e2e.test_booking_pages import log_in
 
 pytestmark = pytest.mark.browser
@@ -48,12 +49,11 @@ def test_operator_makes_a_cycle_fills_a_day_and_publishes(browser, base_url, ser
     page.get_by_label("周数").fill("2")
     page.get_by_label("第一天（星期一）").fill("2026-11-30")
     page.get_by_label(site_name).check()
-    page.get_by_role("button", name="建立菜单周期").click()
-    page.wait_for_load_state()
+    follow(page.get_by_role("button", name="建立菜单周期"))
     assert re.search(r"/menus/cycles/\d+$", page.url), page.inner_text("main")[:500]
     assert "菜单周期 试点两周菜单 已建立" in page.inner_text("body")
 
-    page.get_by_role("link", name=re.compile("编辑第 1 周第 1 天 午餐")).click()
+    follow(page.get_by_role("link", name=re.compile("编辑第 1 周第 1 天 午餐")))
     page.get_by_label("名称 1", exact=True).fill("A套餐：红烧肉+青菜")
     page.get_by_label("价格（元） 1", exact=True).fill("12.50")
     page.get_by_label("荤菜 1", exact=True).select_option(index=1)
@@ -62,7 +62,7 @@ def test_operator_makes_a_cycle_fills_a_day_and_publishes(browser, base_url, ser
     page.get_by_role("button", name="保存这一天").click()
     page.wait_for_url(re.compile(r"/menus/cycles/\d+$"))
     assert "A套餐：红烧肉+青菜" in page.inner_text("table")
-    page.get_by_role("button", name="立即发布").click()
+    follow(page.get_by_role("button", name="立即发布"))
     assert re.search(r"已发布 [1-9]\d* 份菜单", page.inner_text("body"))
     _axe(page, artifacts, "menu-cycle-zh")
     with sqlite3.connect(server_db) as connection:

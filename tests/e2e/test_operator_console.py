@@ -25,6 +25,7 @@ import pytest
 from meals import migrate
 from meals.accounts.service import hash_password
 from tests.conftest import NOW, TEST_SECRET, TODAY, settings_for
+from tests.e2e.navigation import follow
 from tests.e2e.test_booking_pages import log_in
 from tests.server import running_server
 
@@ -96,8 +97,7 @@ def _log_in(page, login: str, password: str) -> None:
 
 
 def _log_out(page) -> None:
-    page.get_by_role("button", name="退出登录").click()
-    page.wait_for_load_state()
+    follow(page.get_by_role("button", name="退出登录"))
 
 
 def _saved(page) -> None:
@@ -129,7 +129,7 @@ def _site(page, code: str, name: str, kind: str, lunch: bool) -> None:
     lunch_box = page.locator("input[name=lunch]")
     if lunch_box.is_checked() != lunch:
         lunch_box.click()
-    page.get_by_role("button", name="新增该站点").click()
+    follow(page.get_by_role("button", name="新增该站点"))
     _saved(page)
 
 
@@ -162,7 +162,7 @@ def _set_up_the_district(browser, base: str, url: str, folder: Path, artifacts: 
     page.fill("#i-code", "sea_bass")
     page.fill("#i-name", "鲈鱼")
     page.locator("form[action$='/ingredients'] input[value=fish]").check()
-    page.get_by_role("button", name="新增该原料").click()
+    follow(page.get_by_role("button", name="新增该原料"))
     _saved(page)
     page.fill("#d-name", "清蒸鲈鱼")
     page.fill("#d-name-en", "Steamed sea bass")
@@ -180,7 +180,7 @@ def _set_up_the_district(browser, base: str, url: str, folder: Path, artifacts: 
     page.locator("select[name=ingredient]").first.select_option("sea_bass")
     page.locator("input[name=grams]").first.fill("150")
     page.locator("input[name=variants][value=puree]").check()
-    page.get_by_role("button", name="新增该菜品").click()
+    follow(page.get_by_role("button", name="新增该菜品"))
     _saved(page)
     assert "清蒸鲈鱼" in page.locator("table.figures").first.inner_text()
     check(page, artifacts, "console-dishes-zh")
@@ -190,34 +190,32 @@ def _set_up_the_district(browser, base: str, url: str, folder: Path, artifacts: 
     page.get_by_label("周数").fill("1")
     page.get_by_label("第一天（星期一）").fill(str(TODAY))
     page.get_by_label("友谊路助餐点").check()
-    page.get_by_role("button", name="建立菜单周期").click()
-    page.wait_for_load_state()
-    page.get_by_role("link", name="编辑第 1 周第 3 天 午餐").click()  # Wednesdays
+    follow(page.get_by_role("button", name="建立菜单周期"))
+    follow(page.get_by_role("link", name="编辑第 1 周第 3 天 午餐"))  # Wednesdays
     page.get_by_label("名称 1", exact=True).fill("A套餐：清蒸鲈鱼")
     page.get_by_label("价格（元） 1", exact=True).fill("12.50")
     page.get_by_label("荤菜 1", exact=True).select_option(label="清蒸鲈鱼")
-    page.get_by_role("button", name="保存这一天").click()
-    page.wait_for_load_state()
+    follow(page.get_by_role("button", name="保存这一天"))
     assert "A套餐：清蒸鲈鱼" in page.locator("table").inner_text()
 
     page.goto("/console/subsidies")
     page.fill("#s-code", "civil_affairs")
     page.fill("#s-name", "区民政局助餐补贴")
     page.fill("#s-name-en", "District meal subsidy")
-    page.get_by_role("button", name="新增该资金来源").click()
+    follow(page.get_by_role("button", name="新增该资金来源"))
     _saved(page)
     page.fill("#v-name", "2026年助餐补贴")
     page.fill("#v-from", str(TODAY + timedelta(days=1)))
     page.locator("input[name=min_age]").first.fill("60")
     page.locator("input[name=amount]").first.fill("5.00")
-    page.get_by_role("button", name="保存新版本").click()
+    follow(page.get_by_role("button", name="保存新版本"))
     _saved(page)
     assert "¥5.00" in page.locator("main").inner_text()
     check(page, artifacts, "console-subsidies-zh")
 
     page.goto("/console/vans")
     page.fill("#code", "VAN-01")
-    page.get_by_role("button", name="新增该车辆").click()
+    follow(page.get_by_role("button", name="新增该车辆"))
     _saved(page)
     check(page, artifacts, "console-vans-zh")
 
@@ -227,7 +225,7 @@ def _set_up_the_district(browser, base: str, url: str, folder: Path, artifacts: 
     page.select_option("#a-role", "site_staff")
     page.fill("#a-password", STAFF[1])
     page.get_by_label("友谊路助餐点").check()
-    page.get_by_role("button", name="建立账号").click()
+    follow(page.get_by_role("button", name="建立账号"))
     _saved(page)
     check(page, artifacts, "console-account-zh")
 
@@ -242,7 +240,7 @@ def _set_up_the_district(browser, base: str, url: str, folder: Path, artifacts: 
     page.fill("#family_name", "钱丽")
     page.fill("#family_password", "family-pass-9")
     page.locator("form[action$='/bind'] input[name=senior_present]").check()
-    page.get_by_role("button", name="绑定家属").click()
+    follow(page.get_by_role("button", name="绑定家属"))
     _saved(page)
     assert "钱丽" in page.locator("#family ~ .scroll-x table").first.inner_text()
     _log_out(page)
@@ -258,7 +256,7 @@ def _set_up_the_district(browser, base: str, url: str, folder: Path, artifacts: 
     for day in wednesdays:
         assert f"{day.month}月{day.day}日" in listed, listed
     check(page, artifacts, "console-published-menus-zh")
-    page.get_by_role("link", name=f"{wednesdays[0].month}月{wednesdays[0].day}日").click()
+    follow(page.get_by_role("link", name=f"{wednesdays[0].month}月{wednesdays[0].day}日"))
     assert "A套餐：清蒸鲈鱼" in page.locator("main").inner_text()
     check(page, artifacts, "console-published-menu-zh")
     context.close()
@@ -328,5 +326,5 @@ def _register(page, name: str, phone: str, pin: str | None = None) -> None:
     page.fill("#address", "友谊路 12 号")
     page.get_by_label("独居").check()
     page.get_by_label("低盐").check()
-    page.get_by_role("button", name="登记").click()
+    follow(page.get_by_role("button", name="登记"))
     _saved(page)

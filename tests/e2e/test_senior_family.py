@@ -31,6 +31,7 @@ from meals.settings import Settings
 from seed.data import DEMO_PASSWORDS
 from tests.conftest import NOW, TEST_SECRET, TODAY
 from tests.deliveries.conftest import quick
+from tests.e2e.navigation import follow
 from tests.e2e.test_booking_pages import check_page
 from tests.e2e.test_delivery_day import _book_and_plan
 from tests.family.push_receiver import PushEndpoint, push_endpoint
@@ -177,11 +178,9 @@ def shoot(page, artifacts: Path, screenshots: Path, name: str) -> None:
 def both_languages(page, artifacts: Path, screenshots: Path, name: str) -> None:
     """Screenshot the page in Chinese, then in English, and back to Chinese."""
     shoot(page, artifacts, screenshots, f"{name}-zh")
-    page.get_by_role("link", name="English").click()
-    page.wait_for_load_state()
+    follow(page.get_by_role("link", name="English"))
     shoot(page, artifacts, screenshots, f"{name}-en")
-    page.get_by_role("link", name="中文").click()
-    page.wait_for_load_state()
+    follow(page.get_by_role("link", name="中文"))
 
 
 def spaced(number: str) -> str:
@@ -206,9 +205,9 @@ def test_senior_logs_in_as_typed_and_books_fridays_lunch_in_three_taps(
     assert number_field.get_attribute("type") == "tel"
     assert pin_field.get_attribute("inputmode") == "numeric"
     both_languages(phone, artifacts, screenshots, "senior-login")
-    phone.get_by_role("link", name="忘记密码了？").click()
+    follow(phone.get_by_role("link", name="忘记密码了？"))
     phone.get_by_label("您的手机号").fill(spaced(people.senior_login))
-    phone.get_by_role("button", name="继续").click()
+    follow(phone.get_by_role("button", name="继续"))
     assert "工作人员会为您重设" in phone.locator("main").inner_text()
     both_languages(phone, artifacts, screenshots, "forgot-pin")
 
@@ -256,7 +255,7 @@ def test_senior_logs_in_as_typed_and_books_fridays_lunch_in_three_taps(
     assert "已预订" in lunch_card.inner_text(), "the booked lunch shows as booked in place"
 
     phone.goto("/bookings")
-    phone.get_by_role("link", name="取消这顿饭").first.click()
+    follow(phone.get_by_role("link", name="取消这顿饭").first)
     assert "确定取消这一餐吗" in phone.locator("main").inner_text()
     both_languages(phone, artifacts, screenshots, "cancel-confirm")
     phone.get_by_role("link", name="不取消，保留").click()

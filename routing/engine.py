@@ -33,13 +33,20 @@ from dataclasses import dataclass
 import numpy as np
 import pyvrp
 from pyvrp.exceptions import PenaltyBoundWarning
-from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
+from pyvrp.search import LocalSearch, PerturbationManager, compute_neighbours
+from pyvrp.stop import FirstFeasible, MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
 from routing.model import Depot, Objective, Problem, Stop
 
 KITCHEN_DEPOT = 0
 RELOAD_DEPOT = 1
 PRIZE_FACTOR = 10
+MAIN_SEARCH_SHARE = 0.5
+"""Where vans have a fixed cost, the share of the search's time before it tries to take
+vans away (:func:`search`)."""
+FEWER_VANS_ATTEMPT_SHARE = 0.5
+"""The most of what is left one attempt at one van fewer may take (:func:`_fewer_vans`):
+the last, failing attempt leaves the rest to improving the plan it could not shorten."""
 TIGHT_FLEET_SLACK = 5.0
 """Below this :func:`fleet_slack` the search starts with spare vans (:func:`search`).
 
@@ -198,13 +205,6 @@ def build_data(
         groups=groups,
     )
     return data, van_lists
-
-
-def _stopping(time_limit: float, iterations: int | None) -> StoppingCriterion:
-    by_time = MaxRuntime(max(0.0, time_limit))
-    if iterations is None:
-        return by_time
-    return MultipleCriteria([by_time, MaxIterations(iterations)])
 
 
 def _trips_of(
@@ -386,6 +386,33 @@ def fleet_slack(problem: Problem, copies: list[PlannedVisit], durations: np.ndar
     return len(vehicles) / max(1, by_load, by_time)
 
 
+@dataclass(slots=True)
+class _Budget:
+    """What is left of the search's time limit and of its steps (``None``: no cap)."""
+
+    deadline: float
+    iterations: int | None
+
+    def seconds(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
+
+    def stopping(self, share: float = 1.0, first_feasible: bool = False) -> StoppingCriterion:
+        """Stop after ``share`` of what is left (and, if asked, at the first feasible plan)."""
+        criteria: list[StoppingCriterion] = [MaxRuntime(self.seconds() * share)]
+        if self.iterations is not None:
+            criteria.append(MaxIterations(max(1, math.ceil(self.iterations * share))))
+        if first_feasible:
+            criteria.append(FirstFeasible())
+        return MultipleCriteria(criteria)
+
+    def spend(self, result: pyvrp.Result) -> None:
+        if self.iterations is not None:
+            self.iterations = max(0, self.iterations - result.num_iterations)
+
+    def spent(self) -> bool:
+        return self.seconds() <= 0 or self.iterations == 0
+
+
 def _solve_quietly(
     data: pyvrp.ProblemData,
     stop: StoppingCriterion,
@@ -407,6 +434,142 @@ def _solve_quietly(
         )
 
 
+def _run(
+    data: pyvrp.ProblemData,
+    budget: _Budget,
+    seed: int,
+    start: pyvrp.Solution | None = None,
+    share: float = 1.0,
+    first_feasible: bool = False,
+) -> pyvrp.Solution:
+    result = _solve_quietly(data, budget.stopping(share, first_feasible), seed, start)
+    budget.spend(result)
+    return result.best
+
+
+def _route_copy(route: pyvrp.Route, data: pyvrp.ProblemData) -> pyvrp.Route:
+    """The same route as a route of ``data`` (the same clients, another fleet)."""
+    activities = [pyvrp.Activity(activity.type, activity.idx) for activity in route.schedule()]
+    return pyvrp.Route(data, activities[1:-1], route.vehicle_type())
+
+
+def _one_van_fewer(
+    data: pyvrp.ProblemData, best: pyvrp.Solution
+) -> tuple[pyvrp.ProblemData, pyvrp.Solution] | None:
+    """The day held to one van fewer than ``best`` drives, every stop it serves required,
+    and ``best`` without its smallest route (whose stops are then missing).
+
+    ``None`` when ``best`` drives one van or none.
+    """
+    routes = list(best.routes())
+    if len(routes) < 2:
+        return None
+    dropped = min(routes, key=lambda route: (route.num_clients(), route.duration()))
+    used = [0] * data.num_vehicle_types
+    for route in routes:
+        used[route.vehicle_type()] += 1
+    used[dropped.vehicle_type()] -= 1
+    served = {
+        activity.idx
+        for route in routes
+        for activity in route.schedule()
+        if activity.type == pyvrp.ActivityType.CLIENT
+    }
+    clients = list(data.clients())
+    required_groups = {clients[index].group for index in served} - {None}
+    fewer = data.replace(
+        clients=[
+            _required(client) if index in served and client.group is None else client
+            for index, client in enumerate(clients)
+        ],
+        groups=[
+            pyvrp.ClientGroup(group.clients, required=number in required_groups)
+            for number, group in enumerate(data.groups())
+        ],
+        vehicle_types=[
+            vehicle_type.replace(num_available=used[number])
+            for number, vehicle_type in enumerate(data.vehicle_types())
+        ],
+    )
+    rest = pyvrp.Solution(
+        fewer, [_route_copy(route, fewer) for route in routes if route is not dropped]
+    )
+    return fewer, rest
+
+
+def _placed(data: pyvrp.ProblemData, solution: pyvrp.Solution, seed: int) -> pyvrp.Solution:
+    """``solution`` with its missing required stops placed, as PyVRP builds its own start.
+
+    PyVRP's search only revisits the stops it has just perturbed, so a start missing
+    required stops would stay without them: one exhaustive pass of its local search
+    (the operators and neighbourhoods :func:`pyvrp.solve` uses, the highest penalties)
+    places every one, breaking rules if it must; the search then repairs those.
+    """
+    params = solver_params(data)
+    local_search = LocalSearch(
+        data,
+        pyvrp.RandomNumberGenerator(seed=seed),
+        compute_neighbours(data, params.neighbourhood),
+        PerturbationManager(params.perturbation),
+    )
+    for operator in params.operators:
+        if operator.supports(data):
+            local_search.add_operator(operator(data))
+    penalties = pyvrp.PenaltyManager(params.penalty.midpoint_penalties(data), params.penalty)
+    return local_search(solution, penalties.max_cost_evaluator(), exhaustive=True)
+
+
+def _required(client: pyvrp.Client) -> pyvrp.Client:
+    return pyvrp.Client(
+        client.location,
+        delivery=client.delivery,
+        pickup=client.pickup,
+        service_duration=client.service_duration,
+        tw_early=client.tw_early,
+        tw_late=client.tw_late,
+        release_time=client.release_time,
+        prize=client.prize,
+        required=True,
+        group=client.group,
+        name=client.name,
+    )
+
+
+def _fewer_vans(
+    data: pyvrp.ProblemData, best: pyvrp.Solution, budget: _Budget, seed: int, share: float
+) -> tuple[pyvrp.ProblemData, pyvrp.Solution]:
+    """Take vans away one at a time while the search still places every stop without them.
+
+    PyVRP's search weighs a van's fixed cost against kilometres move by move, and rarely
+    empties a route it has filled. Here the smallest route's stops must find room on the
+    other vans: each attempt is held to one van fewer, with every stop ``best`` serves
+    required, for at most ``share`` of what is left, and ends at its first plan keeping
+    every rule. Returns the last day that worked (``data`` itself when no attempt did)
+    and its plan; the day has the same clients and vehicle types as ``data``.
+    """
+    current = data
+    while not budget.spent():
+        attempt = _one_van_fewer(current, best)
+        if attempt is None:
+            break
+        fewer, rest = attempt
+        found = _run(fewer, budget, seed, _placed(fewer, rest, seed), share, first_feasible=True)
+        if not (found.is_feasible() and found.is_complete()):
+            break
+        current, best = fewer, found
+    return current, best
+
+
+def _serves_every_stop(solution: pyvrp.Solution, copies: list[PlannedVisit]) -> bool:
+    served = {
+        copies[activity.idx].stop_index
+        for route in solution.routes()
+        for activity in route.schedule()
+        if activity.type == pyvrp.ActivityType.CLIENT
+    }
+    return len(served) == len({copy.stop_index for copy in copies})
+
+
 def search(
     problem: Problem,
     allowed_waves: dict[int, tuple[int, ...]],
@@ -422,35 +585,48 @@ def search(
     serve it on their own (from screening). ``iterations`` caps PyVRP's steps, for a
     result independent of the machine's speed.
 
-    On a day the fleet covers with room to spare (:func:`fleet_slack` at least
-    ``TIGHT_FLEET_SLACK``), one search held to the fleet for the whole time: PyVRP as it
-    is. Otherwise two phases. First, for ``first_phase_share`` of the time, the search
-    may use twice the fleet: on a day the fleet only just covers, it finds full plans
-    that way which it misses when held to the fleet from the start (measured on the
-    demo day: with 12 vans 1 to 30 stops unserved after 10 s; with spare vans every stop
-    served on 12). Then the routes the fleet can drive (the fullest, where there are too
-    many) start the second phase, held to the real fleet, for the rest of the time.
-    Where the fleet is ample the restart only costs (it halves each phase's time and
-    starts the penalties afresh): 3,000 steps on Homberger RC2_4_1 (fleet 100, at least
-    8 vans) gave 12 vans in two phases and 11 in one, R2_4_1 13 against 12.
+    The main search has ``MAIN_SEARCH_SHARE`` of the time where vans have a fixed cost, all of
+    it where only distance counts:
+
+    - on a day the fleet covers with room to spare (:func:`fleet_slack` at least
+      ``TIGHT_FLEET_SLACK``), one search held to the fleet: PyVRP as it is;
+    - otherwise two phases. First, for ``first_phase_share`` of it, the search may use
+      twice the fleet: on a day the fleet only just covers, it finds full plans that way
+      which it misses when held to the fleet from the start (measured on the demo day:
+      with 12 vans 1 to 30 stops unserved after 10 s; with spare vans every stop served
+      on 12). Then the routes the fleet can drive (the fullest, where there are too
+      many) start the second phase, held to the real fleet. Where the fleet is ample the
+      restart only costs: 3,000 steps on Homberger RC2_4_1 (fleet 100, at least 8 vans)
+      gave 12 vans in two phases and 11 in one, R2_4_1 13 against 12.
+
+    Then, where vans cost and the plan serves every stop, :func:`_fewer_vans` takes vans
+    away while every stop still fits; what is left of the time improves the last plan
+    found, held to its vans (or, where stops are still unserved, goes on searching).
     """
-    started = time.monotonic()
+    budget = _Budget(time.monotonic() + time_limit, iterations)
     copies = wave_copies(problem, allowed_waves)
     if not copies:
         return ()
     arrays = matrices(problem)
     data, vans = build_data(problem, copies, arrays)
+    vans_cost = any(vehicle.fixed_cost > 0 for vehicle in problem.vehicles)
+    share = MAIN_SEARCH_SHARE if vans_cost else 1.0
     if fleet_slack(problem, copies, arrays[1]) >= TIGHT_FLEET_SLACK:
-        only = _solve_quietly(data, _stopping(time_limit, iterations), seed)
-        return _trips_of(problem, only.best, copies, vans)
-    spare = max(len(problem.vehicles), 1)
-    wide, _ = build_data(problem, copies, arrays, spare_vans=spare)
-    first_iterations = None if iterations is None else max(1, int(iterations * first_phase_share))
-    first = _solve_quietly(wide, _stopping(time_limit * first_phase_share, first_iterations), seed)
-    start = pyvrp.Solution(data, _fleet_routes(first.best, data, vans))
-    second_iterations = None if iterations is None else max(1, iterations - first_iterations)
-    second = _solve_quietly(
-        data, _stopping(time_limit - (time.monotonic() - started), second_iterations), seed, start
-    )
-    best = second.best if second.best.is_feasible() or not start.is_feasible() else start
+        best = _run(data, budget, seed, share=share)
+    else:
+        spare = max(len(problem.vehicles), 1)
+        wide, _ = build_data(problem, copies, arrays, spare_vans=spare)
+        first = _run(wide, budget, seed, share=share * first_phase_share)
+        start = pyvrp.Solution(data, _fleet_routes(first, data, vans))
+        # the second phase's part of the main search, as a share of what is now left
+        second_share = share * (1 - first_phase_share) / (1 - share * first_phase_share)
+        second = _run(data, budget, seed, start, share=second_share)
+        best = second if second.is_feasible() or not start.is_feasible() else start
+    if budget.spent():
+        return _trips_of(problem, best, copies, vans)
+    held = data
+    if vans_cost and best.is_feasible() and _serves_every_stop(best, copies):
+        held, best = _fewer_vans(data, best, budget, seed, FEWER_VANS_ATTEMPT_SHARE)
+    if not budget.spent():
+        best = _run(held, budget, seed, best)
     return _trips_of(problem, best, copies, vans)

@@ -75,10 +75,10 @@ def solve_warmmeal(instance: dict, seconds: float, iterations: int | None) -> di
     }
 
 
-def solve_pyvrp(instance: dict, seconds: float) -> dict:
+def solve_pyvrp(instance: dict, seconds: float, iterations: int | None = None) -> dict:
     import numpy as np
     import pyvrp
-    from pyvrp.stop import MaxRuntime
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
     (wave,) = instance["waves"]
     vehicles = instance["vehicles"]
@@ -112,7 +112,10 @@ def solve_pyvrp(instance: dict, seconds: float) -> dict:
         distance_matrices=[np.asarray(instance["distances"], dtype=np.int64)],
         duration_matrices=[np.asarray(instance["durations"], dtype=np.int64)],
     )
-    best = pyvrp.solve(data, MaxRuntime(seconds), display=False).best
+    stop = MaxRuntime(seconds)
+    if iterations is not None:
+        stop = MultipleCriteria([stop, MaxIterations(iterations)])
+    best = pyvrp.solve(data, stop, display=False).best
     stops = instance["stops"]
     client = pyvrp.ActivityType.CLIENT
     return {
@@ -190,7 +193,7 @@ def main() -> None:
     if solver == "warmmeal":
         answer = solve_warmmeal(instance, seconds, iterations)
     elif solver == "pyvrp":
-        answer = solve_pyvrp(instance, seconds)
+        answer = solve_pyvrp(instance, seconds, iterations)
     elif solver == "vroom":
         answer = solve_vroom(instance, seconds)
     else:

@@ -487,7 +487,8 @@ def _one_van_fewer(
             for number, group in enumerate(data.groups())
         ],
         vehicle_types=[
-            vehicle_type.replace(num_available=used[number])
+            # PyVRP keeps at least one van of a type; _fewer_vans counts the routes
+            vehicle_type.replace(num_available=max(1, used[number]))
             for number, vehicle_type in enumerate(data.vehicle_types())
         ],
     )
@@ -555,6 +556,8 @@ def _fewer_vans(
         fewer, rest = attempt
         found = _run(fewer, budget, seed, _placed(fewer, rest, seed), share, first_feasible=True)
         if not (found.is_feasible() and found.is_complete()):
+            break
+        if found.num_routes() >= best.num_routes():  # a van of another type stood in
             break
         current, best = fewer, found
     return current, best

@@ -18,6 +18,9 @@ translates. How the day maps onto PyVRP's model:
   search serves every stop it can fit and never fails on a day the fleet cannot cover;
 - vans with the same capacity, shift and costs form one vehicle type.
 
+Where vans have a fixed cost, the second half of the time takes vans away one at a time
+while every stop still fits (:func:`_fewer_vans`), then improves the last plan found.
+
 A trip therefore leaves at the latest wave of what it carries, or when its van is back
 and reloaded, whichever is later, and every box is handed over within the food-safety
 limit of its own wave (not only of the trip's departure).
@@ -311,11 +314,7 @@ def _fleet_routes(
     for vehicle_type, routes in by_type.items():
         fleet = sum(1 for van in vans[vehicle_type] if van is not None)
         routes.sort(key=lambda route: route.num_clients(), reverse=True)
-        for route in routes[:fleet]:
-            activities = [
-                pyvrp.Activity(activity.type, activity.idx) for activity in route.schedule()[1:-1]
-            ]
-            kept.append(pyvrp.Route(data, activities, vehicle_type))
+        kept += [_route_copy(route, data) for route in routes[:fleet]]
     return kept
 
 
@@ -447,6 +446,15 @@ def _run(
     return result.best
 
 
+def _served_clients(solution: pyvrp.Solution) -> set[int]:
+    return {
+        activity.idx
+        for route in solution.routes()
+        for activity in route.schedule()
+        if activity.type == pyvrp.ActivityType.CLIENT
+    }
+
+
 def _route_copy(route: pyvrp.Route, data: pyvrp.ProblemData) -> pyvrp.Route:
     """The same route as a route of ``data`` (the same clients, another fleet)."""
     activities = [pyvrp.Activity(activity.type, activity.idx) for activity in route.schedule()]
@@ -469,12 +477,7 @@ def _one_van_fewer(
     for route in routes:
         used[route.vehicle_type()] += 1
     used[dropped.vehicle_type()] -= 1
-    served = {
-        activity.idx
-        for route in routes
-        for activity in route.schedule()
-        if activity.type == pyvrp.ActivityType.CLIENT
-    }
+    served = _served_clients(best)
     clients = list(data.clients())
     required_groups = {clients[index].group for index in served} - {None}
     fewer = data.replace(
@@ -564,12 +567,7 @@ def _fewer_vans(
 
 
 def _serves_every_stop(solution: pyvrp.Solution, copies: list[PlannedVisit]) -> bool:
-    served = {
-        copies[activity.idx].stop_index
-        for route in solution.routes()
-        for activity in route.schedule()
-        if activity.type == pyvrp.ActivityType.CLIENT
-    }
+    served = {copies[client].stop_index for client in _served_clients(solution)}
     return len(served) == len({copy.stop_index for copy in copies})
 
 

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.browser
 LUNCH = datetime(TODAY.year, TODAY.month, TODAY.day, 11, 45, tzinfo=SHANGHAI)
 DESKTOP = {"width": 1920, "height": 1080}
 LAPTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
@@ -135,4 +136,10 @@ def test_the_board_shows_a_check_in_without_a_reload(browser, lunch_url, lunch_d
     shutil.copyfile(artifacts / "board-1280x800.png", DOCS / "board-1280x800.png")
     overflow = board.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the board is {overflow}px wider than the screen"
+
+    # on a phone the tables scroll in their own box; the page stays as wide as the screen
+    board.set_viewport_size(PHONE)
+    board.reload()
+    overflow = board.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the board is {overflow}px wider than a phone"
     viewer.close()

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -168,6 +169,10 @@ class PlanningStatus(StrEnum):
     FAILED = "failed"
 
 
+OPEN_JOB_STATUSES = "status IN ('queued', 'running')"
+"""SQL for a planning job still queued or running (the unique index's condition)."""
+
+
 class PlanningJob(Base):
     """A request to plan (or re-plan) a date and slot, solved in the background.
 
@@ -201,7 +206,19 @@ class PlanningJob(Base):
     error_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     error: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
-    __table_args__ = (Index("ix_planning_jobs_day", "service_date", "slot"),)
+    __table_args__ = (
+        Index("ix_planning_jobs_day", "service_date", "slot"),
+        # One plan of a meal in the making at a time, even when two requests race past
+        # the service's check (PostgreSQL reads without locking).
+        Index(
+            "uq_planning_jobs_open_day",
+            "service_date",
+            "slot",
+            unique=True,
+            sqlite_where=text(OPEN_JOB_STATUSES),
+            postgresql_where=text(OPEN_JOB_STATUSES),
+        ),
+    )
 
 
 class DeliveryActionRecord(Base):

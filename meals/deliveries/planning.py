@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from meals.accounts.service import Actor, load_actor
@@ -221,10 +222,7 @@ async def request_plan(
     if current is not None and current.status in OPEN:
         reason = stale_reason(current, settings)
         if reason is None:
-            raise Conflict(
-                "A plan for this day is already being made; wait for it to finish.",
-                code="planning_in_progress",
-            )
+            raise _in_progress()
         current.status, current.error_code, current.error = PlanningStatus.FAILED, "stale", reason
         current.finished_at = now
     previous = await service.latest_plan(session, service_date, slot)
@@ -244,8 +242,19 @@ async def request_plan(
         status=PlanningStatus.QUEUED,
     )
     session.add(job)
-    await session.commit()
+    try:
+        await session.commit()
+    except IntegrityError:  # another request queued one between our check and our insert
+        await session.rollback()
+        raise _in_progress() from None
     return job
+
+
+def _in_progress() -> Conflict:
+    return Conflict(
+        "A plan for this day is already being made; wait for it to finish.",
+        code="planning_in_progress",
+    )
 
 
 def job_view(job: PlanningJob | None, now: datetime, settings: Settings) -> JobView | None:

@@ -26,6 +26,7 @@ from meals.deliveries.models import (
     RouteStop,
     StopKind,
 )
+from meals.errors import Conflict
 from meals.jobs.queue import run_planning_jobs
 from meals.production import day as one_plan
 from meals.production import service as production
@@ -415,6 +416,40 @@ async def test_a_job_whose_planner_stopped_is_failed_with_a_sentence_and_planned
         queued = await session.get(PlanningJob, fresh.id)
     assert (failed.status, failed.error) == (PlanningStatus.FAILED, planning.STOPPED)
     assert queued.status is PlanningStatus.QUEUED and "skipped" in skipped
+
+
+async def test_two_requests_racing_to_plan_one_meal_queue_one_job(
+    db: Sessions, settings: Settings
+) -> None:
+    """Two dispatchers press re-plan at the same instant (two web workers): one job is queued,
+    the other request is refused with the sentence, whichever database."""
+
+    async def request() -> PlanningJob | Conflict:
+        async with db() as session:
+            try:
+                return await planning.request_plan(
+                    session,
+                    settings=settings,
+                    service_date=TODAY,
+                    slot=Slot.LUNCH,
+                    actor=None,
+                    now=NOW,
+                    excluded_vans=[],
+                )
+            except Conflict as refused:
+                return refused
+
+    outcomes = await asyncio.gather(*(request() for _ in range(4)))
+
+    queued = [outcome for outcome in outcomes if isinstance(outcome, PlanningJob)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, Conflict)]
+    assert len(queued) == 1 and len(refused) == 3
+    assert {refusal.message for refusal in refused} == {
+        "A plan for this day is already being made; wait for it to finish."
+    }
+    async with db() as session:
+        jobs = list(await session.scalars(select(PlanningJob)))
+    assert [(job.id, job.status) for job in jobs] == [(queued[0].id, PlanningStatus.QUEUED)]
 
 
 async def test_frozen_production_run_is_the_source_when_there_is_one(

@@ -412,27 +412,6 @@ class _Budget:
         return self.seconds() <= 0 or self.iterations == 0
 
 
-def _solve_quietly(
-    data: pyvrp.ProblemData,
-    stop: StoppingCriterion,
-    seed: int,
-    start: pyvrp.Solution | None = None,
-) -> pyvrp.Result:
-    with warnings.catch_warnings():
-        # PyVRP warns when its penalties peak on a day the fleet cannot cover: expected
-        # here (those stops are reported unserved), not a fault.
-        warnings.simplefilter("ignore", PenaltyBoundWarning)
-        return pyvrp.solve(
-            data,
-            stop,
-            seed=seed,
-            collect_stats=False,
-            display=False,
-            params=solver_params(data),
-            initial_solution=start,
-        )
-
-
 def _run(
     data: pyvrp.ProblemData,
     budget: _Budget,
@@ -441,7 +420,20 @@ def _run(
     share: float = 1.0,
     first_feasible: bool = False,
 ) -> pyvrp.Solution:
-    result = _solve_quietly(data, budget.stopping(share, first_feasible), seed, start)
+    """PyVRP's search on ``data`` for ``share`` of what is left of the budget, which it spends."""
+    with warnings.catch_warnings():
+        # PyVRP warns when its penalties peak on a day the fleet cannot cover: expected
+        # here (those stops are reported unserved), not a fault.
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        result = pyvrp.solve(
+            data,
+            budget.stopping(share, first_feasible),
+            seed=seed,
+            collect_stats=False,
+            display=False,
+            params=solver_params(data),
+            initial_solution=start,
+        )
     budget.spend(result)
     return result.best
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from litestar.testing import AsyncTestClient
 from prometheus_client import REGISTRY
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kitchen import BoxKind
 from meals.bookings.models import Booking
@@ -374,6 +375,19 @@ async def test_a_replan_runs_in_the_background_with_progress_on_the_page(
     assert solves_before + 1 <= _plan_solves() <= solves_before + 1 + REROUTES
 
 
+async def _request_lunch_plan(session: AsyncSession, settings: Settings) -> PlanningJob:
+    """Today's lunch asked to be planned, by nobody in particular, with every van."""
+    return await planning.request_plan(
+        session,
+        settings=settings,
+        service_date=TODAY,
+        slot=Slot.LUNCH,
+        actor=None,
+        now=NOW,
+        excluded_vans=[],
+    )
+
+
 async def test_a_job_whose_planner_stopped_is_failed_with_a_sentence_and_planned_again(
     client: AsyncTestClient, db: Sessions, settings: Settings
 ) -> None:
@@ -400,15 +414,7 @@ async def test_a_job_whose_planner_stopped_is_failed_with_a_sentence_and_planned
     assert "规划程序停止了，请再按一次重新规划。" in shown.text
     assert 'http-equiv="refresh"' not in shown.text
     async with db() as session:
-        fresh = await planning.request_plan(
-            session,
-            settings=settings,
-            service_date=TODAY,
-            slot=Slot.LUNCH,
-            actor=None,
-            now=NOW,
-            excluded_vans=[],
-        )
+        fresh = await _request_lunch_plan(session, settings)
     skipped = await planning.solve_job(db, settings, job_id=stuck.id, clock=Clock(NOW))
 
     async with db() as session:
@@ -427,15 +433,7 @@ async def test_two_requests_racing_to_plan_one_meal_queue_one_job(
     async def request() -> PlanningJob | Conflict:
         async with db() as session:
             try:
-                return await planning.request_plan(
-                    session,
-                    settings=settings,
-                    service_date=TODAY,
-                    slot=Slot.LUNCH,
-                    actor=None,
-                    now=NOW,
-                    excluded_vans=[],
-                )
+                return await _request_lunch_plan(session, settings)
             except Conflict as refused:
                 return refused
 

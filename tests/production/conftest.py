@@ -84,3 +84,17 @@ async def frozen_plan(
         )
         demand = await service.frozen_demand(session, planned.run)
     return sum(demand.snapshot.values()), service.plan_of(planned.run)
+
+
+async def replan_lunch_without(db: Sessions, settings: Settings, van: str) -> one_plan.DayPlan:
+    """Today's lunch planned again with one van out of service."""
+    async with db() as session:
+        return await one_plan.replan_day(
+            session,
+            settings=settings,
+            service_date=TODAY,
+            slot=Slot.LUNCH,
+            actor=None,
+            now=NOW,
+            excluded_vans=[van],
+        )

@@ -25,13 +25,13 @@ from meals.production import day as one_plan
 from meals.production import margins, service
 from meals.production.models import ProductionRun, SampleRecord
 from meals.settings import Settings
-from meals.words import Role, Slot
+from meals.words import Role
 from seed.data import DEMO_PASSWORDS
 from tests.conftest import NOW, SHANGHAI, TODAY, settings_for
 from tests.deliveries.conftest import quick
 from tests.meals.helpers import Sessions, login, login_as
 from tests.pages.helpers import csrf_token, visible_text
-from tests.production.conftest import book_lunches
+from tests.production.conftest import book_lunches, replan_lunch_without
 
 ZH = Language("zh_CN")
 EN = Language("en")
@@ -88,16 +88,7 @@ async def test_a_van_out_lists_the_moved_labels_on_the_kitchen_page(
 
     first = service.plan_of(frozen)
     out = first.labels[0].van_id  # a van carrying home deliveries goes out of service
-    async with db() as session:
-        again = await one_plan.replan_day(
-            session,
-            settings=settings,
-            service_date=TODAY,
-            slot=Slot.LUNCH,
-            actor=None,
-            now=NOW,
-            excluded_vans=[out],
-        )
+    again = await replan_lunch_without(db, settings, out)
     moved = one_plan.label_changes(first, service.plan_of(again.run))
     was_on_out = {int(label.delivery_id) for label in first.labels if label.van_id == out}
     assert was_on_out <= {change.booking_id for change in moved}

@@ -26,7 +26,7 @@ from meals.words import Slot
 from tests.conftest import NOW, TODAY, settings_for
 from tests.deliveries.conftest import quick
 from tests.meals.helpers import Sessions
-from tests.production.conftest import book_lunches
+from tests.production.conftest import book_lunches, replan_lunch_without
 
 STEPS = 500
 """Search steps per plan: the same plans on any machine (the time limit never binds)."""
@@ -68,16 +68,7 @@ async def test_a_van_out_keeps_the_other_vans_runs_and_most_labels(
         )
     before = await _vans(db, first.route_plan.id)
     out = min(before.values())
-    async with db() as session:
-        second = await one_plan.replan_day(
-            session,
-            settings=settings,
-            service_date=TODAY,
-            slot=Slot.LUNCH,
-            actor=None,
-            now=NOW,
-            excluded_vans=[out],
-        )
+    second = await replan_lunch_without(db, settings, out)
     after = await _vans(db, second.route_plan.id)
     assert out not in after.values()
     others = [key for key, van in before.items() if van != out]
